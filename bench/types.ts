@@ -1,0 +1,20 @@
+/** One row of the benchmark table (also the element type of bench/results/latest.json). */
+export interface BenchRow {
+  /** Kernel or workload, e.g. "matmul", "layerNorm fwd+bwd". */
+  name: string;
+  /** Problem size, e.g. "512x768x768" (M x K x N for matmul) or "4096x768". */
+  shape: string;
+  /** "NN", "NT", "TN" for matmul; backend/binary otherwise, e.g. "simd". */
+  variant: string;
+  /** Throughput of our kernel: gflops for compute-bound kernels, gbps for bandwidth-bound ones. */
+  gflops?: number;
+  gbps?: number;
+  /** Mean time of one call in milliseconds. */
+  ms: number;
+  /** Our throughput divided by the same work in @tensorflow/tfjs-backend-wasm (1 thread), same run. */
+  vsTfjs?: number;
+  /** Our throughput divided by a naive TypeScript loop, same run. */
+  vsNaive?: number;
+  /** Our throughput divided by the pure-TS reference backend, same run. */
+  vsReference?: number;
+}
