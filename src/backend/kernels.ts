@@ -90,6 +90,7 @@ export interface Kernels {
    * dst[dstOffset + sum(idx*dstStrides)] (= or +=) src[srcOffset + sum(idx*srcStrides)].
    * Used for permute, slice, slice backward, concat, stack and broadcast expansion.
    * Destination positions must not repeat (no zero dst strides) unless accumulate is set and that is intended.
+   * Also used on int32 buffers (src and dst both kind 'i') with accumulate = false: values are copied exactly.
    */
   copyStrided(
     src: Buf, srcOffset: number, srcStrides: readonly number[],

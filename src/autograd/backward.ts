@@ -1,0 +1,151 @@
+/**
+ * Reverse-mode sweep over the tape.
+ *
+ * Order: an iterative post-order DFS from the root (no recursion, so graphs thousands of ops deep
+ * work), processed in reverse. Each node's output gradient is complete when the node is reached.
+ * Input gradients are reduced to the input's shape here (`sumToShape`), accumulated with `+`, and
+ * gradients no longer needed are freed as soon as their node has run, which keeps the peak memory of
+ * the backward pass close to that of the forward.
+ */
+import { adoptIntoCurrentScope, noGrad, popScope, pushScope, untrack } from '../tensor/engine.js';
+import { fmtShape, shapesEqual, type Shape } from '../backend/strides.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { add, clone, onesLike, reshape, sum } from '../ops/index.js';
+
+export interface BackwardOptions {
+  /** Keep the graph so backward can run again through it (default false: nodes are released). */
+  retainGraph?: boolean;
+}
+
+/** Reduces a gradient of a broadcast result back to the shape of the operand that was broadcast. */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  if (lead < 0) {
+    throw new Error(`backward: gradient ${fmtShape(g.shape)} has lower rank than its input ${fmtShape(shape)}`);
+  }
+  const axes: number[] = [];
+  for (let d = 0; d < g.rank; d++) {
+    if (d < lead) axes.push(d);
+    else if (shape[d - lead] === 1 && g.shape[d] !== 1) axes.push(d);
+    else if (shape[d - lead] !== g.shape[d]) {
+      throw new Error(`backward: gradient ${fmtShape(g.shape)} does not broadcast to its input ${fmtShape(shape)}`);
+    }
+  }
+  const reduced = sum(g, axes, true);
+  if (shapesEqual(reduced.shape, shape)) return reduced;
+  const out = reshape(reduced, shape);
+  reduced.dispose(); // the reshape holds its own reference to the storage
+  return out;
+}
+
+/** Tensors reachable from root through inputs that require grad, inputs before the ops using them. */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>([root]);
+  const stack: [Tensor, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const inputs = top[0].node ? top[0].node.inputs : [];
+    if (top[1] < inputs.length) {
+      const child = inputs[top[1]++];
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(top[0]);
+    }
+  }
+  return order;
+}
+
+/**
+ * Accumulates d(root)/d(leaf) into `leaf.grad` for every leaf that requires grad.
+ * `grad` seeds the sweep (required unless root has one element).
+ */
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new Error(
+      `backward: ${root.describe()} does not require grad: no input had requiresGrad = true, ` +
+        'or it was computed under noGrad() / from detach()ed tensors',
+    );
+  }
+  if (!grad && root.size !== 1) {
+    throw new Error(
+      `backward: ${root.describe()} is not a scalar; pass the output gradient (same shape) or reduce it first (e.g. .sum())`,
+    );
+  }
+  if (grad && !shapesEqual(grad.shape, root.shape)) {
+    throw new Error(`backward: gradient ${fmtShape(grad.shape)} must have the output's shape ${fmtShape(root.shape)}`);
+  }
+  const order = topoOrder(root);
+  const created = pushScope();
+  try {
+    noGrad(() => sweep(root, grad ?? onesLike(root), order, created, opts.retainGraph ?? false));
+  } finally {
+    popScope();
+    for (const t of created) if (!t.isDisposed) adoptIntoCurrentScope(t);
+  }
+}
+
+function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean): void {
+  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const uses = new Map<Tensor, number>([[seed, 1]]);
+  const release = (g: Tensor) => {
+    const n = (uses.get(g) ?? 1) - 1;
+    uses.set(g, n);
+    if (n === 0 && created.has(g)) g.dispose();
+  };
+  const store = (t: Tensor, g: Tensor) => {
+    const prev = grads.get(t);
+    let next = g;
+    if (prev) {
+      next = add(prev, g);
+      release(prev);
+      uses.set(g, (uses.get(g) ?? 0) + 1);
+      release(g);
+    }
+    grads.set(t, next);
+    uses.set(next, (uses.get(next) ?? 0) + 1);
+  };
+
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    const g = grads.get(t);
+    if (!g) continue;
+    grads.delete(t);
+    const node = t.node;
+    if (!node) {
+      accumulateLeafGrad(t, g);
+    } else {
+      const inputGrads = node.backward(g);
+      if (inputGrads.length !== node.inputs.length) {
+        throw new Error(`backward of ${node.opName}: returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
+      }
+      node.inputs.forEach((input, k) => {
+        const gi = inputGrads[k];
+        if (!gi || !input.requiresGrad) return;
+        store(input, sumToShape(gi, input.shape));
+      });
+      if (!retain) t.node = null;
+    }
+    release(g);
+  }
+}
+
+function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
+  if (leaf.grad) {
+    if (!shapesEqual(leaf.grad.shape, leaf.shape)) {
+      throw new Error(`backward: ${leaf.describe()} has a .grad of shape ${fmtShape(leaf.grad.shape)}`);
+    }
+    leaf.backend.axpy(1, g.buf, leaf.grad.buf, g.size);
+  } else {
+    // A private copy: g may share storage with tensors the sweep still uses, and later
+    // accumulation into .grad happens in place.
+    const copy = clone(g);
+    untrack(copy);
+    leaf.grad = copy;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Differentiable ops: one `OpSpec` holds an op's forward and backward side by side, and `apply`
+ * records it on the tape (the output's `node`) when any input requires a gradient.
+ *
+ * Backward rules return one gradient per input (null where `ctx.needsGrad[i]` is false). A gradient
+ * may have any shape that broadcasts to its input's shape: the engine (backward.ts) reduces it, so
+ * broadcasting is undone in exactly one place.
+ */
+import { isGradEnabled, noGrad } from '../tensor/engine.js';
+import type { GradNode, Tensor } from '../tensor/tensor.js';
+
+/** What forward hands to backward. */
+export class OpContext {
+  /** Tensors backward needs (inputs or forward temporaries). */
+  readonly saved: Tensor[] = [];
+  constructor(
+    /** needsGrad[i]: whether input i wants a gradient. */
+    readonly needsGrad: readonly boolean[],
+    /** Whether a graph is being recorded (forward may skip saving when false). */
+    readonly recording: boolean,
+  ) {}
+  save(...ts: Tensor[]): void {
+    if (this.recording) this.saved.push(...ts);
+  }
+  /** Saves forward temporaries when recording, else frees them at once (inference outside tidy leaks nothing). */
+  saveTemps(...ts: Tensor[]): void {
+    if (this.recording) this.saved.push(...ts);
+    else for (const t of ts) t.dispose();
+  }
+}
+
+export interface OpSpec<A> {
+  readonly name: string;
+  /** Computes the output from the inputs; saves what backward needs with `ctx.save`. */
+  forward(ctx: OpContext, inputs: readonly Tensor[], attrs: A): Tensor;
+  /** Gradients of the inputs given the output gradient `dy` (runs with gradient recording off). */
+  backward(ctx: OpContext, dy: Tensor, attrs: A): (Tensor | null)[];
+}
+
+/** Builds an op spec (a typed identity that keeps literals readable). */
+export function defineOp<A>(spec: OpSpec<A>): OpSpec<A> {
+  return spec;
+}
+
+/** Checks that all inputs are alive and on one backend. */
+function checkInputs(op: string, inputs: readonly Tensor[]): void {
+  const backend = inputs[0]?.backend;
+  for (const t of inputs) {
+    if (t.isDisposed) t.storage; // throws the use-after-dispose error
+    if (t.backend !== backend) {
+      throw new Error(
+        `${op}: inputs live on different backends (${backend?.name}/${backend?.variant} and ` +
+          `${t.backend.name}/${t.backend.variant}); create them under the same backend`,
+      );
+    }
+  }
+}
+
+/** Runs an op and records it for autodiff when gradients are enabled and an input requires one. */
+export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  checkInputs(spec.name, inputs);
+  const needsGrad = inputs.map((t) => t.requiresGrad);
+  const recording = isGradEnabled() && needsGrad.some(Boolean);
+  const ctx = new OpContext(needsGrad, recording);
+  const out = noGrad(() => spec.forward(ctx, inputs, attrs));
+  if (recording && out.dtype !== 'int32') {
+    out.requiresGrad = true;
+    const node: GradNode = {
+      opName: spec.name,
+      inputs,
+      saved: ctx.saved,
+      backward: (dy) => spec.backward(ctx, dy, attrs),
+    };
+    out.node = node;
+  }
+  return out;
+}

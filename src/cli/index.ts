@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** The `wasmgrad` command line. */
+import { Command } from 'commander';
+
+const program = new Command();
+program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');
+
+program
+  .command('bench')
+  .description('run the kernel micro-benchmarks on this machine, print the table and write bench/results/latest.json')
+  .option('--quick', 'fewer shapes and samples (a smoke run)')
+  .option('--only <names>', 'comma-separated benchmark names, e.g. matmul,layerNorm')
+  .option('--out <file>', 'where to write the JSON rows', 'bench/results/latest.json')
+  .action(async (opts: { quick?: boolean; only?: string; out: string }) => {
+    const { runBenchmarks } = await import('../../bench/run.js');
+    await runBenchmarks({ quick: opts.quick, only: opts.only?.split(',').map((s) => s.trim()), out: opts.out });
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`wasmgrad: ${err.message}`);
+  process.exit(1);
+});

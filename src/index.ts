@@ -1,0 +1,42 @@
+/**
+ * wasmgrad: reverse-mode autodiff tensors on WebAssembly SIMD kernels.
+ *
+ * ```ts
+ * import { init, tensor, tidy, AdamW } from 'wasmgrad';
+ * await init(); // picks relaxed-SIMD, SIMD or scalar WebAssembly for this runtime
+ * const w = tensor([[0.5, -0.2]], undefined, { requiresGrad: true });
+ * ```
+ */
+import type { Backend } from './backend/kernels.js';
+import { createReferenceBackend } from './backend/reference/index.js';
+import { createWasmBackend, createWasmBackendSync, type WasmBackendOptions } from './backend/wasm/index.js';
+import { getBackend, setBackend, setDefaultBackendFactory } from './tensor/engine.js';
+import './ops/methods.js';
+
+setDefaultBackendFactory(() => createWasmBackendSync());
+
+export interface InitOptions extends WasmBackendOptions {
+  /** 'wasm' (default) or 'reference' (pure TypeScript, the oracle; float64 available). */
+  backend?: 'wasm' | 'reference';
+  /** Precision of the reference backend (default float32). */
+  dtype?: 'float32' | 'float64';
+}
+
+/** Creates and activates a backend. Call once before creating tensors (optional in Node and Deno). */
+export async function init(opts: InitOptions = {}): Promise<Backend> {
+  const backend =
+    opts.backend === 'reference' ? createReferenceBackend({ dtype: opts.dtype }) : await createWasmBackend(opts);
+  setBackend(backend);
+  return backend;
+}
+
+export type { Backend, Buf, Kernels, UnaryOp, BinaryOp } from './backend/kernels.js';
+export { createReferenceBackend, createWasmBackend, createWasmBackendSync, getBackend, setBackend };
+export type { WasmBackendOptions };
+export { withBackend, noGrad, isGradEnabled } from './tensor/engine.js';
+export { Tensor, type DType } from './tensor/tensor.js';
+export { tidy, keep, dispose } from './tensor/scope.js';
+export { backward, type BackwardOptions } from './autograd/backward.js';
+export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
+export * from './ops/index.js';
+export * from './optim/index.js';

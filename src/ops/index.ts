@@ -1,0 +1,10 @@
+export * from './create.js';
+export * from './elementwise.js';
+export * from './shape.js';
+export * from './reduce.js';
+export * from './matmul.js';
+export * from './indexing.js';
+export * from './nn.js';
+export * from './grouped.js';
+export * from './random.js';
+export { OPS, type OpName } from './table.js';

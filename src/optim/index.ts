@@ -1,0 +1,4 @@
+export { Optimizer } from './optimizer.js';
+export { AdamW, type AdamWOptions } from './adamw.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { clipGradNorm } from './clip.js';

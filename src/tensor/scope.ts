@@ -1,0 +1,70 @@
+/**
+ * Memory scopes: `tidy(fn)` frees every tensor `fn` created except what it returns.
+ *
+ * A training step written as `tidy(() => { loss = ...; loss.backward(); opt.step(); return loss.item(); })`
+ * leaves nothing behind but parameters, their gradients and optimizer state, which are created
+ * outside the scope or kept. Returned tensors survive together with everything their autograd graph
+ * still references, so `const y = tidy(() => f(x)); y.backward()` works.
+ */
+import { adoptIntoCurrentScope, popScope, pushScope, untrack } from './engine.js';
+import { Tensor } from './tensor.js';
+
+/** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result. */
+export function tidy<T>(fn: () => T): T {
+  const scope = pushScope();
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    popScope();
+    for (const t of scope) t.dispose();
+    throw err;
+  }
+  popScope();
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new Error('tidy: the callback returned a Promise; tidy only tracks synchronous work (await outside it)');
+  }
+  const survivors = reachable(collectTensors(result));
+  for (const t of scope) {
+    if (survivors.has(t)) adoptIntoCurrentScope(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Exempts tensors from scope disposal; they live until `dispose()` is called on them. */
+export function keep<T extends Tensor | readonly Tensor[]>(x: T): T {
+  for (const t of collectTensors(x)) untrack(t);
+  return x;
+}
+
+/** Disposes every tensor found in `x` (a tensor, or arrays/objects of tensors). */
+export function dispose(x: unknown): void {
+  for (const t of collectTensors(x)) t.dispose();
+}
+
+/** Tensors inside a value: a tensor, or arrays, Maps and plain objects of them (nested). */
+export function collectTensors(x: unknown, out: Tensor[] = [], seen = new Set<unknown>()): Tensor[] {
+  if (x === null || typeof x !== 'object' || seen.has(x)) return out;
+  seen.add(x);
+  if (x instanceof Tensor) out.push(x);
+  else if (Array.isArray(x)) for (const v of x) collectTensors(v, out, seen);
+  else if (x instanceof Map) for (const v of x.values()) collectTensors(v, out, seen);
+  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) collectTensors(v, out, seen);
+  return out;
+}
+
+/** The tensors plus everything their live autograd graphs reference (inputs and saved tensors). */
+function reachable(roots: Tensor[]): Set<Tensor> {
+  const seen = new Set<Tensor>();
+  const stack = [...roots];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.grad) seen.add(t.grad);
+    if (t.node) stack.push(...t.node.inputs, ...t.node.saved);
+  }
+  return seen;
+}

@@ -1,0 +1,154 @@
+/**
+ * Tensor = shape + a reference-counted storage handle on one backend, plus autograd bookkeeping.
+ *
+ * Storage is dense and row-major. Reshapes share storage (the count keeps it alive until the last
+ * tensor using it is disposed); every other op writes a fresh buffer. Op methods (`a.add(b)`, ...)
+ * are attached by `ops/methods.ts`.
+ */
+import type { Backend, Buf } from '../backend/kernels.js';
+import { fmtShape, sizeOf, type Shape } from '../backend/strides.js';
+import { track, untrack } from './engine.js';
+
+export type DType = 'float32' | 'float64' | 'int32';
+
+/** A backend buffer shared by the tensors that view it. */
+export class Storage {
+  refs = 1;
+  constructor(
+    readonly backend: Backend,
+    readonly buf: Buf,
+  ) {}
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.buf);
+  }
+}
+
+/** What backward needs to know about the op that produced a tensor. Set by autograd/op.ts. */
+export interface GradNode {
+  readonly opName: string;
+  readonly inputs: readonly Tensor[];
+  /** Computes the gradient of each input (null where not needed) from the output gradient. */
+  backward(dy: Tensor): (Tensor | null)[];
+  /** Tensors the backward closure holds (kept alive when a scope returns this tensor). */
+  readonly saved: readonly Tensor[];
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly dtype: DType;
+  /** Whether gradients flow to (leaf) or through (interior) this tensor. */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after `backward()`; kept across scopes until `zeroGrad`. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, while its graph is alive. */
+  node: GradNode | null = null;
+  /** Optional label used in error messages and reports. */
+  name?: string;
+  private _storage: Storage | null;
+
+  constructor(storage: Storage, shape: Shape, dtype: DType) {
+    this._storage = storage;
+    this.shape = Object.freeze(shape.slice());
+    this.size = sizeOf(shape);
+    this.dtype = dtype;
+    if (storage.buf.size !== this.size) {
+      throw new Error(`Tensor: storage holds ${storage.buf.size} elements but shape ${fmtShape(shape)} needs ${this.size}`);
+    }
+    track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  get storage(): Storage {
+    if (!this._storage) {
+      throw new Error(
+        `${this.describe()} was disposed (its scope ended or dispose() was called); ` +
+          'return it from tidy() or keep() it to use it afterwards',
+      );
+    }
+    return this._storage;
+  }
+
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+
+  get buf(): Buf {
+    return this.storage.buf;
+  }
+
+  /** A short description for error messages, e.g. `tensor#12 "wq" [64, 64] float32`. */
+  describe(): string {
+    return `tensor#${this.id}${this.name ? ` "${this.name}"` : ''} ${fmtShape(this.shape)} ${this.dtype}`;
+  }
+
+  /** Frees the storage (when no reshape shares it) and the gradient. Idempotent. */
+  dispose(): void {
+    if (!this._storage) return;
+    this._storage.release();
+    this._storage = null;
+    this.node = null;
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+    untrack(this);
+  }
+
+  /** Copies the values out: Float32Array, Float64Array or Int32Array, row-major. */
+  toArray(): Float32Array | Float64Array | Int32Array {
+    return this.backend.read(this.buf);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: ${this.describe()} has ${this.size} elements; item() needs exactly 1`);
+    return this.toArray()[0];
+  }
+
+  /** Nested arrays of numbers, for printing and tests. */
+  toNested(): unknown {
+    const flat = Array.from(this.toArray());
+    if (this.rank === 0) return flat[0];
+    const build = (dim: number, offset: number, stride: number): unknown[] => {
+      const n = this.shape[dim];
+      const inner = stride / n;
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push(dim === this.rank - 1 ? flat[offset + i] : build(dim + 1, offset + i * inner, inner));
+      }
+      return out;
+    };
+    return build(0, 0, this.size);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+
+  /** A new tensor sharing this one's storage with another shape of the same size (no copy, no grad link). */
+  shareStorage(shape: Shape): Tensor {
+    const s = this.storage;
+    s.refs++;
+    return new Tensor(s, shape, this.dtype);
+  }
+}
+
+/** Allocates a tensor on `backend` (uninitialised contents). */
+export function emptyTensor(backend: Backend, shape: Shape, dtype: DType = backend.dtype): Tensor {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`shape ${fmtShape(shape)}: dims must be non-negative integers`);
+  }
+  const buf = backend.alloc(sizeOf(shape), dtype === 'int32' ? 'i' : 'f');
+  return new Tensor(new Storage(backend, buf), shape, dtype);
+}

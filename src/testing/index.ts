@@ -1,0 +1,12 @@
+/**
+ * `wasmgrad/testing`: tools to check gradients of your own functions and property-test them.
+ *
+ * ```ts
+ * import { assertGradcheck, tensorArb } from 'wasmgrad/testing';
+ * assertGradcheck((x) => x.tanh().mul(x), [{ data: [0.3, -1.2], shape: [2] }]);
+ * ```
+ * The arbitraries need the `fast-check` package (a peer dependency).
+ */
+export * from './gradcheck.js';
+export * from './compare.js';
+export * from './arbitraries.js';

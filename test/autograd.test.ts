@@ -1,0 +1,110 @@
+/** The tape and the backward sweep: accumulation, deep graphs, grad modes, errors. */
+import { describe, expect, it } from 'vitest';
+import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
+
+const ref = createReferenceBackend({ dtype: 'float64' });
+const run = <T>(fn: () => T) => W.withBackend(ref, () => W.tidy(fn));
+
+describe('autograd', () => {
+  it('accumulates gradients of a tensor used several times', () => {
+    run(() => {
+      const x = W.tensor([1, 2, 3], [3], { requiresGrad: true });
+      // y = x*x + 3x  ->  dy/dx = 2x + 3
+      W.sum(x.mul(x).add(x.mul(3))).backward();
+      expect(Array.from(x.grad!.toArray())).toEqual([5, 7, 9]);
+      // A second backward adds into .grad.
+      W.sum(x.mul(2)).backward();
+      expect(Array.from(x.grad!.toArray())).toEqual([7, 9, 11]);
+    });
+  });
+
+  it('un-broadcasts gradients in one place', () => {
+    run(() => {
+      const a = W.tensor([[1, 2, 3], [4, 5, 6]], undefined, { requiresGrad: true });
+      const b = W.tensor([10, 20, 30], [3], { requiresGrad: true });
+      const c = W.tensor(2, [], { requiresGrad: true });
+      W.sum(a.add(b).mul(c)).backward();
+      expect(Array.from(b.grad!.toArray())).toEqual([4, 4, 4]);
+      expect(b.grad!.shape).toEqual([3]);
+      expect(c.grad!.item()).toBe(21 + 120);
+    });
+  });
+
+  it('handles a graph 20,000 ops deep without recursion', () => {
+    run(() => {
+      const x = W.tensor([0.5], [1], { requiresGrad: true });
+      let y = x;
+      for (let i = 0; i < 20000; i++) y = y.mul(1.0001).add(0.001).sub(0.001);
+      y.sum().backward();
+      expect(x.grad!.item()).toBeCloseTo(Math.pow(1.0001, 20000), 6);
+    });
+  });
+
+  it('noGrad, detach and requiresGrad control recording', () => {
+    run(() => {
+      const x = W.tensor([1, 2], [2], { requiresGrad: true });
+      const y = W.noGrad(() => x.mul(2));
+      expect(y.requiresGrad).toBe(false);
+      expect(y.node).toBeNull();
+      const z = x.detach().mul(3);
+      expect(z.requiresGrad).toBe(false);
+      expect(() => z.sum().backward()).toThrow(/does not require grad/);
+      const c = W.tensor([1, 2], [2]);
+      expect(c.mul(2).requiresGrad).toBe(false);
+    });
+  });
+
+  it('frees the graph after backward unless retainGraph', () => {
+    run(() => {
+      const x = W.tensor([1, 2], [2], { requiresGrad: true });
+      const y = x.mul(x).sum();
+      y.backward(undefined, { retainGraph: true });
+      y.backward();
+      expect(Array.from(x.grad!.toArray())).toEqual([4, 8]);
+      // After a backward without retainGraph the graph is gone: a further backward reaches no leaf.
+      y.backward();
+      expect(Array.from(x.grad!.toArray())).toEqual([4, 8]);
+    });
+  });
+
+  it('explains bad backward calls and shape errors', () => {
+    run(() => {
+      const x = W.tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
+      expect(() => x.mul(2).backward()).toThrow(/not a scalar/);
+      const a = W.zeros([3, 64]);
+      const b = W.zeros([32, 5]);
+      expect(() => W.matmul(a, b)).toThrow(/matmul: inner dims 64 .* and 32 .* differ/);
+      expect(() => W.add(W.zeros([2, 3]), W.zeros([4]))).toThrow(/add: shapes \[2, 3\] and \[4\] do not broadcast/);
+      expect(() => W.reshape(W.zeros([2, 3]), [4, 2])).toThrow(/reshape: cannot view \[2, 3\]/);
+      expect(() => W.embedding(W.zeros([4, 2]), W.tensor([5], [1], { dtype: 'int32' }))).toThrow(/id 5 .* outside \[0, 4\)/);
+      expect(() => W.crossEntropy(W.zeros([2, 3]), W.tensor([0, 7], [2], { dtype: 'int32' }))).toThrow(/target 7 in row 1/);
+    });
+  });
+
+  it('gives tensors that escape tidy their graph, and frees the rest', () => {
+    W.withBackend(ref, () => {
+      const x = W.tensor([1, 2, 3], [3], { requiresGrad: true });
+      const before = ref.liveBytes();
+      const y = W.tidy(() => x.exp().mul(2).sum());
+      y.backward();
+      expect(Array.from(x.grad!.toArray()).map((v) => +v.toFixed(6))).toEqual([1, 2, 3].map((v) => +(2 * Math.exp(v)).toFixed(6)));
+      W.dispose([y]);
+      const afterAll = ref.liveBytes();
+      x.grad!.dispose();
+      x.grad = null;
+      // Everything created for y (and its graph) is released once y and the grad are disposed.
+      expect(ref.liveBytes()).toBeLessThanOrEqual(before);
+      expect(afterAll).toBeGreaterThan(ref.liveBytes() - 1);
+      x.dispose();
+    });
+  });
+
+  it('reports use of a disposed tensor', () => {
+    W.withBackend(ref, () => {
+      const t = W.zeros([2]);
+      t.dispose();
+      expect(() => t.add(1)).toThrow(/was disposed/);
+    });
+  });
+});

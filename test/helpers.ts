@@ -1,0 +1,61 @@
+/**
+ * Test helpers: the backends under test and a one-line op check (gradient vs finite differences on
+ * the float64 reference backend, then every WASM binary vs the reference).
+ */
+import fc from 'fast-check';
+import { expect } from 'vitest';
+import type { Backend } from '../src/backend/kernels.js';
+import { createWasmBackendSync } from '../src/backend/wasm/index.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { gradcheck, type GradcheckInput, type GradcheckOptions } from '../src/testing/gradcheck.js';
+import { compareBackends, type CompareOptions } from '../src/testing/compare.js';
+import '../src/index.js';
+
+export const relaxedSupported = (() => {
+  try {
+    createWasmBackendSync({ variant: 'relaxed-simd' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const cache = new Map<string, Backend>();
+
+/** The WASM binaries this runtime can run (relaxed only where validated). */
+export function wasmBackends(): Backend[] {
+  const variants = ['simd', 'scalar', ...(relaxedSupported ? ['relaxed-simd'] : [])] as const;
+  return variants.map((v) => {
+    if (!cache.has(v)) cache.set(v, createWasmBackendSync({ variant: v }));
+    return cache.get(v)!;
+  });
+}
+
+export interface OpCheckOptions {
+  grad?: GradcheckOptions;
+  /** Tolerances of the float32 WASM result against the float64 reference. */
+  wasm?: CompareOptions;
+  /** Skip the finite-difference check (for functions with no differentiable input). */
+  noGradcheck?: boolean;
+}
+
+/** Checks fn's gradients by finite differences and its values/gradients on every WASM binary. */
+export function checkOp(fn: (...xs: Tensor[]) => Tensor, inputs: GradcheckInput[], opts: OpCheckOptions = {}): void {
+  if (!opts.noGradcheck) {
+    const report = gradcheck(fn, inputs, opts.grad);
+    expect(report.ok, report.summary).toBe(true);
+  }
+  for (const backend of wasmBackends()) {
+    const r = compareBackends(backend, fn, inputs, opts.wasm);
+    expect(r.ok, `${backend.variant}:\n${r.summary}`).toBe(true);
+  }
+}
+
+/** Property runs for checks that do O(n) forward passes (finite differences). */
+export const FD_RUNS = { numRuns: 12 };
+
+export function f32round(xs: Float64Array): Float64Array {
+  return Float64Array.from(xs, (v) => Math.fround(v));
+}
+
+export { fc };
