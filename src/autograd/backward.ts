@@ -88,6 +88,8 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     popScope();
     for (const t of created) if (!t.isDisposed) adoptIntoCurrentScope(t);
   }
+  // The graph is consumed: tensors a tidy() kept only for it can go.
+  if (!opts.retainGraph) root.releaseGraphRefs();
 }
 
 function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean): void {

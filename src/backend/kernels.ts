@@ -58,7 +58,7 @@ export interface Kernels {
 
   /**
    * Broadcast binary op over `shape` (rank <= MAX_RANK):
-   * out[idx] = a[aOffset + sum(idx[d] * aStrides[d])] op b[bOffset + sum(idx[d] * bStrides[d])],
+   * out[idx] = a[sum(idx[d] * aStrides[d])] op b[sum(idx[d] * bStrides[d])] (pass views for offsets),
    * with `out` contiguous of shape `shape`. A broadcast dim has stride 0.
    * Backends take fast paths for equal contiguous shapes, a scalar operand and a broadcast row.
    */

@@ -25,10 +25,24 @@ export function tidy<T>(fn: () => T): T {
     for (const t of scope) t.dispose();
     throw new Error('tidy: the callback returned a Promise; tidy only tracks synchronous work (await outside it)');
   }
-  const survivors = reachable(collectTensors(result));
+  // Returned tensors move to the parent scope. Tensors their graphs still need (saved tensors,
+  // interior results) are held by the returned tensors and freed once backward has consumed the
+  // graph or the returned tensor is disposed.
+  const direct = new Set(collectTensors(result));
+  for (const root of direct) {
+    if (!root.node) continue;
+    const refs: Tensor[] = [];
+    for (const t of graphOf(root)) {
+      if (scope.has(t) && !direct.has(t)) {
+        refs.push(t);
+        t.holds++;
+      }
+    }
+    if (refs.length) root.graphRefs = [...(root.graphRefs ?? []), ...refs];
+  }
   for (const t of scope) {
-    if (survivors.has(t)) adoptIntoCurrentScope(t);
-    else t.dispose();
+    if (direct.has(t)) adoptIntoCurrentScope(t);
+    else if (t.holds === 0) t.dispose();
   }
   return result;
 }
@@ -55,15 +69,14 @@ export function collectTensors(x: unknown, out: Tensor[] = [], seen = new Set<un
   return out;
 }
 
-/** The tensors plus everything their live autograd graphs reference (inputs and saved tensors). */
-function reachable(roots: Tensor[]): Set<Tensor> {
+/** Everything a live autograd graph references (inputs and saved tensors, transitively). */
+function graphOf(root: Tensor): Set<Tensor> {
   const seen = new Set<Tensor>();
-  const stack = [...roots];
+  const stack = [...(root.node?.inputs ?? []), ...(root.node?.saved ?? [])];
   while (stack.length) {
     const t = stack.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
-    if (t.grad) seen.add(t.grad);
     if (t.node) stack.push(...t.node.inputs, ...t.node.saved);
   }
   return seen;

@@ -48,6 +48,13 @@ export class Tensor {
   node: GradNode | null = null;
   /** Optional label used in error messages and reports. */
   name?: string;
+  /**
+   * Tensors kept alive only because this tensor's autograd graph needs them (set when a tidy()
+   * returns it). Released when the graph is consumed by backward() or this tensor is disposed.
+   */
+  graphRefs: Tensor[] | null = null;
+  /** How many returned tensors hold this one in their graphRefs. */
+  holds = 0;
   private _storage: Storage | null;
 
   constructor(storage: Storage, shape: Shape, dtype: DType) {
@@ -98,11 +105,19 @@ export class Tensor {
     this._storage.release();
     this._storage = null;
     this.node = null;
+    this.releaseGraphRefs();
     if (this.grad) {
       this.grad.dispose();
       this.grad = null;
     }
     untrack(this);
+  }
+
+  /** Lets go of the tensors held for this tensor's graph; each is freed when no other holder remains. */
+  releaseGraphRefs(): void {
+    const refs = this.graphRefs;
+    this.graphRefs = null;
+    if (refs) for (const t of refs) if (--t.holds === 0) t.dispose();
   }
 
   /** Copies the values out: Float32Array, Float64Array or Int32Array, row-major. */

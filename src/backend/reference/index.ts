@@ -1,0 +1,93 @@
+/**
+ * The pure-TypeScript reference backend: the oracle every WebAssembly kernel is tested against.
+ * Kernels favour the plainest correct formulation over speed; all arithmetic is float64 and float
+ * buffers are Float32Array (default) or Float64Array, so float32 mode rounds once, at the store.
+ */
+import type { Backend, Buf, Kernels } from '../kernels.js';
+import { RefBuf, checkCount, live, type AnyArray } from './buffer.js';
+import { axpy, binary, copyStrided, fill, scale, unary, unaryGrad, where } from './elementwise.js';
+import { gatherRows, oneHot, scatterAddRows } from './indexing.js';
+import { matmul } from './matmul.js';
+import {
+  crossEntropy, crossEntropyBackward, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward,
+} from './nn.js';
+import { groupedScaleShift, groupedScaleShiftBackward, layerNorm, layerNormBackward } from './norm.js';
+import { adamw, sgd } from './optim.js';
+import { dropoutMask, gaussianSample, gaussianSampleBackward, randn, randu } from './random.js';
+import { reduce, sumSquares } from './reduce.js';
+
+export { RefBuf } from './buffer.js';
+export { erf, erfc } from './math.js';
+
+/** Every kernel; stateless, so one object serves both dtypes (the buffers' arrays set the precision). */
+export const referenceKernels: Kernels = {
+  fill, unary, unaryGrad, binary, axpy, scale, where, reduce, sumSquares, copyStrided, matmul,
+  softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, crossEntropy, crossEntropyBackward,
+  layerNorm, layerNormBackward, groupedScaleShift, groupedScaleShiftBackward,
+  gaussianSample, gaussianSampleBackward, randn, randu, dropoutMask,
+  gatherRows, scatterAddRows, oneHot, adamw, sgd,
+};
+
+export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' }): Backend {
+  const dtype = opts?.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new RangeError(`reference backend: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
+  }
+  const floatBytes = dtype === 'float32' ? 4 : 8;
+  let liveBytes = 0;
+
+  function alloc(size: number, kind: 'f' | 'i'): Buf {
+    if (!Number.isInteger(size) || size < 0) {
+      throw new RangeError(`reference backend: alloc size must be a non-negative integer, got ${size}`);
+    }
+    let data: AnyArray;
+    if (kind === 'f') data = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    else if (kind === 'i') data = new Int32Array(size);
+    else throw new RangeError(`reference backend: alloc kind must be 'f' or 'i', got '${String(kind)}'`);
+    const bytes = size * (kind === 'f' ? floatBytes : 4);
+    liveBytes += bytes;
+    return new RefBuf(size, kind, data, { freed: false, bytes }, false);
+  }
+
+  function free(buf: Buf): void {
+    const b = live(buf, 'free(buf)'); // a second free fails here as a use after free
+    if (b.isView) throw new Error('reference backend: views must not be freed (free the buffer they view)');
+    b.storage.freed = true;
+    liveBytes -= b.storage.bytes;
+  }
+
+  function view(buf: Buf, offset: number, size: number): Buf {
+    const b = live(buf, 'view(buf)');
+    checkCount(offset, 'view offset');
+    checkCount(size, 'view size');
+    if (offset + size > b.size) {
+      throw new RangeError(`reference backend: view [${offset}, ${offset + size}) is outside ${b.size} elements`);
+    }
+    return new RefBuf(size, b.kind, b.data.subarray(offset, offset + size), b.storage, true);
+  }
+
+  function read(buf: Buf): Float32Array | Float64Array | Int32Array {
+    return live(buf, 'read(buf)').data.slice();
+  }
+
+  function write(buf: Buf, data: ArrayLike<number>): void {
+    const b = live(buf, 'write(buf)');
+    if (data.length !== b.size) {
+      throw new RangeError(`reference backend: write of ${data.length} values into a buffer of ${b.size}`);
+    }
+    b.data.set(data);
+  }
+
+  return {
+    ...referenceKernels,
+    name: 'reference',
+    variant: 'ts',
+    dtype,
+    alloc,
+    free,
+    view,
+    read,
+    write,
+    liveBytes: () => liveBytes,
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * Loads the kernel module: picks one of the three embedded binaries by feature detection (or takes
+ * user-provided bytes, a compiled module or a URL), and instantiates it on an imported memory.
+ *
+ * Portable on purpose: no Node-only APIs (no Buffer, fs or `node:` imports), so the same code loads in
+ * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
+ */
+import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
+
+/** The three builds of assembly/index.ts. */
+export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
+/** A kernel binary: bytes, a compiled module, or where to fetch it. */
+export type WasmSource = ArrayBuffer | Uint8Array | WebAssembly.Module | URL | string;
+
+export interface LoadOptions {
+  /** 'auto' (default) picks the best variant the runtime validates; a named one is forced. */
+  variant?: 'auto' | WasmVariant;
+  /** Use this binary instead of the embedded ones. */
+  wasm?: WasmSource;
+  /** Initial size of the memory in bytes (rounded up to 64 KiB pages); default 4 MiB. */
+  initialMemoryBytes?: number;
+}
+
+/** The exports of assembly/index.ts (byte pointers are numbers). */
+export interface KernelExports {
+  heapBase(): number;
+  simdEnabled(): number;
+  relaxedSimdEnabled?(): number;
+  fill32(out: number, n: number, bits: number): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  unaryGrad(op: number, x: number, y: number, dy: number, dx: number, n: number): void;
+  binary(op: number, a: number, b: number, out: number, rank: number, params: number): void;
+  axpy(alpha: number, x: number, y: number, n: number): void;
+  scale(alpha: number, x: number, out: number, n: number): void;
+  where(cond: number, condIsInt: number, a: number, b: number, out: number, n: number): void;
+  reduce(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
+  sumSquares(x: number, n: number): number;
+  copyStrided(src: number, dst: number, rank: number, params: number, accumulate: number, isInt: number): void;
+  softmax(x: number, out: number, rows: number, cols: number): void;
+  softmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  logSoftmax(x: number, out: number, rows: number, cols: number): void;
+  logSoftmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  crossEntropy(
+    logits: number, targets: number, loss: number, lse: number, rows: number, cols: number,
+    ignoreIndex: number, smoothing: number,
+  ): number;
+  crossEntropyBackward(
+    logits: number, targets: number, lse: number, dloss: number, dlogits: number, rows: number,
+    cols: number, ignoreIndex: number, smoothing: number,
+  ): number;
+  layerNorm(
+    x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number,
+    cols: number, eps: number,
+  ): void;
+  layerNormBackward(
+    x: number, gamma: number, mean: number, rstd: number, dy: number, dx: number, dgamma: number,
+    dbeta: number, rows: number, cols: number,
+  ): void;
+  groupedScaleShift(
+    x: number, groupMap: number, gamma: number, beta: number, y: number, rows: number, D: number,
+    K: number, scratch: number,
+  ): void;
+  groupedScaleShiftBackward(
+    x: number, groupMap: number, gamma: number, beta: number, dy: number, dx: number, dgamma: number,
+    dbeta: number, rows: number, D: number, K: number, scratch: number,
+  ): void;
+  gaussianSample(
+    mu: number, sigma: number, eps: number, out: number, n: number, seedLo: number, seedHi: number,
+    counter: number,
+  ): void;
+  gaussianSampleBackward(eps: number, dy: number, dmu: number, dsigma: number, n: number): void;
+  randn(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
+  randu(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
+  dropoutMask(out: number, n: number, p: number, keep: number, seedLo: number, seedHi: number, counter: number): void;
+  gatherRows(table: number, ids: number, out: number, n: number, dim: number): void;
+  scatterAddRows(dout: number, ids: number, dtable: number, n: number, dim: number): void;
+  oneHot(ids: number, out: number, n: number, classes: number): void;
+  adamw(
+    p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, bc1: number, bc2: number,
+  ): void;
+  sgd(
+    p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: number, firstStep: number,
+  ): void;
+  /** Present once assembly/matmul.ts is part of the build. */
+  matmul?(
+    a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
+    batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
+  ): void;
+  matmulScratchBytes?(): number;
+}
+
+export interface LoadedModule {
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+  variant: WasmVariant;
+}
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB: 65536 pages. */
+export const MAX_PAGES = 65536;
+const DEFAULT_INITIAL_BYTES = 4 << 20;
+/** The memory minimum the kernel binaries declare (asconfig.json initialMemory). */
+const MODULE_MIN_PAGES = 1;
+
+// ---- feature detection ------------------------------------------------------------------------------
+
+const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+// One function type () -> v128, one function of that type.
+const V128_FUNC = [0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00];
+
+/** A module whose only function returns i8x16.splat(0): validates iff SIMD is supported. */
+const SIMD_PROBE = new Uint8Array([
+  ...HEADER, ...V128_FUNC,
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b,
+]);
+
+/**
+ * i8x16.relaxed_swizzle(splat 0, splat 0): validates iff relaxed SIMD is supported (a module
+ * containing one relaxed instruction fails to compile where it is not).
+ */
+const RELAXED_PROBE = new Uint8Array([
+  ...HEADER, ...V128_FUNC,
+  0x0a, 0x0f, 0x01, 0x0d, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x41, 0x00, 0xfd, 0x0f, 0xfd, 0x80, 0x02, 0x0b,
+]);
+
+let detected: { simd: boolean; relaxed: boolean } | undefined;
+
+/** Which SIMD features this runtime's WebAssembly engine validates (cached). */
+export function detectFeatures(): { simd: boolean; relaxed: boolean } {
+  if (detected === undefined) {
+    const simd = safeValidate(SIMD_PROBE);
+    detected = { simd, relaxed: simd && safeValidate(RELAXED_PROBE) };
+  }
+  return detected;
+}
+
+function safeValidate(bytes: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
+function supports(variant: WasmVariant): boolean {
+  const f = detectFeatures();
+  return variant === 'scalar' ? true : variant === 'simd' ? f.simd : f.relaxed;
+}
+
+function unsupported(variant: WasmVariant): Error {
+  const hint =
+    variant === 'relaxed-simd'
+      ? ' (Node 20 needs --experimental-wasm-relaxed-simd); use variant \'simd\' or \'auto\''
+      : '; use variant \'scalar\' or \'auto\'';
+  return new Error(
+    `wasm backend: variant '${variant}' was requested but this runtime cannot run ${
+      variant === 'relaxed-simd' ? 'relaxed-SIMD' : 'SIMD'
+    } WebAssembly${hint}`,
+  );
+}
+
+/** The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
+export function bestVariant(): WasmVariant {
+  const f = detectFeatures();
+  return f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar';
+}
+
+function resolveVariant(requested: LoadOptions['variant']): WasmVariant {
+  const v = requested ?? 'auto';
+  if (v === 'auto') return bestVariant();
+  if (v !== 'relaxed-simd' && v !== 'simd' && v !== 'scalar') {
+    throw new RangeError(
+      `wasm backend: unknown variant '${String(v)}' (use 'auto', 'relaxed-simd', 'simd' or 'scalar')`,
+    );
+  }
+  if (!supports(v)) throw unsupported(v);
+  return v;
+}
+
+// ---- embedded binaries ------------------------------------------------------------------------------
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < B64.length; i++) t[B64.charCodeAt(i)] = i;
+  return t;
+})();
+
+/** Standard base64 (with or without padding) to bytes, without atob or Buffer. */
+export function decodeBase64(s: string): Uint8Array {
+  let len = s.length;
+  while (len > 0 && s.charCodeAt(len - 1) === 61 /* '=' */) len--;
+  const out = new Uint8Array(Math.floor((len * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? B64_INDEX[c]! : -1;
+    if (v < 0) throw new Error(`wasm backend: invalid base64 character at ${i} in an embedded binary`);
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+function embeddedBytes(variant: WasmVariant): Uint8Array {
+  return decodeBase64(variant === 'relaxed-simd' ? relaxedWasm : variant === 'simd' ? simdWasm : scalarWasm);
+}
+
+// ---- instantiation ----------------------------------------------------------------------------------
+
+function createMemory(initialBytes: number | undefined, minPages: number): WebAssembly.Memory {
+  const bytes = initialBytes ?? DEFAULT_INITIAL_BYTES;
+  if (!(Number.isFinite(bytes) && bytes >= 0)) {
+    throw new RangeError(`wasm backend: initialMemoryBytes must be a non-negative number, got ${bytes}`);
+  }
+  if (bytes > MAX_PAGES * PAGE) {
+    throw new RangeError(`wasm backend: initialMemoryBytes ${bytes} exceeds the 4 GiB of 32-bit WebAssembly`);
+  }
+  const initial = Math.max(minPages, Math.ceil(bytes / PAGE));
+  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES });
+}
+
+function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean): LoadedModule {
+  const exports = instance.exports as unknown as KernelExports;
+  for (const name of ['heapBase', 'simdEnabled', 'unary', 'binary', 'layerNorm', 'gaussianSample'] as const) {
+    if (typeof exports[name] !== 'function') {
+      throw new Error(`wasm backend: the kernel module does not export '${name}'; is it a wasmgrad kernel binary?`);
+    }
+  }
+  const actual: WasmVariant =
+    exports.relaxedSimdEnabled?.() === 1 ? 'relaxed-simd' : exports.simdEnabled() === 1 ? 'simd' : 'scalar';
+  if (given && requested !== undefined && requested !== 'auto' && requested !== actual) {
+    throw new Error(`wasm backend: variant '${requested}' was requested but the given binary is the '${actual}' build`);
+  }
+  return { exports, memory, variant: actual };
+}
+
+function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null } {
+  const src = opts.wasm;
+  if (src === undefined) return { bytes: embeddedBytes(resolveVariant(opts.variant)), module: null };
+  if (src instanceof WebAssembly.Module) return { bytes: null, module: src };
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: src, module: null };
+  return { bytes: null, module: null };
+}
+
+function checkGivenVariant(opts: LoadOptions): void {
+  // A forced variant must also be runnable when the binary comes from the caller.
+  if (opts.wasm !== undefined && opts.variant !== undefined) resolveVariant(opts.variant);
+}
+
+function instantiateSync(module: WebAssembly.Module, opts: LoadOptions): LoadedModule {
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+}
+
+/** Synchronous load: embedded binaries, bytes or a compiled module (no URLs). */
+export function loadKernelsSync(opts: LoadOptions = {}): LoadedModule {
+  checkGivenVariant(opts);
+  const { bytes, module } = pickBytes(opts);
+  if (module !== null) return instantiateSync(module, opts);
+  if (bytes === null) {
+    throw new TypeError('wasm backend: createWasmBackendSync cannot fetch a URL; use createWasmBackend (async) or pass the bytes');
+  }
+  return instantiateSync(new WebAssembly.Module(bytes as BufferSource), opts);
+}
+
+/** Asynchronous load: everything loadKernelsSync takes, plus a URL (string or URL) fetched with fetch. */
+export async function loadKernels(opts: LoadOptions = {}): Promise<LoadedModule> {
+  checkGivenVariant(opts);
+  let { bytes, module } = pickBytes(opts);
+  if (module === null && bytes === null) {
+    const url = opts.wasm as URL | string;
+    if (typeof fetch !== 'function') throw new Error('wasm backend: fetch is not available to load the kernel binary from a URL');
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`wasm backend: fetching ${String(url)} failed: HTTP ${res.status} ${res.statusText}`);
+    bytes = await res.arrayBuffer();
+  }
+  if (module === null) module = await WebAssembly.compile(bytes as BufferSource);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+}

@@ -1,0 +1,66 @@
+/** The library loads and trains under Deno (the `deno` npm package), with the same numbers as Node. */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function denoBinary(): string {
+  const require = createRequire(import.meta.url);
+  const pkgDir = dirname(require.resolve('deno/package.json'));
+  const bin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'deno.cmd' : 'deno');
+  if (!existsSync(bin)) throw new Error(`deno launcher not found at ${bin} (package at ${pkgDir}); run npm install`);
+  return bin;
+}
+
+function runSmoke(variant: string): { variant: string; loss: number; dw: number[]; dgamma: number[]; dbeta: number[] } {
+  const out = execFileSync(
+    denoBinary(),
+    ['run', '--quiet', '--sloppy-imports', '--no-config', '--allow-read', 'test/deno/smoke.ts', variant],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+describe('Deno', () => {
+  it('runs a forward/backward on the WASM backend and matches Node', async () => {
+    const deno = runSmoke('simd');
+    expect(deno.variant).toBe('simd');
+    // The same computation in this Node process, with the binary Deno chose.
+    const W = await import('../src/index.js');
+    const { createWasmBackendSync } = await import('../src/backend/wasm/index.js');
+    const be = createWasmBackendSync({ variant: deno.variant as 'simd' | 'relaxed-simd' | 'scalar' });
+    const node = W.withBackend(be, () =>
+      W.tidy(() => {
+        const gen = new W.Generator(11);
+        const x = W.randn([4, 5], { generator: gen });
+        const w = W.randn([3, 5], { generator: gen });
+        w.requiresGrad = true;
+        const gamma = W.tensor([1.5, 0.75], [2], { requiresGrad: true });
+        const beta = W.tensor([0.1, -0.2], [2], { requiresGrad: true });
+        const h = W.groupedScaleShift(x, W.tensor([0, 1, 1, 0, 1], [5], { dtype: 'int32' }), gamma, beta);
+        const loss = W.crossEntropy(W.layerNorm(W.linear(h, w)), W.tensor([0, 2, 1, 2], [4], { dtype: 'int32' }), { labelSmoothing: 0.1 });
+        loss.backward();
+        return { loss: loss.item(), dw: Array.from(w.grad!.toArray()), dgamma: Array.from(gamma.grad!.toArray()), dbeta: Array.from(beta.grad!.toArray()) };
+      }),
+    );
+    expect(Number.isFinite(deno.loss)).toBe(true);
+    // Same binary, same inputs (the RNG is bit-identical across engines): identical float32 results.
+    expect(deno.loss).toBe(node.loss);
+    expect(deno.dw).toEqual(node.dw);
+    expect(deno.dgamma).toEqual(node.dgamma);
+    expect(deno.dbeta).toEqual(node.dbeta);
+  }, 180_000);
+
+  it('picks the relaxed-SIMD binary where the runtime validates it, with results close to SIMD', () => {
+    const auto = runSmoke('auto');
+    const simd = runSmoke('simd');
+    // Deno's V8 ships relaxed SIMD enabled; fused multiply-add changes only the last bits.
+    expect(auto.variant).toBe('relaxed-simd');
+    expect(Math.abs(auto.loss - simd.loss)).toBeLessThan(1e-5);
+    auto.dw.forEach((v, i) => expect(Math.abs(v - simd.dw[i])).toBeLessThan(1e-5));
+  }, 180_000);
+});
