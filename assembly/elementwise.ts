@@ -165,7 +165,8 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
     case U_GELU_ERF: return f32x4.mul(dy, geluErfGradV(x));
     case U_SOFTPLUS: return f32x4.mul(dy, sigmoidV(x));
     case U_SQUARE: return f32x4.mul(dy, f32x4.add(x, x));
-    case U_RECIP: return f32x4.mul(dy, f32x4.div(splat(-1), f32x4.mul(x, x)));
+    // -(dy / x) / x rather than dy * (-1 / x^2): x^2 underflows to 0 for |x| < 1e-19
+    case U_RECIP: return f32x4.neg(f32x4.div(f32x4.div(dy, x), x));
     case U_SIGN: return f32x4.mul(dy, splat(0));
     default: return dy;
   }
@@ -185,7 +186,7 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
     case U_GELU_ERF: return dy * geluErfGradS(x);
     case U_SOFTPLUS: return dy * sigmoidS(x);
     case U_SQUARE: return dy * (x + x);
-    case U_RECIP: return dy * (-1 / (x * x));
+    case U_RECIP: return -((dy / x) / x);
     case U_SIGN: return dy * 0;
     default: return dy;
   }

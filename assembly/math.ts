@@ -83,8 +83,8 @@ const SQRT1_2: f32 = 0.70710678;
  * exp(x + lo) where lo is a small correction that would be lost if added to x first: it is added
  * after the exact Cody-Waite reduction (erfc uses it to keep exp(-z^2) accurate).
  */
-@inline export function expLoV(x: v128, lo: v128): v128 {
-  x = f32x4.max(f32x4.min(x, splat(EXP_HI)), splat(EXP_LO)); // NaN propagates through min/max
+@inline export function expLoV(x0: v128, lo: v128): v128 {
+  const x = f32x4.max(f32x4.min(x0, splat(EXP_HI)), splat(EXP_LO)); // NaN propagates through min/max
   const n = f32x4.nearest(f32x4.mul(x, splat(LOG2E)));
   let r = f32x4.sub(x, f32x4.mul(n, splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, splat(LN2_LO)));
@@ -101,15 +101,17 @@ const SQRT1_2: f32 = 0.70710678;
   const n2 = i32x4.sub(ni, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
   const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
-  return f32x4.mul(f32x4.mul(e, s1), s2);
+  // below EXP_LO the true value is under half the smallest denormal: exactly 0 after rounding
+  return v128.andnot(f32x4.mul(f32x4.mul(e, s1), s2), f32x4.lt(x0, splat(EXP_LO)));
 }
 
 @inline export function expV(x: v128): v128 {
   return expLoV(x, f32x4.splat(0));
 }
 
-@inline export function expLoS(x: f32, lo: f32): f32 {
-  x = max(min(x, EXP_HI), EXP_LO);
+@inline export function expLoS(x0: f32, lo: f32): f32 {
+  if (x0 < EXP_LO) return 0;
+  const x = max(min(x0, EXP_HI), EXP_LO);
   const n = nearest<f32>(x * LOG2E);
   let r = x - n * LN2_HI;
   r = r - n * LN2_LO;
@@ -289,7 +291,9 @@ const SQRT1_2: f32 = 0.70710678;
  * exp(-x^2 / 2) without the rounding error of x^2: x = hi + lo with hi holding the top 12 bits, so
  * hi^2 is exact and x^2 = hi^2 + lo (x + hi); the small second part goes in after range reduction.
  */
-@inline export function expNegHalfSquareV(x: v128): v128 {
+@inline export function expNegHalfSquareV(x0: v128): v128 {
+  // |x| > 20 gives exactly 0 anyway; clamping keeps lo (x + hi) finite for huge or infinite x
+  const x = f32x4.max(f32x4.min(x0, splat(20)), splat(-20));
   const hi = v128.and(x, i32x4.splat(0xfffff000));
   const lo = f32x4.sub(x, hi);
   const a = f32x4.mul(f32x4.mul(hi, hi), splat(-0.5));
@@ -297,7 +301,8 @@ const SQRT1_2: f32 = 0.70710678;
   return expLoV(a, b);
 }
 
-@inline export function expNegHalfSquareS(x: f32): f32 {
+@inline export function expNegHalfSquareS(x0: f32): f32 {
+  const x = max<f32>(min<f32>(x0, 20), -20);
   const hi = reinterpret<f32>(reinterpret<u32>(x) & 0xfffff000);
   const lo = x - hi;
   return expLoS((hi * hi) * -0.5, (lo * (x + hi)) * -0.5);

@@ -114,7 +114,9 @@ export function adamw(
       const mi = madd(vb1, ldv(m, i), f32x4.mul(vob1, gi));
       const vi = madd(vb2, ldv(v, i), f32x4.mul(vob2, f32x4.mul(gi, gi)));
       const den = f32x4.add(f32x4.sqrt(f32x4.mul(vi, vInvBc2)), vEps);
-      const pi = f32x4.sub(f32x4.mul(ldv(p, i), vDecay), f32x4.div(f32x4.mul(vStep, mi), den));
+      // m / den before the step size: lr m / bc1 underflows for tiny m, and den (>= eps) would
+      // scale it back into range
+      const pi = f32x4.sub(f32x4.mul(ldv(p, i), vDecay), f32x4.mul(vStep, f32x4.div(mi, den)));
       stv(p, i, pi);
       stv(m, i, mi);
       stv(v, i, vi);
@@ -125,7 +127,7 @@ export function adamw(
     const mi = beta1 * ldf(m, i) + ob1 * gi;
     const vi = beta2 * ldf(v, i) + ob2 * (gi * gi);
     const den = sqrt<f32>(vi * invBc2) + eps;
-    stf(p, i, ldf(p, i) * decay - (stepSize * mi) / den);
+    stf(p, i, ldf(p, i) * decay - stepSize * (mi / den));
     stf(m, i, mi);
     stf(v, i, vi);
   }

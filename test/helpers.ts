@@ -24,7 +24,7 @@ const cache = new Map<string, Backend>();
 
 /** The WASM binaries this runtime can run (relaxed only where validated). */
 export function wasmBackends(): Backend[] {
-  const variants = ['simd', 'scalar', ...(relaxedSupported ? ['relaxed-simd'] : [])] as const;
+  const variants: ('simd' | 'scalar' | 'relaxed-simd')[] = ['simd', 'scalar', ...(relaxedSupported ? ['relaxed-simd' as const] : [])];
   return variants.map((v) => {
     if (!cache.has(v)) cache.set(v, createWasmBackendSync({ variant: v }));
     return cache.get(v)!;

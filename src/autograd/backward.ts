@@ -7,7 +7,7 @@
  * gradients no longer needed are freed as soon as their node has run, which keeps the peak memory of
  * the backward pass close to that of the forward.
  */
-import { adoptIntoCurrentScope, noGrad, popScope, pushScope, untrack } from '../tensor/engine.js';
+import { noGrad, popScope, pushScope, untrack } from '../tensor/engine.js';
 import { fmtShape, shapesEqual, type Shape } from '../backend/strides.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, clone, onesLike, reshape, sum } from '../ops/index.js';
@@ -85,8 +85,9 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   try {
     noGrad(() => sweep(root, grad ?? onesLike(root), order, created, opts.retainGraph ?? false));
   } finally {
+    // Everything the sweep created is garbage now: leaf gradients were copied out (and untracked).
     popScope();
-    for (const t of created) if (!t.isDisposed) adoptIntoCurrentScope(t);
+    for (const t of created) t.dispose();
   }
   // The graph is consumed: tensors a tidy() kept only for it can go.
   if (!opts.retainGraph) root.releaseGraphRefs();

@@ -189,7 +189,7 @@ const B64_INDEX = (() => {
 })();
 
 /** Standard base64 (with or without padding) to bytes, without atob or Buffer. */
-export function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   let len = s.length;
   while (len > 0 && s.charCodeAt(len - 1) === 61 /* '=' */) len--;
   const out = new Uint8Array(Math.floor((len * 3) / 4));
@@ -210,7 +210,7 @@ export function decodeBase64(s: string): Uint8Array {
   return out;
 }
 
-function embeddedBytes(variant: WasmVariant): Uint8Array {
+function embeddedBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
   return decodeBase64(variant === 'relaxed-simd' ? relaxedWasm : variant === 'simd' ? simdWasm : scalarWasm);
 }
 

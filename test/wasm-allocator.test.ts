@@ -1,0 +1,141 @@
+/** The TypeScript-side allocator over the WASM memory, and the loader's variant selection. */
+import { describe, expect, it } from 'vitest';
+import { Allocator, sizeClass } from '../src/backend/wasm/allocator.js';
+import { createWasmBackend, createWasmBackendSync, detectFeatures } from '../src/backend/wasm/index.js';
+import { decodeBase64 } from '../src/backend/wasm/loader.js';
+import { simdWasm } from '../src/backend/wasm/binaries.generated.js';
+
+const HEAP_BASE = 1000; // not aligned on purpose
+
+function fresh(initialPages = 1): Allocator {
+  return new Allocator(new WebAssembly.Memory({ initial: initialPages, maximum: 65536 }), HEAP_BASE);
+}
+
+describe('wasm allocator', () => {
+  it('size classes waste at most 25% (64 bytes for small blocks) and are 64-byte multiples', () => {
+    for (let b = 0; b < 300000; b += 97) {
+      const c = sizeClass(b);
+      expect(c % 64).toBe(0);
+      expect(c).toBeGreaterThanOrEqual(b);
+      expect(c <= 256 ? c - b < 64 || b === 0 : (c - b) / b <= 0.25).toBe(true);
+    }
+  });
+
+  it('hands out 64-byte aligned blocks after the parameter block', () => {
+    const a = fresh();
+    expect(a.paramPtr % 64).toBe(0);
+    expect(a.paramPtr).toBeGreaterThanOrEqual(HEAP_BASE);
+    const ptrs = [1, 7, 64, 65, 1000, 4096, 12345].map((n) => a.alloc(n));
+    for (const p of ptrs) {
+      expect(p % 64).toBe(0);
+      expect(p).toBeGreaterThanOrEqual(a.paramPtr + 256);
+    }
+    expect(new Set(ptrs).size).toBe(ptrs.length);
+  });
+
+  it('reuses freed blocks exactly for repeating shapes (a training step allocates the same sizes)', () => {
+    const a = fresh();
+    const sizes = [4 * 768, 4 * 3072, 4 * 768 * 64, 100, 4 * 768];
+    const step = () => sizes.map((s) => a.alloc(s));
+    const first = step();
+    const reserved = a.reservedBytes();
+    for (const p of first) a.free(p);
+    for (let i = 0; i < 5; i++) {
+      const again = step();
+      expect(new Set(again)).toEqual(new Set(first));
+      for (const p of again) a.free(p);
+    }
+    expect(a.reservedBytes()).toBe(reserved);
+  });
+
+  it('liveBytes counts live blocks and returns to 0', () => {
+    const a = fresh();
+    expect(a.liveBytes()).toBe(0);
+    const p = a.alloc(100);
+    const q = a.alloc(5000);
+    expect(a.liveBytes()).toBe(sizeClass(100) + sizeClass(5000));
+    a.free(p);
+    a.free(q);
+    expect(a.liveBytes()).toBe(0);
+  });
+
+  it('grows the memory, keeps the data, and refreshes detached views', () => {
+    const a = fresh(1);
+    const p = a.alloc(4 * 10);
+    const before = a.f32();
+    before.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], p >> 2);
+    const bytes0 = a.memory.buffer.byteLength;
+    const big = a.alloc(3 << 20); // forces growth
+    expect(a.memory.buffer.byteLength).toBeGreaterThan(bytes0);
+    expect(before.buffer.byteLength).toBe(0); // the old view is detached
+    const after = a.f32();
+    expect(after.buffer).toBe(a.memory.buffer);
+    expect(Array.from(after.subarray(p >> 2, (p >> 2) + 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(big + (3 << 20)).toBeLessThanOrEqual(a.memory.buffer.byteLength);
+  });
+
+  it('rejects double frees and foreign pointers clearly', () => {
+    const a = fresh();
+    const p = a.alloc(10);
+    a.free(p);
+    expect(() => a.free(p)).toThrow(/double free/);
+    expect(() => a.free(p + 64 * 100)).toThrow(/not a block of this allocator/);
+    expect(() => a.alloc(-1)).toThrow(/non-negative integer/);
+  });
+
+  it('reports the 4 GiB limit clearly', () => {
+    const a = fresh();
+    expect(() => a.alloc(2 ** 32)).toThrow(/4 GiB/);
+  });
+});
+
+describe('wasm loader', () => {
+  it('auto picks the best variant the runtime validates', () => {
+    const f = detectFeatures();
+    const be = createWasmBackendSync();
+    expect(be.variant).toBe(f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar');
+    expect(be.name).toBe('wasm');
+    expect(be.dtype).toBe('float32');
+  });
+
+  it('forces a variant, and errors clearly when the runtime cannot run it', () => {
+    expect(createWasmBackendSync({ variant: 'scalar' }).variant).toBe('scalar');
+    if (!detectFeatures().relaxed) {
+      expect(() => createWasmBackendSync({ variant: 'relaxed-simd' })).toThrow(/relaxed-SIMD/);
+    }
+    expect(() => createWasmBackendSync({ variant: 'avx' as never })).toThrow(/unknown variant/);
+  });
+
+  it('accepts user-provided bytes and compiled modules (async and sync)', async () => {
+    const bytes = decodeBase64(simdWasm);
+    const fromBytes = await createWasmBackend({ wasm: bytes });
+    expect(fromBytes.variant).toBe('simd');
+    const fromModule = createWasmBackendSync({ wasm: new WebAssembly.Module(bytes) });
+    expect(fromModule.variant).toBe('simd');
+    expect(() => createWasmBackendSync({ wasm: bytes, variant: 'scalar' })).toThrow(/given binary is the 'simd' build/);
+    expect(() => createWasmBackendSync({ wasm: 'https://example.invalid/k.wasm' })).toThrow(/cannot fetch/);
+  });
+
+  it('fetches a URL', async () => {
+    const bytes = decodeBase64(simdWasm);
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async () => new Response(bytes, { status: 200 })) as typeof fetch;
+    try {
+      const be = await createWasmBackend({ wasm: new URL('https://example.invalid/kernels.wasm') });
+      expect(be.variant).toBe('simd');
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it('starts with the requested initial memory', () => {
+    const be = createWasmBackendSync({ initialMemoryBytes: 8 << 20 });
+    expect(be.memory.buffer.byteLength).toBe(8 << 20);
+  });
+
+  it('decodes base64 like the platform does', () => {
+    const s = 'AGFzbQEAAAA=';
+    expect(Array.from(decodeBase64(s))).toEqual([0, 97, 115, 109, 1, 0, 0, 0]);
+    expect(Array.from(decodeBase64('YQ'))).toEqual([97]);
+  });
+});
