@@ -34,7 +34,7 @@
 
 /** Uniform in (0, 1) with 24 bits (exact in f32). */
 @inline export function uniform24(h0: u32, h1: u32, e: u32): f64 {
-  return (<f64>(word(h0, h1, e, 0) >>> 8) + 0.5) / 16777216.0;
+  return (<f64>(word(h0, h1, e, 0) >>> 9) + 0.5) / 8388608.0;
 }
 
 @inline function uniform53(h0: u32, h1: u32, q: u32, k: u32): f64 {

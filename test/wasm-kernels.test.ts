@@ -176,7 +176,9 @@ function unaryGradTol(op: UnaryOp, x: number, dy: number, e: number): number {
     // computed as -(dy / x) / x (x^2 would underflow for |x| < 1e-19): when dy / x is denormal it
     // carries an absolute error up to UF, which the second division scales by 1 / |x|
     case 'recip': return 3 * ulp(e) + UF / Math.abs(x);
-    case 'tanh': case 'sigmoid': return 6 * ulp(e);
+    // In the far tails f'(x) ~ 4 exp(-2|x|) (tanh) or exp(-|x|) (sigmoid) is denormal in f32: it carries an
+    // absolute error up to 2^-150, which the product with dy (and tanh's factor 4) scales.
+    case 'tanh': case 'sigmoid': return 6 * ulp(e) + 8 * Math.abs(dy) * 2 ** -149;
     case 'softplus': return 4 * ulp(e);
     case 'gelu_tanh': return (8 + 8 * Math.abs(geluU(x))) * ulp(e) + 2 ** -22 * Math.abs(dy) * (1 + Math.abs(x));
     case 'gelu_erf': return 8 * ulp(e) + 2 ** -22 * Math.abs(dy) * (1 + Math.abs(x)) + 16 * 2 ** -149;

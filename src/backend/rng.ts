@@ -9,7 +9,8 @@
  * (Math.log / Math.cos are not used: their last bit differs between engines.)
  *
  * - word(e, k): murmur3's fmix32 finalizer applied twice around the key: a keyed bijective hash.
- * - uniform24(e): (top 24 bits of word(e, 0) + 0.5) / 2^24, exactly representable in float32, in (0, 1).
+ * - uniform24(e): (top 23 bits of word(e, 0) + 0.5) / 2^23 = an odd multiple of 2^-24: 24 significant bits,
+ *   so exactly representable in float32 and strictly inside (0, 1) after rounding to float32.
  * - normal(e): Box-Muller on the pair q = floor(e / 2): u1, u2 are 53-bit uniforms from words
  *   (q, 0..3); r = sqrt(-2 ln u1), theta = 2 pi u2; even e takes r cos theta, odd e takes r sin theta.
  */
@@ -37,9 +38,9 @@ export function word(h0: number, h1: number, e: number, k: number): number {
   return fmix32((x + h1) >>> 0);
 }
 
-/** Uniform in (0, 1) with 24 bits: exactly representable as float32. */
+/** Uniform in (0, 1) on the odd multiples of 2^-24: exactly representable as float32 (never rounds to 1). */
 export function uniform24(h0: number, h1: number, e: number): number {
-  return ((word(h0, h1, e, 0) >>> 8) + 0.5) / 16777216;
+  return ((word(h0, h1, e, 0) >>> 9) + 0.5) / 8388608;
 }
 
 /** Uniform in (0, 1) with 53 bits from words k and k + 1 of element q. */
