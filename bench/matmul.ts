@@ -1,9 +1,7 @@
 // Matmul benchmarks: our WebAssembly kernel against a naive TypeScript loop and
 // @tensorflow/tfjs-backend-wasm (single-threaded), measured side by side in one run.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
+import { loadKernelsSync } from '../src/backend/wasm/loader.js';
 import type { BenchRow } from './types.js';
 
 export interface MatmulBenchOptions {
@@ -20,18 +18,6 @@ const FULL_SHAPES: [number, number, number][] = [
 const QUICK_SHAPES: [number, number, number][] = [[128, 768, 768], [64, 64, 64]];
 const TRANS: Trans[] = ['NN', 'NT', 'TN'];
 
-/** The package root: the nearest ancestor with our package.json (works from bench/ and dist/bench/). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'wasmgrad') return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the wasmgrad package root');
-    dir = up;
-  }
-}
-
 type MatmulFn = (
   a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
   batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
@@ -45,30 +31,19 @@ interface Kernel {
   heap: number;
 }
 
-/** Raw instantiation of build/kernels.<binary>.wasm (WASMGRAD_KERNELS_DIR overrides the folder). */
+/** The embedded kernel binary (the same bytes the library loads), instantiated on its own memory. */
 function loadKernel(binary: 'simd' | 'relaxed'): Kernel | string {
-  const dir = process.env.WASMGRAD_KERNELS_DIR ?? join(packageRoot(), 'build');
-  const file = join(dir, `kernels.${binary}.wasm`);
-  if (!existsSync(file)) return `${file} is missing (run npm run build:wasm)`;
-  const bytes = readFileSync(file);
-  if (!WebAssembly.validate(bytes)) return `this runtime does not validate ${file}`;
-  const module = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
-  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
-  for (const imp of WebAssembly.Module.imports(module)) {
-    imports[imp.module] ??= {};
-    imports[imp.module]![imp.name] = imp.kind === 'memory' ? memory : () => {
-      throw new Error(`unexpected import call ${imp.module}.${imp.name}`);
-    };
+  let loaded;
+  try {
+    loaded = loadKernelsSync({ variant: binary === 'relaxed' ? 'relaxed-simd' : 'simd' });
+  } catch (e) {
+    return (e as Error).message;
   }
-  const ex = new WebAssembly.Instance(module, imports).exports as Record<string, unknown>;
-  if (typeof ex.matmul !== 'function' || typeof ex.matmulScratchBytes !== 'function') {
-    return `${file} does not export matmul/matmulScratchBytes (assembly/index.ts must re-export them)`;
-  }
+  const ex = loaded.exports as unknown as Record<string, unknown>;
   const heapBase = typeof ex.heapBase === 'function' ? (ex.heapBase as () => number)() : 0;
   const scratch = align64(Math.max(heapBase, 1024));
   const heap = align64(scratch + (ex.matmulScratchBytes as () => number)());
-  return { binary, memory, matmul: ex.matmul as MatmulFn, scratch, heap };
+  return { binary, memory: loaded.memory, matmul: ex.matmul as MatmulFn, scratch, heap };
 }
 
 function align64(x: number): number {

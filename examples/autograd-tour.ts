@@ -41,5 +41,5 @@ W.tidy(() => {
 
 // Check the gradient of any function against finite differences (float64, reference backend).
 const { assertGradcheck } = await import('../src/testing/index.js');
-const report = assertGradcheck((t) => W.softmax(t.mul(t)).sum(-1), [{ data: [0.3, -1.2, 0.7, 2.0], shape: [2, 2] }]);
+const report = assertGradcheck((t) => W.softmax(t.mul(t)).mul(t).sum(-1), [{ data: [0.3, -1.2, 0.7, 2.0], shape: [2, 2] }]);
 console.log('gradcheck:', report.summary);

@@ -1,6 +1,6 @@
 /**
  * Demo: a small MLP learns the two-spirals problem on the WASM backend, with a visible loss drop.
- * Run: npm run demo   (about 10-20 seconds on 2 cores)
+ * Run: npm run demo   (about a second on 2 cores)
  */
 import * as W from '../src/index.js';
 
