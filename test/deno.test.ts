@@ -31,22 +31,10 @@ describe('Deno', () => {
     expect(deno.variant).toBe('simd');
     // The same computation in this Node process, with the binary Deno chose.
     const W = await import('../src/index.js');
+    const { workload } = await import('./deno/workload.js');
     const { createWasmBackendSync } = await import('../src/backend/wasm/index.js');
     const be = createWasmBackendSync({ variant: deno.variant as 'simd' | 'relaxed-simd' | 'scalar' });
-    const node = W.withBackend(be, () =>
-      W.tidy(() => {
-        const gen = new W.Generator(11);
-        const x = W.randn([4, 5], { generator: gen });
-        const w = W.randn([3, 5], { generator: gen });
-        w.requiresGrad = true;
-        const gamma = W.tensor([1.5, 0.75], [2], { requiresGrad: true });
-        const beta = W.tensor([0.1, -0.2], [2], { requiresGrad: true });
-        const h = W.groupedScaleShift(x, W.tensor([0, 1, 1, 0, 1], [5], { dtype: 'int32' }), gamma, beta);
-        const loss = W.crossEntropy(W.layerNorm(W.linear(h, w)), W.tensor([0, 2, 1, 2], [4], { dtype: 'int32' }), { labelSmoothing: 0.1 });
-        loss.backward();
-        return { loss: loss.item(), dw: Array.from(w.grad!.toArray()), dgamma: Array.from(gamma.grad!.toArray()), dbeta: Array.from(beta.grad!.toArray()) };
-      }),
-    );
+    const node = W.withBackend(be, workload);
     expect(Number.isFinite(deno.loss)).toBe(true);
     // Same binary, same inputs (the RNG is bit-identical across engines): identical float32 results.
     expect(deno.loss).toBe(node.loss);

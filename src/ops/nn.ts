@@ -1,4 +1,5 @@
 /** Neural-network ops with fused kernels: softmax, log-softmax, cross-entropy, layer norm; dropout. */
+import type { Backend, Buf } from '../backend/kernels.js';
 import { fmtShape, normAxis, shapesEqual } from '../backend/strides.js';
 import { apply, defineOp } from '../autograd/op.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
@@ -13,41 +14,42 @@ function lastDim(x: Tensor): { rows: number; cols: number } {
   return { rows: cols === 0 ? 0 : x.size / cols, cols };
 }
 
-export const softmaxOp = defineOp<Record<string, never>>({
-  name: 'softmax',
-  forward(ctx, [x]) {
-    const { rows, cols } = lastDim(x);
-    const y = emptyTensor(x.backend, x.shape);
-    x.backend.softmax(x.buf, y.buf, rows, cols);
-    ctx.save(y);
-    return y;
-  },
-  backward(ctx, dy) {
-    const y = ctx.saved[0];
-    const { rows, cols } = lastDim(y);
-    const dx = emptyTensor(y.backend, y.shape);
-    y.backend.softmaxBackward(y.buf, dy.buf, dx.buf, rows, cols);
-    return [dx];
-  },
-});
+/** A row-wise op over the last dim whose backward needs only its output y. */
+function rowOp(
+  name: string,
+  fwd: (be: Backend, x: Buf, y: Buf, rows: number, cols: number) => void,
+  bwd: (be: Backend, y: Buf, dy: Buf, dx: Buf, rows: number, cols: number) => void,
+) {
+  return defineOp<Record<string, never>>({
+    name,
+    forward(ctx, [x]) {
+      const { rows, cols } = lastDim(x);
+      const y = emptyTensor(x.backend, x.shape);
+      fwd(x.backend, x.buf, y.buf, rows, cols);
+      ctx.save(y);
+      return y;
+    },
+    backward(ctx, dy) {
+      const y = ctx.saved[0];
+      const { rows, cols } = lastDim(y);
+      const dx = emptyTensor(y.backend, y.shape);
+      bwd(y.backend, y.buf, dy.buf, dx.buf, rows, cols);
+      return [dx];
+    },
+  });
+}
 
-export const logSoftmaxOp = defineOp<Record<string, never>>({
-  name: 'logSoftmax',
-  forward(ctx, [x]) {
-    const { rows, cols } = lastDim(x);
-    const y = emptyTensor(x.backend, x.shape);
-    x.backend.logSoftmax(x.buf, y.buf, rows, cols);
-    ctx.save(y);
-    return y;
-  },
-  backward(ctx, dy) {
-    const y = ctx.saved[0];
-    const { rows, cols } = lastDim(y);
-    const dx = emptyTensor(y.backend, y.shape);
-    y.backend.logSoftmaxBackward(y.buf, dy.buf, dx.buf, rows, cols);
-    return [dx];
-  },
-});
+export const softmaxOp = rowOp(
+  'softmax',
+  (be, x, y, r, c) => be.softmax(x, y, r, c),
+  (be, y, dy, dx, r, c) => be.softmaxBackward(y, dy, dx, r, c),
+);
+
+export const logSoftmaxOp = rowOp(
+  'logSoftmax',
+  (be, x, y, r, c) => be.logSoftmax(x, y, r, c),
+  (be, y, dy, dx, r, c) => be.logSoftmaxBackward(y, dy, dx, r, c),
+);
 
 /** Runs a last-axis op on another axis by moving that axis last and back. */
 function alongAxis(x: Tensor, axis: number, f: (t: Tensor) => Tensor, op: string): Tensor {
