@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Backend } from '../src/backend/kernels.js';
-import { createWasmBackendSync } from '../src/backend/wasm/index.js';
+import { createWasmBackendSync, type WasmBackend } from '../src/backend/wasm/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { gradcheck, type GradcheckInput, type GradcheckOptions } from '../src/testing/gradcheck.js';
 import { compareBackends, type CompareOptions } from '../src/testing/compare.js';
@@ -20,10 +20,10 @@ export const relaxedSupported = (() => {
   }
 })();
 
-const cache = new Map<string, Backend>();
+const cache = new Map<string, WasmBackend>();
 
 /** The WASM binaries this runtime can run (relaxed only where validated). */
-export function wasmBackends(): Backend[] {
+export function wasmBackends(): WasmBackend[] {
   const variants: ('simd' | 'scalar' | 'relaxed-simd')[] = ['simd', 'scalar', ...(relaxedSupported ? ['relaxed-simd' as const] : [])];
   return variants.map((v) => {
     if (!cache.has(v)) cache.set(v, createWasmBackendSync({ variant: v }));

@@ -32,9 +32,14 @@ describe('memory', () => {
       const first = step();
       for (let i = 0; i < 9; i++) step();
       const warm = be.liveBytes();
+      const warmBlocks = be.allocator.liveBytes();
+      const warmReserved = be.allocator.reservedBytes();
       let last = first;
       for (let i = 0; i < 990; i++) last = step();
       expect(be.liveBytes()).toBe(warm);
+      // The allocator's own view: the same blocks are live, and the heap did not grow.
+      expect(be.allocator.liveBytes()).toBe(warmBlocks);
+      expect(be.allocator.reservedBytes()).toBe(warmReserved);
       expect(last).toBeLessThan(first * 0.7);
       opt.dispose();
       W.dispose([x, y, ...params]);
