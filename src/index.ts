@@ -41,3 +41,5 @@ export { backward, type BackwardOptions } from './autograd/backward.js';
 export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
+export * from './nn/index.js';
+export * from './models/index.js';

@@ -13,11 +13,12 @@ function files(dir: string): string[] {
 }
 
 describe('portability', () => {
-  it('src/ (except src/cli) uses no Node-only modules or globals', () => {
+  it('src/ (except src/cli and src/node) uses no Node-only modules or globals', () => {
     const offenders: string[] = [];
     for (const f of files(root)) {
       const rel = relative(root, f);
-      if (rel.startsWith('cli')) continue;
+      // src/cli and src/node are the Node-only entry points (file system access); the rest is portable.
+      if (rel.startsWith('cli') || rel.startsWith('node')) continue;
       const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       const hits = [
         /from\s+['"](node:|fs|path|url|child_process|worker_threads|os|module)['"]/,

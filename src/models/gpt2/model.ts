@@ -1,0 +1,124 @@
+/**
+ * GPT-2 language model (Radford et al. 2019) with Hugging Face parameter names: `wte`, `wpe`,
+ * `h.{i}.{ln_1,attn.c_attn,attn.c_proj,ln_2,mlp.c_fc,mlp.c_proj}`, `ln_f`. The LM head is tied to
+ * `wte` (logits = h wte^T), so it has no parameter of its own.
+ */
+import { fmtShape } from '../../backend/strides.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { tensor } from '../../ops/create.js';
+import { add } from '../../ops/elementwise.js';
+import { matmul } from '../../ops/matmul.js';
+import { crossEntropy } from '../../ops/nn.js';
+import { Generator } from '../../ops/random.js';
+import { slice } from '../../ops/shape.js';
+import { attentionBlockMask, type LayerPast } from '../../nn/attention.js';
+import { PreLNBlock } from '../../nn/blocks.js';
+import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
+import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { GPT2Config, type GPT2ConfigData } from './config.js';
+
+export interface GPT2ForwardOptions {
+  /** (B, past + T): 1 = attend, 0 = padding. Positions are still 0.. (as HF without position_ids). */
+  attentionMask?: Tensor | null;
+  /** Keys/values of earlier positions, one entry per layer (from a previous call with useCache). */
+  pastKeyValues?: LayerPast[] | null;
+  /** Return the keys/values of every layer (past + current) for incremental decoding. */
+  useCache?: boolean;
+}
+
+export interface GPT2Output {
+  /** (B, T, vocab_size) */
+  logits: Tensor;
+  /** Present only with useCache. */
+  pastKeyValues: LayerPast[] | null;
+}
+
+/** Checkpoint entries with no parameter here: the causal-mask buffers of old checkpoints and the tied head. */
+const IGNORED = [/\.attn\.bias$/, /\.attn\.masked_bias$/, /^lm_head\.weight$/];
+
+export class GPT2LMHeadModel extends Module {
+  readonly config: GPT2Config;
+  readonly wte: Embedding;
+  readonly wpe: Embedding;
+  readonly drop: Dropout;
+  readonly h: ModuleList<PreLNBlock>;
+  readonly ln_f: LayerNorm;
+
+  /** Initialises as HF: normal(0, initializer_range), c_proj weights scaled by 1/sqrt(2 n_layer). */
+  constructor(config: GPT2Config | Partial<GPT2ConfigData>, opts: { generator?: Generator } = {}) {
+    super();
+    this.config = config instanceof GPT2Config ? config.validate() : new GPT2Config(config);
+    const c = this.config;
+    const generator = opts.generator ?? new Generator(0);
+    const std = c.initializer_range;
+    this.wte = new Embedding(c.vocab_size, c.n_embd, { generator, std });
+    this.wpe = new Embedding(c.n_positions, c.n_embd, { generator, std });
+    this.drop = new Dropout(c.embd_pdrop, generator);
+    const block = {
+      generator, std, projStd: std / Math.sqrt(2 * c.n_layer), attnPdrop: c.attn_pdrop, residPdrop: c.resid_pdrop,
+      layerNormEps: c.layer_norm_epsilon, activation: c.activation_function,
+    };
+    this.h = new ModuleList(Array.from({ length: c.n_layer }, () => new PreLNBlock(c.n_embd, c.n_head, c.inner, block)));
+    this.ln_f = new LayerNorm(c.n_embd, c.layer_norm_epsilon);
+  }
+
+  /** ids int32 (B, T) -> logits (B, T, V), and the cache when `useCache`. */
+  forward(ids: Tensor, opts: GPT2ForwardOptions = {}): GPT2Output {
+    if (ids.rank !== 2 || ids.dtype !== 'int32') {
+      throw new Error(`GPT2LMHeadModel.forward: ids ${ids.describe()} must be int32 [batch, length]`);
+    }
+    const [B, T] = ids.shape;
+    const past = opts.pastKeyValues ?? null;
+    if (past && past.length !== this.config.n_layer) {
+      throw new Error(`GPT2LMHeadModel.forward: pastKeyValues has ${past.length} layers; the model has ${this.config.n_layer}`);
+    }
+    const pastLength = past ? past[0].key.shape[2] : 0;
+    if (pastLength + T > this.config.n_positions) {
+      throw new Error(
+        `GPT2LMHeadModel.forward: ${pastLength} cached + ${T} new positions exceed n_positions = ${this.config.n_positions}; ` +
+          'shorten the input or drop old cache entries',
+      );
+    }
+    const positions = tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
+    let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C)
+    const mask = attentionBlockMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask, like: ids });
+    const presents: LayerPast[] = [];
+    this.h.map((block, i) => {
+      const r = block.forward(x, { mask, past: past?.[i], useCache: opts.useCache });
+      x = r.hidden;
+      if (r.present) presents.push(r.present);
+    });
+    x = this.ln_f.forward(x);
+    const logits = matmul(x, this.wte.weight, { transB: true }); // (B, T, C) @ (V, C)^T -> (B, T, V)
+    return { logits, pastKeyValues: opts.useCache ? presents : null };
+  }
+
+  /**
+   * Causal-LM loss: logits at position t predict labels[t + 1] (the shift happens here, as in HF);
+   * labels default to the ids; -100 marks positions to ignore (e.g. padding).
+   */
+  loss(ids: Tensor, labels: Tensor = ids, opts: Pick<GPT2ForwardOptions, 'attentionMask'> = {}): Tensor {
+    if (labels.dtype !== 'int32' || labels.rank !== 2 || labels.shape[0] !== ids.shape[0] || labels.shape[1] !== ids.shape[1]) {
+      throw new Error(`GPT2LMHeadModel.loss: labels ${labels.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
+    }
+    const [B, T] = ids.shape;
+    const { logits } = this.forward(ids, opts);
+    const lab = labels.toArray();
+    const shifted: number[] = [];
+    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted.push(lab[b * T + t]);
+    const targets = tensor(shifted, [B, T - 1], { dtype: 'int32', backend: ids.backend });
+    return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets); // (B, T-1, V) vs (B, T-1)
+  }
+
+  /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */
+  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
+    const out = new Map<string, Tensor>();
+    const ignored: string[] = [];
+    for (const [key, t] of state) {
+      const k = key.startsWith('transformer.') ? key.slice('transformer.'.length) : key;
+      if (IGNORED.some((re) => re.test(k))) ignored.push(key);
+      else out.set(k, t);
+    }
+    return { state: out, ignored };
+  }
+}

@@ -1,0 +1,3 @@
+/** Transformer models with Hugging Face parameter names and config.json fields. */
+export * from './gpt2/index.js';
+export * from './roberta/index.js';

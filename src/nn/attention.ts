@@ -1,0 +1,181 @@
+/**
+ * Multi-head scaled dot-product attention: masks, head split/merge, the KV cache, and the two
+ * projection layouts of the Hugging Face checkpoints (GPT-2's fused `c_attn`, BERT/RoBERTa's
+ * separate `query` / `key` / `value`).
+ */
+import { fmtShape } from '../backend/strides.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../ops/create.js';
+import { mul } from '../ops/elementwise.js';
+import { maskedFill } from '../ops/indexing.js';
+import { matmul } from '../ops/matmul.js';
+import { softmax } from '../ops/nn.js';
+import type { Generator } from '../ops/random.js';
+import { concat, permute, reshape, slice } from '../ops/shape.js';
+import { Conv1D, Dropout, Linear } from './layers.js';
+import { Module } from './module.js';
+
+/**
+ * Score written where attention is forbidden (it replaces the score rather than being added, as HF's
+ * `torch.where(causal_mask, w, mask_value)`). Any allowed score makes exp() of it exactly 0; a row
+ * with every key blocked (e.g. a padding query in a left-padded batch) becomes uniform rather than
+ * NaN, identically in float32 and float64. HF uses torch.finfo(dtype).min; a finite -1e9 is
+ * dtype-independent and the softmax is the same.
+ */
+export const MASK_VALUE = -1e9;
+
+/** One layer's cached keys and values, each (B, nh, Tpast, hs). */
+export interface LayerPast {
+  key: Tensor;
+  value: Tensor;
+}
+
+export interface MaskOptions {
+  batch: number;
+  queryLength: number;
+  /** Positions already in the KV cache (default 0). */
+  pastLength?: number;
+  /** Forbid attending to later positions (decoders). */
+  causal: boolean;
+  /** (B, pastLength + queryLength): 1 = attend, 0 = padding. Float or int32. */
+  attentionMask?: Tensor | null;
+  /** Backend to create the mask on. */
+  like: Tensor;
+}
+
+/**
+ * The blocked-position mask (B or 1, 1, Tq, Tk): 1 where query i may not attend key j, 0 where it may.
+ * Built on the host (it is small and carries no gradient); null when nothing is blocked.
+ */
+export function attentionBlockMask(o: MaskOptions): Tensor | null {
+  const past = o.pastLength ?? 0;
+  const Tq = o.queryLength;
+  const Tk = past + Tq;
+  const needCausal = o.causal && Tq > 1;
+  if (!needCausal && !o.attentionMask) return null;
+  let keep: ArrayLike<number> | null = null;
+  if (o.attentionMask) {
+    const m = o.attentionMask;
+    if (m.rank !== 2 || m.shape[0] !== o.batch || m.shape[1] !== Tk) {
+      throw new Error(
+        `attention mask ${fmtShape(m.shape)} must be [batch, past + length] = [${o.batch}, ${Tk}] (1 = attend, 0 = padding)`,
+      );
+    }
+    keep = m.toArray();
+  }
+  const B = keep ? o.batch : 1;
+  const data = new Float32Array(B * Tq * Tk);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < Tq; i++) {
+      for (let j = 0; j < Tk; j++) {
+        const future = o.causal && j > past + i;
+        const padded = keep !== null && keep[b * Tk + j] === 0;
+        if (future || padded) data[(b * Tq + i) * Tk + j] = 1;
+      }
+    }
+  }
+  return tensor(data, [B, 1, Tq, Tk], { backend: o.like.backend });
+}
+
+/** (B, T, C) -> (B, nh, T, hs) */
+export function splitHeads(x: Tensor, nHead: number): Tensor {
+  const [B, T, C] = x.shape;
+  return permute(reshape(x, [B, T, nHead, C / nHead]), [0, 2, 1, 3]);
+}
+
+/** (B, nh, T, hs) -> (B, T, C) */
+export function mergeHeads(x: Tensor): Tensor {
+  const [B, nh, T, hs] = x.shape;
+  return reshape(permute(x, [0, 2, 1, 3]), [B, T, nh * hs]);
+}
+
+/**
+ * softmax(q k^T / sqrt(hs), blocked scores set to MASK_VALUE) v, with dropout on the weights.
+ * q (B, nh, Tq, hs), k/v (B, nh, Tk, hs), mask from {@link attentionBlockMask}.
+ */
+export function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, drop?: Dropout): Tensor {
+  const hs = q.shape[q.rank - 1];
+  let scores = mul(matmul(q, k, { transB: true }), 1 / Math.sqrt(hs)); // (B, nh, Tq, Tk)
+  if (mask) scores = maskedFill(scores, mask, MASK_VALUE); // mask (B|1, 1, Tq, Tk) broadcast over heads
+  let w = softmax(scores, -1);
+  if (drop) w = drop.forward(w);
+  return matmul(w, v); // (B, nh, Tq, hs)
+}
+
+function appendPast(past: LayerPast | null | undefined, k: Tensor, v: Tensor): LayerPast {
+  if (!past) return { key: k, value: v };
+  return { key: concat([past.key, k], 2), value: concat([past.value, v], 2) }; // (B, nh, Tpast + T, hs)
+}
+
+export interface AttentionOptions {
+  attnPdrop?: number;
+  residPdrop?: number;
+  generator?: Generator;
+  std?: number;
+  /** Std of the output projection (GPT-2 scales it by 1/sqrt(2 n_layer)). */
+  projStd?: number;
+}
+
+export interface AttentionCall {
+  /** Blocked positions from {@link attentionBlockMask}. */
+  mask?: Tensor | null;
+  /** Cached keys/values of earlier positions. */
+  past?: LayerPast | null;
+  /** Return this layer's keys/values (past + current) for the next step. */
+  useCache?: boolean;
+}
+
+/** GPT-2 attention: `c_attn` projects to q, k, v at once (Conv1D C -> 3C), `c_proj` back to C. */
+export class CausalSelfAttention extends Module {
+  readonly c_attn: Conv1D;
+  readonly c_proj: Conv1D;
+  readonly attn_dropout: Dropout;
+  readonly resid_dropout: Dropout;
+
+  constructor(readonly nEmbd: number, readonly nHead: number, o: AttentionOptions = {}) {
+    super();
+    if (nEmbd % nHead !== 0) throw new Error(`CausalSelfAttention: n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
+    this.c_attn = new Conv1D(nEmbd, 3 * nEmbd, { generator: o.generator, std: o.std });
+    this.c_proj = new Conv1D(nEmbd, nEmbd, { generator: o.generator, std: o.projStd ?? o.std });
+    this.attn_dropout = new Dropout(o.attnPdrop ?? 0, o.generator);
+    this.resid_dropout = new Dropout(o.residPdrop ?? 0, o.generator);
+  }
+
+  /** x (B, T, C) -> (B, T, C), and the updated cache when `useCache`. */
+  forward(x: Tensor, call: AttentionCall = {}): { out: Tensor; present: LayerPast | null } {
+    const [B, T, C] = x.shape;
+    const qkv = this.c_attn.forward(x); // (B, T, 3C)
+    const part = (i: number) => splitHeads(slice(qkv, [0, 0, i * C], [B, T, (i + 1) * C]), this.nHead); // (B, nh, T, hs)
+    const q = part(0);
+    const all = appendPast(call.past, part(1), part(2)); // (B, nh, Tpast + T, hs)
+    const y = mergeHeads(attend(q, all.key, all.value, call.mask ?? null, this.attn_dropout)); // (B, T, C)
+    const out = this.resid_dropout.forward(this.c_proj.forward(y));
+    return { out, present: call.useCache ? all : null };
+  }
+}
+
+/** BERT/RoBERTa self-attention (`attention.self`): separate `query`, `key`, `value` Linear layers. */
+export class SelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly dropout: Dropout;
+
+  constructor(readonly hidden: number, readonly nHead: number, o: AttentionOptions = {}) {
+    super();
+    if (hidden % nHead !== 0) throw new Error(`SelfAttention: hidden_size ${hidden} is not divisible by num_attention_heads ${nHead}`);
+    const init = { generator: o.generator, std: o.std };
+    this.query = new Linear(hidden, hidden, init);
+    this.key = new Linear(hidden, hidden, init);
+    this.value = new Linear(hidden, hidden, init);
+    this.dropout = new Dropout(o.attnPdrop ?? 0, o.generator);
+  }
+
+  /** x (B, T, C) -> context (B, T, C) before the output projection. */
+  forward(x: Tensor, mask: Tensor | null = null): Tensor {
+    const q = splitHeads(this.query.forward(x), this.nHead); // (B, nh, T, hs)
+    const k = splitHeads(this.key.forward(x), this.nHead);
+    const v = splitHeads(this.value.forward(x), this.nHead);
+    return mergeHeads(attend(q, k, v, mask, this.dropout)); // (B, T, C)
+  }
+}

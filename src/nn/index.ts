@@ -1,0 +1,5 @@
+/** Neural-network modules whose parameter names are Hugging Face checkpoint keys. */
+export * from './module.js';
+export * from './layers.js';
+export * from './attention.js';
+export * from './blocks.js';

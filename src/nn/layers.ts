@@ -1,0 +1,128 @@
+/**
+ * Basic layers with PyTorch / Hugging Face parameter names and initialisation
+ * (normal(0, 0.02) weights, zero biases, LayerNorm weight 1 and bias 0), drawn from a seeded Generator.
+ */
+import { fmtShape } from '../backend/strides.js';
+import { noGrad } from '../tensor/engine.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { detach, full, randn, tensor } from '../ops/create.js';
+import { add, mul } from '../ops/elementwise.js';
+import { embedding, where } from '../ops/indexing.js';
+import { linear, matmul } from '../ops/matmul.js';
+import { dropout, layerNorm } from '../ops/nn.js';
+import { Generator } from '../ops/random.js';
+import { Module, parameter } from './module.js';
+
+/** A parameter drawn from normal(0, std). */
+export function normalParameter(shape: readonly number[], std: number, generator: Generator): Tensor {
+  return parameter(noGrad(() => {
+    const r = randn(shape, { generator });
+    const t = mul(r, std);
+    r.dispose();
+    return t;
+  }));
+}
+
+/** A parameter filled with `value`. */
+export function constParameter(shape: readonly number[], value: number): Tensor {
+  return parameter(full(shape, value));
+}
+
+export interface InitOptions {
+  /** Source of the initial weights (default: a fresh Generator(0)). */
+  generator?: Generator;
+  /** Standard deviation of the weights (default 0.02, HF's initializer_range). */
+  std?: number;
+}
+
+/** y = x W^T + b with W stored [out, in] (PyTorch nn.Linear). */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: InitOptions & { bias?: boolean } = {}) {
+    super();
+    this.weight = normalParameter([outFeatures, inFeatures], opts.std ?? 0.02, opts.generator ?? new Generator(0));
+    this.bias = opts.bias === false ? null : constParameter([outFeatures], 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias); // (..., in) -> (..., out)
+  }
+}
+
+/** GPT-2's Conv1D: a linear layer with W stored [in, out], y = x W + b. */
+export class Conv1D extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly nx: number, readonly nf: number, opts: InitOptions = {}) {
+    super();
+    this.weight = normalParameter([nx, nf], opts.std ?? 0.02, opts.generator ?? new Generator(0));
+    this.bias = constParameter([nf], 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return add(matmul(x, this.weight), this.bias); // (..., nx) -> (..., nf)
+  }
+}
+
+/** Lookup table [num, dim]. With `paddingIdx`, that row starts at zero and receives no gradient (as PyTorch). */
+export class Embedding extends Module {
+  readonly weight: Tensor;
+  readonly paddingIdx: number | null;
+
+  constructor(readonly num: number, readonly dim: number, opts: InitOptions & { paddingIdx?: number } = {}) {
+    super();
+    this.weight = normalParameter([num, dim], opts.std ?? 0.02, opts.generator ?? new Generator(0));
+    this.paddingIdx = opts.paddingIdx ?? null;
+    if (this.paddingIdx !== null) {
+      if (this.paddingIdx < 0 || this.paddingIdx >= num) {
+        throw new Error(`Embedding: paddingIdx ${this.paddingIdx} is outside [0, ${num})`);
+      }
+      const w = this.weight.toArray();
+      w.fill(0, this.paddingIdx * dim, (this.paddingIdx + 1) * dim);
+      this.weight.backend.write(this.weight.buf, w);
+    }
+  }
+
+  forward(ids: Tensor): Tensor {
+    const out = embedding(this.weight, ids); // (...) -> (..., dim)
+    if (this.paddingIdx === null) return out;
+    const v = ids.toArray();
+    if (!v.includes(this.paddingIdx)) return out;
+    // Same values at padding positions, but read from a detached table so that row gets no gradient.
+    const isPad = tensor(Array.from(v, (id) => (id === this.paddingIdx ? 1 : 0)), [...ids.shape, 1], { backend: ids.backend });
+    return where(isPad, embedding(detach(this.weight), ids), out);
+  }
+}
+
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly dim: number, readonly eps = 1e-5) {
+    super();
+    this.weight = constParameter([dim], 1);
+    this.bias = constParameter([dim], 0);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.rank - 1] !== this.dim) {
+      throw new Error(`LayerNorm(${this.dim}): input ${fmtShape(x.shape)} must end in ${this.dim}`);
+    }
+    return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Dropout that is active only in training mode; draws its masks from `generator` (seeded, reproducible). */
+export class Dropout extends Module {
+  constructor(readonly p: number, readonly generator: Generator = new Generator(0)) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1)`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training, generator: this.generator });
+  }
+}
