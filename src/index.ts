@@ -43,3 +43,4 @@ export * from './ops/index.js';
 export * from './optim/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
+export * from './io/index.js';

@@ -1,0 +1,117 @@
+/**
+ * Half-precision decoding for checkpoint loading: IEEE 754 binary16 (F16) and bfloat16 (BF16) to
+ * float32. Both widen exactly (every half and bfloat16 value is a float32 value), so decoding loses
+ * nothing. Results are written as float32 bit patterns through a Uint32Array view, which keeps NaN
+ * payloads and the sign of zero instead of routing values through JS numbers.
+ */
+
+/** True when this machine stores multi-byte numbers little-endian (every mainstream CPU does). */
+export const hostIsLittleEndian: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** float32 bit pattern of an F16 bit pattern (low 16 bits of `h`). */
+export function f16BitsToF32Bits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0x1f) {
+    // Inf (mant 0) or NaN: max exponent in float32 too; the 10 payload bits move to the top of the 23.
+    return (sign | 0x7f800000 | (mant << 13)) >>> 0;
+  }
+  if (exp !== 0) {
+    // Normal: rebias the exponent from 15 to 127.
+    return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
+  }
+  if (mant === 0) return sign >>> 0; // +-0
+  // Subnormal half (mant * 2^-24) is a normal float32: shift the leading 1 up to the implicit bit.
+  let e = 113; // biased float32 exponent of 2^-14, the value of bit 10
+  let m = mant;
+  while ((m & 0x400) === 0) {
+    m <<= 1;
+    e--;
+  }
+  return (sign | (e << 23) | ((m & 0x3ff) << 13)) >>> 0;
+}
+
+/** float32 bit pattern of a BF16 bit pattern: bfloat16 is the top half of a float32. */
+export function bf16BitsToF32Bits(h: number): number {
+  return ((h & 0xffff) << 16) >>> 0;
+}
+
+/** The float32 value of an F16 bit pattern. */
+export function f16ToFloat(h: number): number {
+  return bitsToFloat(f16BitsToF32Bits(h));
+}
+
+/** The float32 value of a BF16 bit pattern. */
+export function bf16ToFloat(h: number): number {
+  return bitsToFloat(bf16BitsToF32Bits(h));
+}
+
+const scratchU32 = new Uint32Array(1);
+const scratchF32 = new Float32Array(scratchU32.buffer);
+
+function bitsToFloat(bits: number): number {
+  scratchU32[0] = bits;
+  return scratchF32[0];
+}
+
+// 256 KiB table, built on first F16 decode: the per-element branchy conversion becomes one lookup.
+let f16Table: Uint32Array | null = null;
+
+function f16Lookup(): Uint32Array {
+  if (!f16Table) {
+    f16Table = new Uint32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32Bits(h);
+  }
+  return f16Table;
+}
+
+/**
+ * Decodes `count` little-endian 16-bit values starting at `bytes[offset]` into float32.
+ * `kind` picks the format. The offset may be odd: bytes are read individually.
+ */
+export function decodeHalfLE(bytes: Uint8Array, offset: number, count: number, kind: 'F16' | 'BF16'): Float32Array {
+  const out = new Float32Array(count);
+  const bits = new Uint32Array(out.buffer);
+  if (kind === 'F16') {
+    const table = f16Lookup();
+    for (let i = 0, p = offset; i < count; i++, p += 2) bits[i] = table[bytes[p] | (bytes[p + 1] << 8)];
+  } else {
+    for (let i = 0, p = offset; i < count; i++, p += 2) bits[i] = ((bytes[p] << 16) | (bytes[p + 1] << 24)) >>> 0;
+  }
+  if (!hostIsLittleEndian) swap32InPlace(new Uint8Array(out.buffer));
+  return out;
+}
+
+/**
+ * `count` little-endian float32 values starting at `bytes[offset]`. Shares memory with `bytes`
+ * when the position is 4-byte aligned on a little-endian host (no copy for multi-GB checkpoints);
+ * otherwise copies the bytes, which keeps every bit (NaN payloads included).
+ */
+export function viewOrCopyF32LE(bytes: Uint8Array, offset: number, count: number): Float32Array {
+  const start = bytes.byteOffset + offset;
+  if (hostIsLittleEndian && start % 4 === 0) return new Float32Array(bytes.buffer, start, count);
+  const out = new Float32Array(count);
+  const outBytes = new Uint8Array(out.buffer);
+  outBytes.set(bytes.subarray(offset, offset + count * 4));
+  if (!hostIsLittleEndian) swap32InPlace(outBytes);
+  return out;
+}
+
+/** Writes float32 values into `out` at `offset` as little-endian bytes, bit for bit. */
+export function writeF32LE(out: Uint8Array, offset: number, data: Float32Array): void {
+  const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  out.set(src, offset);
+  if (!hostIsLittleEndian) swap32InPlace(out.subarray(offset, offset + data.byteLength));
+}
+
+function swap32InPlace(b: Uint8Array): void {
+  for (let i = 0; i + 3 < b.length; i += 4) {
+    const b0 = b[i];
+    const b1 = b[i + 1];
+    b[i] = b[i + 3];
+    b[i + 1] = b[i + 2];
+    b[i + 2] = b1;
+    b[i + 3] = b0;
+  }
+}

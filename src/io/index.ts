@@ -1,0 +1,16 @@
+/** Checkpoint I/O on plain bytes (portable: no file system here; see src/node for files). */
+export {
+  DEFAULT_MAX_HEADER_BYTES,
+  parseSafetensors,
+  safetensorsToTensors,
+  SafetensorsError,
+  serializeSafetensors,
+  tensorsToSafetensors,
+  type ParsedSafetensors,
+  type ParseOptions,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  type SafetensorsInput,
+  type TensorLoadOptions,
+} from './safetensors.js';
+export { bf16ToFloat, decodeHalfLE, f16ToFloat } from './dtype.js';

@@ -1,0 +1,6 @@
+/**
+ * `wasmgrad/node`: file-system helpers for Node (checkpoint directories, atomic writes, tokenizer
+ * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes.
+ */
+export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
+export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';

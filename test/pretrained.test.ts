@@ -1,0 +1,102 @@
+/** Checkpoint directories: save -> load is bit-exact, PyTorch loads what we save, bad files explain themselves. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as W from '../src/index.js';
+import { fromPretrained, savePretrained } from '../src/node/pretrained.js';
+import { loadFixture, stateTensors } from './fixtures/models/fixtures.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'wasmgrad-ckpt-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const torchAvailable = (() => {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+function gpt2FromFixture(): W.GPT2LMHeadModel {
+  const f = loadFixture('gpt2');
+  const model = new W.GPT2LMHeadModel(new W.GPT2Config(f.config));
+  const state = stateTensors(f);
+  model.loadStateDict(state);
+  W.dispose([...state.values()]);
+  return model;
+}
+
+const logitsOf = (m: W.GPT2LMHeadModel, ids: number[][]) =>
+  W.tidy(() => Array.from(m.forward(W.tensor(ids, undefined, { dtype: 'int32' })).logits.toArray()));
+
+describe('fromPretrained / savePretrained', () => {
+  it('GPT-2: save -> load is bit-exact (weights and logits)', async () => {
+    const model = gpt2FromFixture();
+    const dir = tmp();
+    await savePretrained(model, dir);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config.model_type).toBe('gpt2');
+    const loaded = (await fromPretrained(dir)) as W.GPT2LMHeadModel;
+    for (const [name, t] of model.stateDict()) {
+      expect(Array.from(loaded.stateDict().get(name)!.toArray()), name).toEqual(Array.from(t.toArray()));
+    }
+    const ids = [[3, 14, 15, 9, 2, 6]];
+    expect(logitsOf(loaded, ids)).toEqual(logitsOf(model, ids));
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('RoBERTa classification: save -> load is bit-exact and keeps the head', async () => {
+    const f = loadFixture('roberta_cls');
+    const model = new W.RobertaForSequenceClassification(new W.RobertaConfig(f.config));
+    const state = stateTensors(f);
+    model.loadStateDict(state);
+    W.dispose([...state.values()]);
+    const dir = tmp();
+    await savePretrained(model, dir);
+    const loaded = await fromPretrained(dir);
+    expect(loaded).toBeInstanceOf(W.RobertaForSequenceClassification);
+    for (const [name, t] of model.stateDict()) {
+      expect(Array.from(loaded.stateDict().get(name)!.toArray()), name).toEqual(Array.from(t.toArray()));
+    }
+    model.dispose();
+    loaded.dispose();
+  });
+
+  (torchAvailable ? it : it.skip)('a directory we save loads in the fixture script\'s PyTorch GPT-2 with the same logits', async () => {
+    const model = gpt2FromFixture();
+    const dir = tmp();
+    await savePretrained(model, dir);
+    const ids = [[3, 14, 15, 9, 2, 6], [7, 7, 1, 0, 5, 11]];
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['scripts/fixtures/load_saved_in_torch.py', dir, JSON.stringify(ids)], { encoding: 'utf8', timeout: 120_000 }));
+    expect(out.metadata).toEqual({ format: 'pt' });
+    const ours = logitsOf(model, ids);
+    const maxAbs = Math.max(...ours.map((v, i) => Math.abs(v - out.logits[i])));
+    expect(maxAbs).toBeLessThan(1e-4);
+    model.dispose();
+  }, 180_000);
+
+  it('explains Git LFS pointers, truncated downloads, missing weights and unknown model types', async () => {
+    const model = gpt2FromFixture();
+    const dir = tmp();
+    await savePretrained(model, dir);
+    model.dispose();
+    const weights = readFileSync(join(dir, 'model.safetensors'));
+    writeFileSync(join(dir, 'model.safetensors'), weights.subarray(0, weights.length - 100));
+    await expect(fromPretrained(dir)).rejects.toThrow(/truncated/);
+    writeFileSync(join(dir, 'model.safetensors'), 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n');
+    await expect(fromPretrained(dir)).rejects.toThrow(/Git LFS pointer/);
+    rmSync(join(dir, 'model.safetensors'));
+    await expect(fromPretrained(dir)).rejects.toThrow(/no model.safetensors/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama' }));
+    await expect(fromPretrained(dir)).rejects.toThrow(/model_type "llama" .* not supported/);
+  });
+});
