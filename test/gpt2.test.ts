@@ -1,5 +1,5 @@
 /**
- * GPT-2 against PyTorch (test/fixtures/models/gpt2.json, made by scripts/fixtures/make_model_fixtures.py):
+ * GPT-2 against PyTorch (test/fixtures/models/gpt2.json, made by test/fixtures/scripts/make_model_fixtures.py):
  * the HF-format state dict loads, and logits, loss and every parameter's gradient match on the
  * default (WASM, float32) backend.
  *

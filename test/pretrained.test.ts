@@ -76,7 +76,7 @@ describe('fromPretrained / savePretrained', () => {
     const dir = tmp();
     await savePretrained(model, dir);
     const ids = [[3, 14, 15, 9, 2, 6], [7, 7, 1, 0, 5, 11]];
-    const out = JSON.parse(execFileSync('/usr/bin/python3', ['scripts/fixtures/load_saved_in_torch.py', dir, JSON.stringify(ids)], { encoding: 'utf8', timeout: 120_000 }));
+    const out = JSON.parse(execFileSync('/usr/bin/python3', ['test/fixtures/scripts/load_saved_in_torch.py', dir, JSON.stringify(ids)], { encoding: 'utf8', timeout: 120_000 }));
     expect(out.metadata).toEqual({ format: 'pt' });
     const ours = logitsOf(model, ids);
     const maxAbs = Math.max(...ours.map((v, i) => Math.abs(v - out.logits[i])));

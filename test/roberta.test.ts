@@ -1,6 +1,6 @@
 /**
  * RoBERTa against PyTorch (test/fixtures/models/roberta_{mlm,cls}.json, made by
- * scripts/fixtures/make_model_fixtures.py): both heads load HF-format state dicts, and logits, loss and
+ * test/fixtures/scripts/make_model_fixtures.py): both heads load HF-format state dicts, and logits, loss and
  * every parameter's gradient match on the default (WASM, float32) backend. Tolerances as in
  * gpt2.test.ts (float32 against the float64 answer; see there for the reasoning).
  */

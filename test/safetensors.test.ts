@@ -393,7 +393,7 @@ describe('safetensors parser is safe on arbitrary bytes', () => {
 });
 
 describe('safetensors written by PyTorch', () => {
-  // test/fixtures/torch-mixed.safetensors comes from scripts/fixtures/make_safetensors.py.
+  // test/fixtures/torch-mixed.safetensors comes from test/fixtures/scripts/make_safetensors.py.
   const file = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-mixed.safetensors')));
   const { tensors, metadata } = parseSafetensors(file);
 

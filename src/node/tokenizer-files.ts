@@ -9,6 +9,7 @@ import {
   fromGpt2EncoderFiles,
   fromTokenizerJson,
   fromVocabAndMerges,
+  parseJsonFile,
   type VocabMergesOptions,
 } from '../tokenizer/load.js';
 import { toMergesTxt, toTokenizerJson, toVocabJson } from '../tokenizer/serialize.js';
@@ -40,11 +41,14 @@ export async function loadTokenizerFromDirectory(dir: string, opts: LoadTokenize
     const a = await readText(join(dir, first));
     if (a === null) continue;
     if (second === undefined) {
-      // tokenizer.json carries its own add_prefix_space; an explicit option still wins
-      const tok = fromTokenizerJson(a, { file: join(dir, first) });
-      return opts.addPrefixSpace === undefined || opts.addPrefixSpace === tok.addPrefixSpace
-        ? tok
-        : fromTokenizerJson({ ...(JSON.parse(a) as object), pre_tokenizer: { type: 'ByteLevel', add_prefix_space: opts.addPrefixSpace } }, { file: join(dir, first) });
+      const path = join(dir, first);
+      const json = parseJsonFile(a, path) as Record<string, unknown>;
+      // tokenizer.json carries its own add_prefix_space; an explicit option wins
+      const pre = json.pre_tokenizer;
+      if (opts.addPrefixSpace !== undefined && typeof pre === 'object' && pre !== null) {
+        json.pre_tokenizer = { ...pre, add_prefix_space: opts.addPrefixSpace };
+      }
+      return fromTokenizerJson(json, { file: path });
     }
     const b = await readText(join(dir, second));
     if (b === null) throw new Error(`${join(dir, first)} is present but ${join(dir, second)} is missing; both are needed`);
