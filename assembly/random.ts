@@ -1,12 +1,14 @@
 // Random kernels on the counter-based streams of rng.ts: element i of a call is stream element
 // (counter + i) mod 2^32, exactly as in the reference backend.
 //
-// The generator itself is integer and f64 scalar code (it must be bit-exact), but it produces
-// normals in Box-Muller pairs, halving the log/sqrt/sin/cos work. gaussianSample generates a block
+// The generator must be bit-exact, so it uses only integer ops and correctly rounded f64 ops; it
+// produces normals in Box-Muller pairs, halving the log/sqrt/sin/cos work. The SIMD builds run four
+// pairs at a time in i32x4 / f64x2 lanes (normals8), the same operations lane by lane; the odd first
+// element and the tail go through the scalar normalPair. gaussianSample generates a block
 // of eps into the eps buffer and then runs the vector mu + sigma * eps pass over that block while it
 // is still in cache.
 import { ldv, madd, ldf, stf, stv } from './common';
-import { key0, key1, normalPair, NORMAL_EVEN, NORMAL_ODD, uniform24 } from './rng';
+import { key0, key1, normalPair, normals8, NORMAL_EVEN, NORMAL_ODD, uniform24 } from './rng';
 
 const BLOCK = 512;
 
@@ -19,6 +21,13 @@ const BLOCK = 512;
     stf(out, i, <f32>NORMAL_ODD);
     i++;
     e++;
+  }
+  if (ASC_FEATURE_SIMD) {
+    // e is even here: four pairs (eight elements) per step in vector lanes, bit-identical to normalPair
+    for (; i + 8 <= i1; i += 8) {
+      normals8(out + ((<usize>i) << 2), h0, h1, e);
+      e += 8;
+    }
   }
   for (; i + 2 <= i1; i += 2) {
     normalPair(h0, h1, e >>> 1);
