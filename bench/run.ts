@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
+import { trainStepBenches } from './train-step.js';
 import type { BenchRow } from './types.js';
 
 export interface RunOptions {
@@ -31,9 +32,12 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
   if (!only || only.some(isMatmulFilter)) {
     rows.push(...(await matmulBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
-  // Skip the kernel benchmarks outright when the filter names nothing but matmul.
-  if (!only || only.some((o) => !o.startsWith('matmul'))) {
+  // Skip the kernel benchmarks outright when the filter names nothing but matmul or the train step.
+  if (!only || only.some((o) => !o.startsWith('matmul') && !o.startsWith('train'))) {
     rows.push(...(await kernelBenches()).filter((r) => wanted(r.name)));
+  }
+  if (!only || only.some((o) => 'train'.startsWith(o) || o.startsWith('train'))) {
+    rows.push(...(await trainStepBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
 
   console.log('');
@@ -60,9 +64,9 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'ms', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'vsTfjs', 'vsNaive', 'vsReference'];
   const body = rows.map((r) => [
-    r.name, r.shape, r.variant, fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.ms, 3),
+    r.name, r.shape, r.variant, fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,
     r.vsNaive === undefined ? '' : `${r.vsNaive.toFixed(1)}x`,
     r.vsReference === undefined ? '' : `${r.vsReference.toFixed(1)}x`,

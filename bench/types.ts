@@ -9,6 +9,8 @@ export interface BenchRow {
   /** Throughput of our kernel: gflops for compute-bound kernels, gbps for bandwidth-bound ones. */
   gflops?: number;
   gbps?: number;
+  /** Training throughput (tokens per second) for whole-step benchmarks. */
+  tokensPerSecond?: number;
   /** Mean time of one call in milliseconds. */
   ms: number;
   /** Our throughput divided by the same work in @tensorflow/tfjs-backend-wasm (1 thread), same run. */
