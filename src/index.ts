@@ -44,3 +44,4 @@ export * from './optim/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * from './io/index.js';
+export * from './models/generate/index.js';
