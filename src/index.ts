@@ -45,3 +45,4 @@ export * from './nn/index.js';
 export * from './models/index.js';
 export * from './io/index.js';
 export * from './models/generate/index.js';
+export * from './tokenizer/index.js';

@@ -4,3 +4,4 @@
  */
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
 export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
+export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';

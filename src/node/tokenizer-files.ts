@@ -9,9 +9,9 @@ import {
   fromGpt2EncoderFiles,
   fromTokenizerJson,
   fromVocabAndMerges,
-  parseJsonFile,
   type VocabMergesOptions,
 } from '../tokenizer/load.js';
+import { parseJsonFile } from '../tokenizer/json.js';
 import { toMergesTxt, toTokenizerJson, toVocabJson } from '../tokenizer/serialize.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { writeFileAtomic } from './files.js';
