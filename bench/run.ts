@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
 import { trainStepBenches } from './train-step.js';
+import { generateBenches } from './generate.js';
 import type { BenchRow } from './types.js';
 
 export interface RunOptions {
@@ -33,11 +34,14 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
     rows.push(...(await matmulBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
   // Skip the kernel benchmarks outright when the filter names nothing but matmul or the train step.
-  if (!only || only.some((o) => !o.startsWith('matmul') && !o.startsWith('train'))) {
+  if (!only || only.some((o) => !o.startsWith('matmul') && !o.startsWith('train') && !o.startsWith('generate'))) {
     rows.push(...(await kernelBenches()).filter((r) => wanted(r.name)));
   }
   if (!only || only.some((o) => 'train'.startsWith(o) || o.startsWith('train'))) {
     rows.push(...(await trainStepBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
+  }
+  if (!only || only.some((o) => 'generate'.startsWith(o) || o.startsWith('generate'))) {
+    rows.push(...(await generateBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
 
   console.log('');
