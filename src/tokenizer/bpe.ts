@@ -6,6 +6,7 @@
  * rank and merge all of its non-overlapping occurrences left to right, until no pair has a rank.
  */
 import { BYTE_TO_UNICODE, utf8Bytes } from './bytes.js';
+import { Heap } from './heap.js';
 
 export interface BpeModelOptions {
   /** Used for a byte whose character is not in the vocabulary; without it such input throws. */
@@ -135,7 +136,8 @@ export class BpeModel {
       prev[i] = i - 1;
       next[i] = i + 1 < n ? i + 1 : -1;
     }
-    const heap = new MinHeap();
+    // keys are rank * n + position, so ties resolve leftmost first
+    const heap = new Heap<number>((x, y) => x < y);
     const push = (p: number) => {
       const q = next[p]!;
       if (q < 0) return;
@@ -205,46 +207,5 @@ class PairTable {
   get(a: number, b: number): number {
     const i = this.slot(a, b);
     return this.left[i] === -1 ? -1 : this.value[i]!;
-  }
-}
-
-/** Binary min-heap of numbers (keys are rank * n + position, so ties resolve leftmost first). */
-class MinHeap {
-  private a: number[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): number {
-    return this.a[0]!;
-  }
-  push(x: number): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(x);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent]! <= x) break;
-      a[i] = a[parent]!;
-      i = parent;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
-        if (a[c]! >= last) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
   }
 }

@@ -10,6 +10,7 @@
 import { BYTE_TO_UNICODE, byteAlphabet, utf8Bytes } from './bytes.js';
 import { AddedTokenMatcher, GPT2_SPLIT_PATTERN, type AddedToken } from './pretokenize.js';
 import { ByteLevelBPETokenizer } from './tokenizer.js';
+import { Heap } from './heap.js';
 
 export interface TrainProgress {
   phase: 'count' | 'merge' | 'done';
@@ -104,7 +105,7 @@ export function trainByteLevelBPE(texts: Iterable<string>, opts: TrainOptions): 
       addWord(key, w);
     }
   }
-  const heap = new MaxHeap();
+  const heap = new Heap<HeapEntry>(before);
   for (const [key, count] of pairCount) heap.push({ count, a: Math.floor(key / stride), b: key % stride });
 
   // 3. merges
@@ -177,41 +178,4 @@ export function trainByteLevelBPE(texts: Iterable<string>, opts: TrainOptions): 
   }
   report({ phase: 'done', texts: nTexts, merges: merges.length, vocabSize: vocab.size, targetVocabSize: target });
   return new ByteLevelBPETokenizer(vocab, merges, { addedTokens: specials, addPrefixSpace: opts.addPrefixSpace });
-}
-
-class MaxHeap {
-  private a: HeapEntry[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  push(x: HeapEntry): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(x);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(x, a[p]!)) break;
-      a[i] = a[p]!;
-      i = p;
-    }
-    a[i] = x;
-  }
-  pop(): HeapEntry {
-    const a = this.a;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && before(a[l + 1]!, a[l]!) ? l + 1 : l;
-        if (!before(a[c]!, last)) break;
-        a[i] = a[c]!;
-        i = c;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
 }
