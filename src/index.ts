@@ -46,3 +46,5 @@ export * from './models/index.js';
 export * from './io/index.js';
 export * from './models/generate/index.js';
 export * from './tokenizer/index.js';
+export * from './train/index.js';
+export * from './data/index.js';

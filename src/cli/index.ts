@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `wasmgrad` command line. */
 import { Command } from 'commander';
+import { registerPretrain } from './pretrain.js';
 
 const program = new Command();
 program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');
@@ -15,6 +16,8 @@ program
     const { runBenchmarks } = await import('../../bench/run.js');
     await runBenchmarks({ quick: opts.quick, only: opts.only?.split(',').map((s) => s.trim()), out: opts.out });
   });
+
+registerPretrain(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wasmgrad: ${err.message}`);

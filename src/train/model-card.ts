@@ -1,0 +1,87 @@
+/** README.md for a pretrained checkpoint: how to reproduce it and how good it is, next to the weights. */
+import { perplexity } from './metrics.js';
+import type { PretrainConfig } from './pretrain-config.js';
+import { formatDuration } from './progress.js';
+
+export interface PretrainSummary {
+  step: number;
+  complete: boolean;
+  tokensSeen: number;
+  /** Training-loop wall time over all sessions (evaluation and saving included). */
+  trainSeconds: number;
+  /** Training throughput of the last session. */
+  tokensPerSecond: number;
+  valLoss: number;
+  baselineLoss: number;
+  /** Target tokens the validation losses average over. */
+  valTokens: number;
+}
+
+export interface ModelCardInput {
+  config: PretrainConfig;
+  corpus: string;
+  command: string;
+  summary: PretrainSummary;
+  parameters: number;
+  vocabSize: number;
+  trainDocs: number;
+  validationDocs: number;
+  /** Wall time of the last session including tokenizer training and encoding. */
+  sessionSeconds: number;
+}
+
+export function checkpointReadme(m: ModelCardInput): string {
+  const { config: c, summary: s } = m;
+  const mlm = c.arch === 'roberta';
+  const kind = mlm ? 'RoBERTa masked language model (RobertaForMaskedLM)' : 'GPT-2 causal language model (GPT2LMHeadModel)';
+  const targets = mlm ? 'masked positions (15% of tokens, 80/10/10 mask/random/keep, fixed seed)' : 'next-token positions';
+  const f = (x: number) => x.toFixed(4);
+  return [
+    `# tiny-${c.arch}`,
+    '',
+    `A tiny ${kind} trained from scratch with \`wasmgrad pretrain\`, for tests and examples: it loads with`,
+    "`fromPretrained(dir)` and its tokenizer with `loadTokenizerFromDirectory(dir)`. It is far too small to be useful for real tasks.",
+    '',
+    '## Reproduce',
+    '',
+    '```sh',
+    m.command,
+    '```',
+    '',
+    'From a clone of the repository: `npm install` (builds), then the same command as `node dist/src/cli/index.js pretrain ...`.',
+    `Corpus: \`${m.corpus}\` (${m.trainDocs} training / ${m.validationDocs} validation documents, split by document with seed ${c.seed}).`,
+    'The run is deterministic given the options; wall times depend on the machine.',
+    '',
+    '## Model',
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| parameters | ${m.parameters.toLocaleString('en-US')} |`,
+    `| layers / d_model / heads / ffn | ${c.layers} / ${c.dModel} / ${c.heads} / ${c.ffn} |`,
+    `| vocabulary (byte-level BPE) | ${m.vocabSize} |`,
+    `| block length | ${c.seq} |`,
+    '',
+    '## Training',
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| steps | ${s.step} (batch ${c.batch} x ${c.seq} tokens) |`,
+    `| tokens seen | ${s.tokensSeen.toLocaleString('en-US')} |`,
+    `| optimizer | AdamW, peak lr ${c.lr}, ${c.warmup} warmup steps, ${c.decay} decay to ${c.minLrRatio * 100}%, weight decay ${c.weightDecay}, clip 1.0 |`,
+    `| training wall time | ${formatDuration(s.trainSeconds)} (whole session incl. tokenizer: ${formatDuration(m.sessionSeconds)}) |`,
+    `| throughput | ${Math.round(s.tokensPerSecond)} tokens/s |`,
+    '',
+    '## Validation',
+    '',
+    `Cross-entropy in nats over ${s.valTokens.toLocaleString('en-US')} ${targets} of ${c.evalBlocks} held-out blocks.`,
+    'The unigram baseline predicts every target with the training-split token frequencies (same tokenizer, same targets).',
+    '',
+    '| | loss | perplexity |',
+    '|---|---|---|',
+    `| model | ${f(s.valLoss)} | ${perplexity(s.valLoss).toFixed(1)} |`,
+    `| unigram baseline | ${f(s.baselineLoss)} | ${perplexity(s.baselineLoss).toFixed(1)} |`,
+    '',
+    'Files: `config.json`, `model.safetensors`, `vocab.json`, `merges.txt`, `tokenizer.json`, `metrics.jsonl` (one JSON object per line).',
+    '',
+  ].join('\n');
+}

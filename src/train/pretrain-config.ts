@@ -1,0 +1,81 @@
+/** Pretraining run configuration: plain JSON data with defaults and a validate() that says what to change. */
+
+export type PretrainArch = 'roberta' | 'gpt2';
+
+export interface PretrainConfig {
+  arch: PretrainArch;
+  /** Target BPE vocabulary size (specials and the 256 byte tokens included). */
+  vocabSize: number;
+  layers: number;
+  dModel: number;
+  heads: number;
+  ffn: number;
+  /** Tokens per block (specials included). */
+  seq: number;
+  batch: number;
+  /** Total optimizer steps; the LR schedule spans exactly these. */
+  steps: number;
+  lr: number;
+  warmup: number;
+  decay: 'cosine' | 'linear' | 'constant';
+  minLrRatio: number;
+  weightDecay: number;
+  /** Dropout everywhere (attention, residual, embeddings). */
+  dropout: number;
+  seed: number;
+  evalEvery: number;
+  saveEvery: number;
+  /** Write a train record (mean loss since the previous one) every this many steps. */
+  logEvery: number;
+  /** Validation blocks scored at each evaluation. */
+  evalBlocks: number;
+  /** Fraction of documents held out for validation. */
+  validationFraction: number;
+}
+
+export const PRETRAIN_DEFAULTS: PretrainConfig = {
+  arch: 'roberta',
+  vocabSize: 4096,
+  layers: 2,
+  dModel: 128,
+  heads: 4,
+  ffn: 512,
+  seq: 64,
+  batch: 16,
+  steps: 1000,
+  lr: 1e-3,
+  warmup: 100,
+  decay: 'cosine',
+  minLrRatio: 0.1,
+  weightDecay: 0.01,
+  dropout: 0,
+  seed: 0,
+  evalEvery: 200,
+  saveEvery: 200,
+  logEvery: 10,
+  evalBlocks: 256,
+  validationFraction: 0.05,
+};
+
+/** Throws listing every invalid field and what to change. */
+export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
+  const errs: string[] = [];
+  if (c.arch !== 'roberta' && c.arch !== 'gpt2') errs.push(`arch '${c.arch}' must be roberta or gpt2`);
+  const posInt = ['vocabSize', 'layers', 'dModel', 'heads', 'ffn', 'seq', 'batch', 'steps', 'evalEvery', 'saveEvery', 'logEvery', 'evalBlocks'] as const;
+  for (const k of posInt) if (!(Number.isInteger(c[k]) && c[k] >= 1)) errs.push(`${k} = ${c[k]} must be a positive integer`);
+  if (Number.isInteger(c.dModel) && Number.isInteger(c.heads) && c.dModel % c.heads !== 0) {
+    errs.push(`dModel = ${c.dModel} must be divisible by heads = ${c.heads}`);
+  }
+  if (c.arch === 'roberta' && c.seq < 3) errs.push(`seq = ${c.seq} must be >= 3 for RoBERTa (<s> text </s>)`);
+  if (c.arch === 'gpt2' && c.seq < 2) errs.push(`seq = ${c.seq} must be >= 2 for GPT-2 (a token and its successor)`);
+  if (!(c.lr > 0)) errs.push(`lr = ${c.lr} must be > 0`);
+  if (!(Number.isInteger(c.warmup) && c.warmup >= 0)) errs.push(`warmup = ${c.warmup} must be a non-negative integer`);
+  if (!(c.minLrRatio >= 0 && c.minLrRatio <= 1)) errs.push(`minLrRatio = ${c.minLrRatio} must be in [0, 1]`);
+  if (!(c.weightDecay >= 0)) errs.push(`weightDecay = ${c.weightDecay} must be >= 0`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) errs.push(`dropout = ${c.dropout} must be in [0, 1)`);
+  if (!(Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32)) errs.push(`seed = ${c.seed} must be an integer in [0, 2^32)`);
+  if (!(c.validationFraction > 0 && c.validationFraction < 1)) errs.push(`validationFraction = ${c.validationFraction} must be in (0, 1)`);
+  if (!['cosine', 'linear', 'constant'].includes(c.decay)) errs.push(`decay '${c.decay}' must be cosine, linear or constant`);
+  if (errs.length) throw new Error(`pretrain config: ${errs.join('; ')}`);
+  return c;
+}

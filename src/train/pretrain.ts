@@ -1,0 +1,187 @@
+/**
+ * Language-model pretraining from scratch as data: a config with validate(), and a task that turns
+ * tokenized documents into training batches (causal LM for GPT-2, masked LM for RoBERTa), evaluates
+ * on a fixed validation set, and exposes its host state for exact resume. No file system here; the
+ * CLI (src/cli/pretrain.ts) reads the corpus and writes the checkpoints.
+ */
+import { BlockSampler, TokenBlocks, tokenStream } from '../data/blocks.js';
+import { causalLmLabels, IGNORE_INDEX, maskTokens } from '../data/mlm.js';
+import { GPT2LMHeadModel } from '../models/gpt2/index.js';
+import { RobertaForMaskedLM } from '../models/roberta/index.js';
+import { tensor } from '../ops/create.js';
+import { crossEntropy } from '../ops/nn.js';
+import { Generator } from '../ops/random.js';
+import { AdamW } from '../optim/adamw.js';
+import { noGrad } from '../tensor/engine.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
+import { unigramCrossEntropy } from './metrics.js';
+import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
+import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
+
+export { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainArch, type PretrainConfig } from './pretrain-config.js';
+
+/** Special tokens of each architecture's tokenizer, in id order (ids 0..k-1, as Hugging Face's trainer assigns them). */
+export function specialTokensFor(arch: PretrainConfig['arch']): (string | { content: string; lstrip: boolean })[] {
+  // RoBERTa's <mask> absorbs the space before it ("a <mask>" -> "a" + <mask>), as in roberta-base.
+  return arch === 'gpt2' ? ['<|endoftext|>'] : ['<s>', '<pad>', '</s>', '<unk>', { content: '<mask>', lstrip: true }];
+}
+
+export type PretrainModel = GPT2LMHeadModel | RobertaForMaskedLM;
+
+/** A fresh model for the config, sized to the tokenizer, initialised from `generator` (which also drives dropout). */
+export function buildPretrainModel(c: PretrainConfig, tok: ByteLevelBPETokenizer, generator: Generator): PretrainModel {
+  const V = tok.vocabSize;
+  if (c.arch === 'gpt2') {
+    const eos = tok.requireId('<|endoftext|>', 'GPT-2 pretraining');
+    return new GPT2LMHeadModel(
+      { vocab_size: V, n_positions: c.seq, n_embd: c.dModel, n_layer: c.layers, n_head: c.heads, n_inner: c.ffn,
+        resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout, bos_token_id: eos, eos_token_id: eos },
+      { generator },
+    );
+  }
+  const id = (t: string) => tok.requireId(t, 'RoBERTa pretraining');
+  return new RobertaForMaskedLM(
+    { vocab_size: V, hidden_size: c.dModel, num_hidden_layers: c.layers, num_attention_heads: c.heads, intermediate_size: c.ffn,
+      // positions run from pad + 1 to pad + seq
+      max_position_embeddings: c.seq + id('<pad>') + 1, hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout,
+      pad_token_id: id('<pad>'), bos_token_id: id('<s>'), eos_token_id: id('</s>') },
+    { generator },
+  );
+}
+
+/** The task's host state for checkpoints (generators and the data cursor). */
+export interface PretrainHostState {
+  modelGenerator: ReturnType<Generator['state']>;
+  maskGenerator: ReturnType<Generator['state']>;
+  cursor: ReturnType<BlockSampler['state']>;
+}
+
+export interface EvalResult {
+  loss: number;
+  /** The unigram baseline on exactly the same targets. */
+  baseline: number;
+  tokens: number;
+}
+
+export class PretrainTask {
+  readonly model: PretrainModel;
+  readonly optimizer: AdamW;
+  readonly schedule: LrScheduleConfig;
+  readonly train: TokenBlocks;
+  readonly validation: TokenBlocks;
+  readonly tokensPerStep: number;
+  private readonly sampler: BlockSampler;
+  private readonly modelGenerator: Generator;
+  private readonly maskGenerator: Generator;
+  private readonly specialIds: number[];
+  private readonly maskId: number;
+  private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number }[] = [];
+  private baselineLoss: number | null = null;
+
+  /** `trainDocs` / `validationDocs`: token ids of each document (no special tokens). */
+  constructor(readonly config: PretrainConfig, readonly tokenizer: ByteLevelBPETokenizer, trainDocs: readonly number[][], validationDocs: readonly number[][]) {
+    const c = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...config });
+    this.config = c;
+    this.specialIds = tokenizer.addedTokens.filter((t) => t.special !== false).map((t) => t.id);
+    const gpt = c.arch === 'gpt2';
+    const sep = tokenizer.requireId(gpt ? '<|endoftext|>' : '</s>', `${c.arch} pretraining`);
+    const layout = gpt ? { length: c.seq } : { length: c.seq, prefix: [tokenizer.requireId('<s>', 'RoBERTa')], suffix: [sep] };
+    this.train = new TokenBlocks(tokenStream(trainDocs, sep), layout);
+    this.validation = new TokenBlocks(tokenStream(validationDocs, sep), layout);
+    this.maskId = gpt ? -1 : tokenizer.requireId('<mask>', 'RoBERTa');
+    // Independent streams from one seed: init/dropout, masking, data order, evaluation masks.
+    this.modelGenerator = new Generator(c.seed);
+    this.maskGenerator = new Generator(BigInt(c.seed) + (1n << 32n));
+    this.sampler = new BlockSampler(this.train.count, (c.seed ^ 0x5bd1e995) >>> 0);
+    this.model = buildPretrainModel(c, tokenizer, this.modelGenerator);
+    this.optimizer = new AdamW(this.model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+    this.schedule = validateLrSchedule({ peak: c.lr, warmup: Math.min(c.warmup, c.steps), total: c.steps, decay: c.decay, minRatio: c.minLrRatio });
+    this.tokensPerStep = c.batch * c.seq;
+
+    // A fixed validation set (blocks spread over the split; for MLM, masks from their own seed), so
+    // every evaluation scores the same targets and evaluation never moves the training streams.
+    const evalGen = new Generator(BigInt(c.seed) + (2n << 32n));
+    const blocks = this.validation.evenlySpaced(c.evalBlocks);
+    for (let i = 0; i < blocks.length; i += c.batch) {
+      const rows = Math.min(c.batch, blocks.length - i);
+      const ids = this.validation.batch(blocks.slice(i, i + rows));
+      this.evalBatches.push(gpt ? { inputs: ids, labels: causalLmLabels(ids), rows } : { ...this.mask(ids, evalGen), rows });
+    }
+  }
+
+  private mask(ids: Int32Array, generator: Generator) {
+    return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator });
+  }
+
+  /** Loss of the next training batch (advances the data cursor and, for MLM, the masking stream). */
+  trainLoss(): Tensor {
+    const { batch: B, seq: T } = this.config;
+    const ids = this.train.batch(this.sampler.next(B));
+    if (this.model instanceof GPT2LMHeadModel) return this.model.loss(tensor(ids, [B, T], { dtype: 'int32' }));
+    const { inputs, labels } = this.mask(ids, this.maskGenerator);
+    return this.model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
+  }
+
+  /** Mean cross-entropy over the validation targets (dropout off), with the unigram baseline on the same targets. */
+  evaluate(): EvalResult {
+    const T = this.config.seq;
+    let sum = 0;
+    let count = 0;
+    this.model.eval();
+    try {
+      for (const b of this.evalBatches) {
+        const { total, n } = tidy(() => noGrad(() => this.batchLossSum(b.inputs, b.labels, b.rows, T)));
+        sum += total;
+        count += n;
+      }
+    } finally {
+      this.model.train();
+    }
+    return { loss: sum / count, baseline: this.baseline(), tokens: count };
+  }
+
+  private batchLossSum(inputs: Int32Array, labels: Int32Array, B: number, T: number): { total: number; n: number } {
+    const ids = tensor(inputs, [B, T], { dtype: 'int32' });
+    if (this.model instanceof GPT2LMHeadModel) {
+      // model.loss averages over the B * (T - 1) shifted targets, all real tokens here
+      return { total: this.model.loss(ids).item() * B * (T - 1), n: B * (T - 1) };
+    }
+    const lab = tensor(labels, [B, T], { dtype: 'int32' });
+    const n = labels.reduce((k, v) => k + (v === IGNORE_INDEX ? 0 : 1), 0);
+    return { total: crossEntropy(this.model.forward(ids), lab, { reduction: 'sum' }).item(), n };
+  }
+
+  /** Unigram cross-entropy on the validation targets: causal LM predicts every token after the first of a block, MLM the masked ones. */
+  baseline(): number {
+    if (this.baselineLoss !== null) return this.baselineLoss;
+    const V = this.tokenizer.vocabSize;
+    const gpt = this.config.arch === 'gpt2';
+    const special = new Set(this.specialIds);
+    // MLM targets are never special tokens, so the baseline does not waste mass on them; a causal LM must also predict the separator.
+    const candidates = Array.from({ length: V }, (_, i) => i).filter((i) => gpt || !special.has(i));
+    const targets: number[] = [];
+    for (const b of this.evalBatches) {
+      if (!gpt) targets.push(...b.labels);
+      else for (let i = 0; i < b.labels.length; i++) if (i % this.config.seq !== 0) targets.push(b.labels[i]!);
+    }
+    this.baselineLoss = unigramCrossEntropy(this.train.stream, targets, candidates);
+    return this.baselineLoss;
+  }
+
+  hostState(): PretrainHostState {
+    return { modelGenerator: this.modelGenerator.state(), maskGenerator: this.maskGenerator.state(), cursor: this.sampler.state() };
+  }
+
+  restoreHostState(s: PretrainHostState): void {
+    this.modelGenerator.setState(s.modelGenerator);
+    this.maskGenerator.setState(s.maskGenerator);
+    this.sampler.setState(s.cursor);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}

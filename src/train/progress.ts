@@ -1,0 +1,98 @@
+/**
+ * A training progress bar: one line rewritten in place on a terminal, and plain periodic lines
+ * elsewhere (CI logs, files), where carriage returns would pile up into one unreadable line.
+ * Output goes through a `write` callback, so this works with any stream.
+ */
+
+export interface ProgressOptions {
+  total: number;
+  /** Step the run starts from (a resumed run), so rates and the ETA count only this session's work. */
+  start?: number;
+  /** Receives text to print (e.g. s => process.stderr.write(s)). */
+  write: (text: string) => void;
+  /** Rewrite one line (terminal) or print a line every `every` steps (default false). */
+  tty?: boolean;
+  /** Non-TTY: print every this many steps (default: about 20 lines per run). */
+  every?: number;
+  /** Bar width in characters (default 24). */
+  width?: number;
+  /** Milliseconds clock (default performance.now); injectable for tests. */
+  now?: () => number;
+}
+
+export interface ProgressUpdate {
+  /** Steps completed. */
+  step: number;
+  loss: number;
+  lr?: number;
+  /** Tokens processed per step. */
+  tokensPerStep: number;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
+}
+
+export class ProgressBar {
+  private readonly t0: number;
+  private readonly start: number;
+  private readonly every: number;
+  private readonly now: () => number;
+  private lastLength = 0;
+
+  constructor(private readonly opts: ProgressOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    this.t0 = this.now();
+    this.start = opts.start ?? 0;
+    this.every = opts.every ?? Math.max(1, Math.round((opts.total - this.start) / 20));
+  }
+
+  /** The line for an update (without newline or carriage return). */
+  line(u: ProgressUpdate): string {
+    const { total } = this.opts;
+    const width = this.opts.width ?? 24;
+    const elapsed = (this.now() - this.t0) / 1000;
+    const done = u.step - this.start;
+    const perStep = done > 0 ? elapsed / done : NaN;
+    const tokPerSec = done > 0 && elapsed > 0 ? (done * u.tokensPerStep) / elapsed : 0;
+    const frac = Math.min(1, u.step / total);
+    const filled = Math.round(frac * width);
+    const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (frac < 1 ? '>' : '=') : '') + ' '.repeat(width - filled);
+    const lr = u.lr !== undefined ? ` lr ${u.lr.toExponential(2)}` : '';
+    return (
+      `step ${String(u.step).padStart(String(total).length)}/${total} [${bar}] ${(frac * 100).toFixed(1).padStart(5)}%` +
+      ` loss ${u.loss.toFixed(4)}${lr} ${Math.round(tokPerSec)} tok/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(perStep * (total - u.step))}`
+    );
+  }
+
+  update(u: ProgressUpdate): void {
+    if (this.opts.tty) {
+      const text = this.line(u);
+      // pad over the previous line's leftovers instead of relying on terminal escape codes
+      this.opts.write('\r' + text + ' '.repeat(Math.max(0, this.lastLength - text.length)));
+      this.lastLength = text.length;
+    } else if ((u.step - this.start) % this.every === 0 || u.step === this.opts.total) {
+      this.opts.write(this.line(u) + '\n');
+    }
+  }
+
+  /** Prints a message on its own line without breaking the bar (e.g. an evaluation result). */
+  log(message: string): void {
+    if (this.opts.tty && this.lastLength > 0) {
+      this.opts.write('\n');
+      this.lastLength = 0;
+    }
+    this.opts.write(message + '\n');
+  }
+
+  /** Ends the in-place line. */
+  finish(): void {
+    if (this.opts.tty && this.lastLength > 0) this.opts.write('\n');
+    this.lastLength = 0;
+  }
+}

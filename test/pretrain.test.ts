@@ -1,0 +1,212 @@
+/**
+ * Pretraining: the LR schedule, progress output, metrics JSONL, the unigram baseline, exact resume
+ * (N steps == N/2 steps + resume, bit for bit) and the committed tiny checkpoints.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as W from '../src/index.js';
+import { runPretrain, type PretrainRunOptions } from '../src/cli/pretrain.js';
+import { fromPretrained } from '../src/node/pretrained.js';
+import { loadTokenizerFromDirectory } from '../src/node/tokenizer-files.js';
+import { metricsLine, parseMetrics, truncateMetrics, unigramCrossEntropy, type MetricsRecord } from '../src/train/metrics.js';
+import { formatDuration, ProgressBar } from '../src/train/progress.js';
+import { lrAt, validateLrSchedule } from '../src/train/schedule.js';
+
+const dirs: string[] = [];
+const tmp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), `wasmgrad-${prefix}-`));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('lrAt', () => {
+  const c = { peak: 1e-3, warmup: 10, total: 110, minRatio: 0.1 };
+
+  it('warms up linearly to the peak', () => {
+    expect(lrAt(0, c)).toBeCloseTo(1e-4, 15);
+    expect(lrAt(4, c)).toBeCloseTo(5e-4, 15);
+    expect(lrAt(9, c)).toBeCloseTo(1e-3, 15);
+  });
+
+  it('decays by a half cosine from the peak to minRatio * peak', () => {
+    expect(lrAt(10, c)).toBeCloseTo(1e-3, 15);
+    expect(lrAt(60, c)).toBeCloseTo(1e-4 + 0.9e-3 / 2, 15); // halfway: the mean of peak and floor
+    expect(lrAt(35, c)).toBeCloseTo(1e-4 + (0.9e-3 * (1 + Math.cos(Math.PI / 4))) / 2, 15);
+    expect(lrAt(109, c)).toBeGreaterThan(1e-4);
+    expect(lrAt(110, c)).toBeCloseTo(1e-4, 15);
+  });
+
+  it('linear and constant decay, and no warmup', () => {
+    expect(lrAt(60, { ...c, decay: 'linear' })).toBeCloseTo(1e-3 - 0.9e-3 * 0.5, 15);
+    expect(lrAt(85, { ...c, decay: 'linear' })).toBeCloseTo(1e-3 - 0.9e-3 * 0.75, 15);
+    expect(lrAt(100, { ...c, decay: 'constant' })).toBe(1e-3);
+    expect(lrAt(0, { ...c, warmup: 0 })).toBe(1e-3);
+  });
+
+  it('is monotone: up during warmup, down after', () => {
+    for (let s = 1; s < 110; s++) {
+      if (s < 10) expect(lrAt(s, c)).toBeGreaterThan(lrAt(s - 1, c));
+      else expect(lrAt(s, c)).toBeLessThanOrEqual(lrAt(s - 1, c));
+    }
+  });
+
+  it('validation names every bad field', () => {
+    expect(() => validateLrSchedule({ peak: 0, warmup: 20, total: 10 })).toThrow(/peak 0 must be > 0; warmup 20 must be an integer in \[0, total = 10\]/);
+  });
+});
+
+describe('ProgressBar', () => {
+  it('prints periodic full lines when not on a terminal', () => {
+    const out: string[] = [];
+    let t = 0;
+    const bar = new ProgressBar({ total: 10, write: (s) => out.push(s), every: 5, now: () => t });
+    for (let s = 1; s <= 10; s++) {
+      t += 2000;
+      bar.update({ step: s, loss: 5 - s / 10, lr: 1e-3, tokensPerStep: 100 });
+    }
+    expect(out).toHaveLength(2);
+    expect(out.every((l) => l.endsWith('\n') && !l.includes('\r'))).toBe(true);
+    expect(out[0]).toMatch(/^step  5\/10 \[.*\]  50\.0% loss 4\.5000 lr 1\.00e-3 50 tok\/s elapsed 0m10s ETA 0m10s\n$/);
+    expect(out[1]).toMatch(/100\.0% .* ETA 0m00s/);
+  });
+
+  it('rewrites one line in place on a terminal and keeps log messages on their own lines', () => {
+    const out: string[] = [];
+    const bar = new ProgressBar({ total: 3, write: (s) => out.push(s), tty: true, now: () => 0 });
+    bar.update({ step: 1, loss: 1, tokensPerStep: 1 });
+    bar.log('eval');
+    bar.update({ step: 2, loss: 1, tokensPerStep: 1 });
+    bar.finish();
+    expect(out[0]!.startsWith('\r')).toBe(true);
+    expect(out.slice(1, 3)).toEqual(['\n', 'eval\n']);
+    expect(out[3]!.startsWith('\r')).toBe(true);
+    expect(out[4]).toBe('\n');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(59.4)).toBe('0m59s');
+    expect(formatDuration(3725)).toBe('1h02m05s');
+    expect(formatDuration(NaN)).toBe('--');
+  });
+});
+
+describe('metrics', () => {
+  it('JSONL lines round-trip, NaN becomes null, a resumed log drops records after the resume step', () => {
+    const records: MetricsRecord[] = [
+      { type: 'start', step: 0 },
+      { type: 'train', step: 10, loss: 5, lr: 1e-3, tokens: 160, tokens_per_sec: 100, elapsed_s: 1.6 },
+      { type: 'eval', step: 10, val_loss: NaN, val_ppl: 1, baseline_loss: 2, baseline_ppl: 7.4, val_tokens: 9 },
+      { type: 'train', step: 20, loss: 4, lr: 1e-3, tokens: 320, tokens_per_sec: 100, elapsed_s: 3.2 },
+    ];
+    const text = records.map(metricsLine).join('');
+    const back = parseMetrics(text);
+    expect(back[1]).toEqual(records[1]);
+    expect((back[2] as { val_loss: unknown }).val_loss).toBeNull();
+    expect(parseMetrics(truncateMetrics(text + '{"type":"tr', 10)).map((r) => r.step)).toEqual([0, 10, 10]);
+    expect(() => parseMetrics('{"type":"x","step":1}\nnot json\n')).toThrow(/line 2/);
+  });
+
+  it('unigramCrossEntropy is the add-one smoothed frequency cross-entropy over the candidates', () => {
+    // counts a:3 b:1 (c unseen), candidates {a, b, c}: p = 4/7, 2/7, 1/7
+    const ce = unigramCrossEntropy([0, 0, 0, 1, 9], [0, 1, -100, 2], [0, 1, 2]);
+    expect(ce).toBeCloseTo(-(Math.log(4 / 7) + Math.log(2 / 7) + Math.log(1 / 7)) / 3, 12);
+    expect(() => unigramCrossEntropy([0], [5], [0, 1])).toThrow(/not among/);
+  });
+});
+
+/** A small corpus of generated documents with repeated structure, so a few steps change the model. */
+function writeCorpus(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const words = ['the', 'union', 'state', 'of', 'congress', 'people', 'nation', 'law', 'year', 'peace', 'trade', 'war'];
+  for (let d = 0; d < 8; d++) {
+    const sentences: string[] = [];
+    for (let s = 0; s < 40; s++) {
+      const w = Array.from({ length: 6 + ((s + d) % 5) }, (_, i) => words[(s * 7 + i * (d + 3)) % words.length]);
+      sentences.push(w.join(' ') + '.');
+    }
+    writeFileSync(join(dir, `doc${d}.txt`), sentences.join(' '));
+  }
+}
+
+describe('pretrain: exact resume', () => {
+  const corpus = tmp('corpus');
+  writeCorpus(corpus);
+  const tiny = (arch: 'gpt2' | 'roberta', out: string): PretrainRunOptions => ({
+    arch, out, corpus, vocabSize: 300, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 16, batch: 4, steps: 6, lr: 3e-3, warmup: 2,
+    evalEvery: 3, saveEvery: 3, logEvery: 2, evalBlocks: 8, dropout: 0.1, validationFraction: 0.25, seed: 5, write: () => {}, tty: false,
+  });
+  const trainRecords = (dir: string) =>
+    parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'))
+      .filter((r) => r.type === 'train' || r.type === 'eval')
+      .map((r) => ('loss' in r ? { type: r.type, step: r.step, loss: r.loss, lr: r.lr, tokens: r.tokens } : r));
+
+  for (const arch of ['gpt2', 'roberta'] as const) {
+    it(`${arch}: 6 steps equal 3 steps + --resume for 3, bit for bit`, async () => {
+      const full = tmp(`${arch}-full`);
+      const a = await runPretrain(tiny(arch, full));
+      expect(a.complete).toBe(true);
+      expect(a.step).toBe(6);
+      expect(existsSync(join(full, 'training_state'))).toBe(false); // optimizer state is not left in a finished checkpoint
+
+      const split = tmp(`${arch}-split`);
+      const b1 = await runPretrain({ ...tiny(arch, split), stopAfter: 3 });
+      expect(b1.complete).toBe(false);
+      expect(readdirSync(join(split, 'training_state'))).toEqual(['state.safetensors']);
+      expect(existsSync(join(split, 'README.md'))).toBe(false);
+      const b2 = await runPretrain({ ...tiny(arch, split), resume: true });
+      expect(b2.complete).toBe(true);
+
+      expect(Buffer.compare(readFileSync(join(full, 'model.safetensors')), readFileSync(join(split, 'model.safetensors')))).toBe(0);
+      expect(b2.valLoss).toBe(a.valLoss);
+      expect(b2.tokensSeen).toBe(a.tokensSeen);
+      expect(trainRecords(split)).toEqual(trainRecords(full));
+
+      // every metrics line parses; evaluations carry the baseline; the README states the numbers
+      const records = parseMetrics(readFileSync(join(full, 'metrics.jsonl'), 'utf8'));
+      expect(records.filter((r) => r.type === 'eval').map((r) => r.step)).toEqual([3, 6]);
+      expect(records.at(-1)!.type).toBe('final');
+      const readme = readFileSync(join(full, 'README.md'), 'utf8');
+      expect(readme).toContain(`wasmgrad pretrain --arch ${arch} --out ${full} --corpus ${corpus} --vocab 300`);
+      expect(readme).toContain(a.baselineLoss.toFixed(4));
+    }, 120_000);
+  }
+
+  it('refuses to resume with different options, or without a saved state', async () => {
+    const out = tmp('gpt2-mismatch');
+    await runPretrain({ ...tiny('gpt2', out), stopAfter: 3 });
+    await expect(runPretrain({ ...tiny('gpt2', out), lr: 1e-3, resume: true })).rejects.toThrow(/lr: 0.003 -> 0.001/);
+    await expect(runPretrain({ ...tiny('gpt2', tmp('empty')), resume: true })).rejects.toThrow(/no tokenizer|no training state/);
+  }, 120_000);
+});
+
+describe('committed tiny checkpoints', () => {
+  const root = join(import.meta.dirname, '..', 'examples', 'checkpoints');
+  for (const [name, arch] of [['tiny-roberta', 'RobertaForMaskedLM'], ['tiny-gpt2', 'GPT2LMHeadModel']] as const) {
+    it(`${name} loads with fromPretrained, its tokenizer loads, and it runs`, async () => {
+      const dir = join(root, name);
+      expect(readdirSync(dir).sort()).toEqual(['README.md', 'config.json', 'merges.txt', 'metrics.jsonl', 'model.safetensors', 'tokenizer.json', 'vocab.json']);
+      const model = await fromPretrained(dir);
+      const tok = await loadTokenizerFromDirectory(dir);
+      expect(model.constructor.name).toBe(arch);
+      expect(model.config.vocab_size).toBe(tok.vocabSize);
+      const text = 'The state of the Union is strong.';
+      const enc = model instanceof W.GPT2LMHeadModel ? tok.encodeForGpt2(text) : tok.encodeForRoberta(text);
+      expect(tok.decode(enc.ids, { skipSpecialTokens: true })).toBe(text);
+      W.tidy(() => {
+        const ids = W.tensor(enc.ids, [1, enc.ids.length], { dtype: 'int32' });
+        const logits = model instanceof W.GPT2LMHeadModel ? model.forward(ids).logits : (model as W.RobertaForMaskedLM).forward(ids);
+        expect(logits.shape).toEqual([1, enc.ids.length, tok.vocabSize]);
+        expect([...logits.toArray()].every(Number.isFinite)).toBe(true);
+      });
+      // the README's validation numbers are the final ones in metrics.jsonl, and the model beats the unigram baseline
+      const final = parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).at(-1) as MetricsRecord & { val_loss: number; baseline_loss: number };
+      expect(final.type).toBe('final');
+      expect(final.val_loss).toBeLessThan(final.baseline_loss);
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(final.val_loss.toFixed(4));
+      model.dispose();
+    }, 60_000);
+  }
+});
