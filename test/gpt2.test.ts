@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { GPT2Config, GPT2LMHeadModel } from '../src/models/gpt2/index.js';
 import type { LayerPast } from '../src/nn/index.js';
-import { wasmBackends } from './helpers.js';
+import { trainSteps, wasmBackends } from './helpers.js';
 import { expectClose, ints, loadFixture, stateTensors, type Fixture } from './fixtures/models/fixtures.js';
 
 const LOGIT_ATOL = 1e-4;
@@ -130,19 +130,8 @@ describe('GPT-2 vs PyTorch', () => {
       const mask = W.tensor([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], [2, 8], { dtype: 'int32' });
       const labels = W.tensor(Array.from(ids.toArray(), (v, i) => (i >= 14 ? -100 : v)), [2, 8], { dtype: 'int32' });
       const opt = new W.AdamW(m.parameters(), { lr: 1e-2 });
-      const step = () => W.tidy(() => {
-        const loss = m.loss(ids, labels, { attentionMask: mask });
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      });
-      const first = step();
-      for (let i = 0; i < 4; i++) step();
-      const warm = be.liveBytes();
-      let last = first;
-      for (let i = 0; i < 20; i++) last = step();
-      expect(be.liveBytes()).toBe(warm);
+      const { first, last, warm, after } = trainSteps(be, opt, () => m.loss(ids, labels, { attentionMask: mask }), 5, 20);
+      expect(after).toBe(warm);
       expect(last).toBeLessThan(first * 0.8);
       opt.dispose();
       W.dispose([ids, mask, labels]);

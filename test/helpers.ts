@@ -9,7 +9,7 @@ import { createWasmBackendSync, type WasmBackend } from '../src/backend/wasm/ind
 import type { Tensor } from '../src/tensor/tensor.js';
 import { gradcheck, type GradcheckInput, type GradcheckOptions } from '../src/testing/gradcheck.js';
 import { compareBackends, type CompareOptions } from '../src/testing/compare.js';
-import '../src/index.js';
+import * as W from '../src/index.js';
 
 export const relaxedSupported = (() => {
   try {
@@ -59,3 +59,32 @@ export function f32round(xs: Float64Array): Float64Array {
 }
 
 export { fc };
+
+export interface FlatRun {
+  first: number;
+  last: number;
+  /** Backend live bytes after the warm-up steps and after all steps. */
+  warm: number;
+  after: number;
+}
+
+/**
+ * Runs `warmup` then `steps` optimizer steps of `loss()` inside tidy (backward, step, zeroGrad) and
+ * reports the first and last loss and the live bytes after warm-up and at the end.
+ */
+export function trainSteps(backend: Backend, opt: { step(): void; zeroGrad(): void }, loss: () => Tensor, warmup: number, steps: number): FlatRun {
+  const step = () =>
+    W.tidy(() => {
+      const l = loss();
+      l.backward();
+      opt.step();
+      opt.zeroGrad();
+      return l.item();
+    });
+  const first = step();
+  for (let i = 1; i < warmup; i++) step();
+  const warm = backend.liveBytes();
+  let last = first;
+  for (let i = 0; i < steps; i++) last = step();
+  return { first, last, warm, after: backend.liveBytes() };
+}

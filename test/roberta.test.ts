@@ -10,7 +10,7 @@ import {
   RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification, robertaPositionIds,
 } from '../src/models/roberta/index.js';
 import type { Module } from '../src/nn/index.js';
-import { wasmBackends } from './helpers.js';
+import { trainSteps, wasmBackends } from './helpers.js';
 import { expectClose, ints, loadFixture, stateTensors, type Fixture, type FixtureCase } from './fixtures/models/fixtures.js';
 
 const LOGIT_ATOL = 1e-4;
@@ -132,19 +132,8 @@ describe('RoBERTa vs PyTorch', () => {
       const ids = W.tensor([0, 5, 6, 7, 2, 1, 0, 9, 2, 1, 1, 1, 0, 4, 4, 3, 2, 1], [3, 6], { dtype: 'int32' });
       const labels = W.tensor([2, 0, 1], [3], { dtype: 'int32' });
       const opt = new W.AdamW(m.parameters(), { lr: 1e-2 });
-      const step = () => W.tidy(() => {
-        const loss = m.loss(ids, labels);
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
-      });
-      const first = step();
-      for (let i = 0; i < 4; i++) step();
-      const warm = be.liveBytes();
-      let last = first;
-      for (let i = 0; i < 20; i++) last = step();
-      expect(be.liveBytes()).toBe(warm);
+      const { first, last, warm, after } = trainSteps(be, opt, () => m.loss(ids, labels), 5, 20);
+      expect(after).toBe(warm);
       expect(last).toBeLessThan(first * 0.5);
       opt.dispose();
       W.dispose([ids, labels]);
