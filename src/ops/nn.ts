@@ -72,11 +72,14 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 interface XentAttrs {
   ignoreIndex: number;
   smoothing: number;
+  /** Set by the forward: rows whose target is not ignoreIndex (the kernel counts them). */
+  count?: number;
 }
 
 export const crossEntropyOp = defineOp<XentAttrs>({
   name: 'crossEntropy',
-  forward(ctx, [logits, targets], { ignoreIndex, smoothing }) {
+  forward(ctx, [logits, targets], attrs) {
+    const { ignoreIndex, smoothing } = attrs;
     const { rows, cols } = lastDim(logits);
     const loss = emptyTensor(logits.backend, [rows]);
     const lse = emptyTensor(logits.backend, [rows]);
@@ -90,6 +93,7 @@ export const crossEntropyOp = defineOp<XentAttrs>({
           `and is not the ignore index ${ignoreIndex}`,
       );
     }
+    attrs.count = n;
     ctx.save(logits, targets);
     ctx.saveTemps(lse);
     return loss;
@@ -125,14 +129,13 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
       `crossEntropy: logits ${fmtShape(logits.shape)} need shape [...targets.shape, classes] for targets ${fmtShape(targets.shape)}`,
     );
   }
-  const loss = apply(crossEntropyOp, [logits, targets], { ignoreIndex, smoothing });
+  const attrs: XentAttrs = { ignoreIndex, smoothing };
+  const loss = apply(crossEntropyOp, [logits, targets], attrs);
   const reduction = opts.reduction ?? 'mean';
   if (reduction === 'none') return reshape(loss, targets.shape);
   const total = sum(loss);
   if (reduction === 'sum') return total;
-  let count = 0;
-  for (const t of targets.toArray()) if (t !== ignoreIndex) count++;
-  return div(total, count); // 0/0 = NaN when every row is ignored, as in PyTorch
+  return div(total, attrs.count!); // 0/0 = NaN when every row is ignored, as in PyTorch
 }
 
 export const layerNormOp = defineOp<{ eps: number; hasGamma: boolean; hasBeta: boolean }>({
