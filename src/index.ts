@@ -48,3 +48,4 @@ export * from './models/generate/index.js';
 export * from './tokenizer/index.js';
 export * from './train/index.js';
 export * from './data/index.js';
+export * from './adapters/index.js';

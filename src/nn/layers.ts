@@ -35,10 +35,33 @@ export interface InitOptions {
   std?: number;
 }
 
+/**
+ * A fine-tuning method's change to one layer's computation (see src/adapters). Hooks are plain
+ * objects, not Module children, so the base model's parameter names (its checkpoint keys) stay the
+ * same with or without adapters; the adapter owns and names its own parameters.
+ */
+export interface LayerAdapter {
+  /** Transforms the layer input before the base computation (GRASP's grouped scale/shift, (IA)3 on FFN inputs). */
+  input?(x: Tensor): Tensor;
+  /** Transforms the base output; `x` is the input the base layer saw (LoRA adds B A x, (IA)3 scales). */
+  output?(x: Tensor, y: Tensor): Tensor;
+}
+
+/** Runs `base` between the adapters' input and output hooks, in attachment order. */
+function withAdapters(adapters: readonly LayerAdapter[], x: Tensor, base: (x: Tensor) => Tensor): Tensor {
+  if (adapters.length === 0) return base(x);
+  for (const a of adapters) if (a.input) x = a.input(x);
+  let y = base(x);
+  for (const a of adapters) if (a.output) y = a.output(x, y);
+  return y;
+}
+
 /** y = x W^T + b with W stored [out, in] (PyTorch nn.Linear). */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  /** Hooks of attached fine-tuning methods (empty for the plain layer). */
+  readonly adapters: LayerAdapter[] = [];
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: InitOptions & { bias?: boolean } = {}) {
     super();
@@ -47,7 +70,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias); // (..., in) -> (..., out)
+    return withAdapters(this.adapters, x, (h) => linear(h, this.weight, this.bias)); // (..., in) -> (..., out)
   }
 }
 
@@ -55,6 +78,7 @@ export class Linear extends Module {
 export class Conv1D extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor;
+  readonly adapters: LayerAdapter[] = [];
 
   constructor(readonly nx: number, readonly nf: number, opts: InitOptions = {}) {
     super();
@@ -63,7 +87,7 @@ export class Conv1D extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return add(matmul(x, this.weight), this.bias); // (..., nx) -> (..., nf)
+    return withAdapters(this.adapters, x, (h) => add(matmul(h, this.weight), this.bias)); // (..., nx) -> (..., nf)
   }
 }
 
@@ -71,6 +95,8 @@ export class Conv1D extends Module {
 export class Embedding extends Module {
   readonly weight: Tensor;
   readonly paddingIdx: number | null;
+  /** Output hooks see the ids as `x` (LoRA on embeddings); input hooks are not allowed. */
+  readonly adapters: LayerAdapter[] = [];
 
   constructor(readonly num: number, readonly dim: number, opts: InitOptions & { paddingIdx?: number } = {}) {
     super();
@@ -87,6 +113,10 @@ export class Embedding extends Module {
   }
 
   forward(ids: Tensor): Tensor {
+    return withAdapters(this.adapters, ids, (i) => this.lookup(i));
+  }
+
+  private lookup(ids: Tensor): Tensor {
     const out = embedding(this.weight, ids); // (...) -> (..., dim)
     if (this.paddingIdx === null) return out;
     const v = ids.toArray();

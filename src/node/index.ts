@@ -5,3 +5,4 @@
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
 export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
+export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';

@@ -1,0 +1,90 @@
+/**
+ * Adapter files: `adapter_config.json` + `adapter_model.safetensors`, as Hugging Face PEFT writes
+ * them. LoRA and (IA)3 configs carry only PEFT's own fields (so PEFT can read them); our methods
+ * add theirs. Bytes and strings in, bytes and strings out: src/node/adapter-files.ts does the I/O.
+ */
+import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import type { Module } from '../nn/module.js';
+import { methodFor } from './registry.js';
+import { modelFamily } from './targets.js';
+import { AdaptedModel, applyAdapter } from './model.js';
+import type { AdapterConfig } from './types.js';
+
+/** PEFT fields we accept and ignore on load (they do not change what the adapter computes). */
+const PEFT_INFORMATIONAL = new Set([
+  'task_type', 'inference_mode', 'revision', 'auto_mapping', 'peft_version', 'library_name', 'exclude_modules',
+  'megatron_config', 'megatron_core', 'layers_pattern', 'loftq_config', 'eva_config', 'corda_config', 'runtime_config',
+  'lora_bias', 'layer_replication', 'target_parameters', 'trainable_token_indices', 'qalora_group_size', 'use_qalora',
+  'alora_invocation_tokens', 'arrow_config', 'ensure_weight_tying',
+]);
+
+/** PEFT fields whose non-default values change the computation and that we do not implement. */
+const PEFT_UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
+  bias: (v) => v !== undefined && v !== 'none',
+  use_dora: (v) => v === true,
+  layers_to_transform: (v) => v !== null && v !== undefined,
+  rank_pattern: (v) => !!v && typeof v === 'object' && Object.keys(v).length > 0,
+  alpha_pattern: (v) => !!v && typeof v === 'object' && Object.keys(v).length > 0,
+};
+
+/** PEFT's task_type for our model classes. */
+function taskType(model: Module): string | null {
+  if ([...model.namedChildren()].some(([n]) => n === 'classifier')) return 'SEQ_CLS';
+  return modelFamily(model) === 'gpt2' ? 'CAUSAL_LM' : null;
+}
+
+/** The adapter_config.json text. */
+export function adapterConfigJson(adapted: AdaptedModel): string {
+  const c: Record<string, unknown> = { ...adapted.config };
+  if (c.peft_type === 'LORA') {
+    delete c.seed; // initialisation only; PEFT has no such field
+    c.bias = 'none';
+  }
+  c.task_type = taskType(adapted.base);
+  c.inference_mode = true;
+  return JSON.stringify(c, null, 2) + '\n';
+}
+
+/** The adapter_model.safetensors bytes (group maps stored as float32: exact below 2^24). */
+export function adapterWeights(adapted: AdaptedModel): Uint8Array {
+  const entries = [...adapted.stateDict()].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.toArray()) }] as const);
+  return serializeSafetensors(entries, { format: 'pt' });
+}
+
+/** Parses adapter_config.json, dropping PEFT's informational fields and rejecting features we lack. */
+export function parseAdapterConfig(json: string | object, file = 'adapter_config.json'): Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] } {
+  let raw: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      raw = JSON.parse(json);
+    } catch (err) {
+      throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
+    }
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: must be a JSON object`);
+  const c = { ...(raw as Record<string, unknown>) };
+  if (typeof c.peft_type !== 'string') throw new Error(`${file}: no "peft_type"; is this an adapter config?`);
+  methodFor(c.peft_type as AdapterConfig['peft_type']);
+  for (const [k, bad] of Object.entries(PEFT_UNSUPPORTED)) {
+    if (bad(c[k])) throw new Error(`${file}: ${k} = ${JSON.stringify(c[k])} is not supported by wasmgrad's ${c.peft_type}; retrain without it`);
+    delete c[k];
+  }
+  for (const k of Object.keys(c)) if (PEFT_INFORMATIONAL.has(k)) delete c[k];
+  if (c.init_lora_weights === false) c.init_lora_weights = true; // init is irrelevant once weights are loaded
+  if (Array.isArray(c.target_modules)) c.target_modules = [...c.target_modules].map(String).sort();
+  return c as Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] };
+}
+
+/** Attaches the saved adapter to `model` and loads its weights. */
+export function loadAdapter<M extends Module>(model: M, configJson: string | object, weights: Uint8Array): AdaptedModel<M> {
+  const config = parseAdapterConfig(configJson);
+  const adapted = applyAdapter(model, config);
+  try {
+    const parsed = parseSafetensors(weights);
+    adapted.loadStateDict(new Map([...parsed.tensors].map(([k, v]) => [k, { shape: v.shape, data: v.data }])));
+  } catch (err) {
+    adapted.remove();
+    throw err;
+  }
+  return adapted;
+}

@@ -1,0 +1,46 @@
+/**
+ * Every method by its PEFT type, as a mapped type: adding a type to AdapterConfig without an
+ * implementation here does not compile. `METHOD_NAMES` maps the CLI/report names to configs.
+ */
+import { BITFIT, FULL } from './bitfit.js';
+import { GRASP } from './grasp.js';
+import { IA3 } from './ia3.js';
+import { LORA } from './lora.js';
+import { STOCHGRASP } from './stochgrasp.js';
+import type { AdapterConfig, AdapterMethod, PeftType } from './types.js';
+
+export const ADAPTERS: { [T in PeftType]: AdapterMethod<T> } = {
+  FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP,
+};
+
+/** The method names users type (`--method grasp`) and the partial config each stands for. */
+export const METHOD_PRESETS = {
+  full: { peft_type: 'FULL' },
+  bitfit: { peft_type: 'BITFIT' },
+  lora: { peft_type: 'LORA' },
+  rslora: { peft_type: 'LORA', use_rslora: true },
+  ia3: { peft_type: 'IA3' },
+  grasp: { peft_type: 'GRASP' },
+  stochgrasp: { peft_type: 'STOCHGRASP' },
+} as const satisfies Record<string, Partial<AdapterConfig>>;
+
+export type MethodName = keyof typeof METHOD_PRESETS;
+export const METHOD_NAMES = Object.keys(METHOD_PRESETS) as MethodName[];
+
+/** The method's name in reports: rsLoRA is LoRA with a flag. */
+export function methodName(config: AdapterConfig): MethodName {
+  if (config.peft_type === 'LORA') return config.use_rslora ? 'rslora' : 'lora';
+  return config.peft_type.toLowerCase() as MethodName;
+}
+
+export function methodFor<T extends PeftType>(type: T): AdapterMethod<T> {
+  const m = ADAPTERS[type];
+  if (!m) throw new Error(`unknown peft_type ${JSON.stringify(type)}; known: ${Object.keys(ADAPTERS).join(', ')}`);
+  return m;
+}
+
+/** The preset of a method name, or an error listing the names. */
+export function presetFor(name: string): Partial<AdapterConfig> {
+  if (!Object.hasOwn(METHOD_PRESETS, name)) throw new Error(`unknown method ${JSON.stringify(name)}; choose one of ${METHOD_NAMES.join(', ')}`);
+  return { ...METHOD_PRESETS[name as MethodName] } as Partial<AdapterConfig>;
+}

@@ -1,0 +1,146 @@
+/**
+ * The contract every fine-tuning method implements. A method is config data (JSON, snake_case like
+ * Hugging Face PEFT's adapter_config.json) plus an {@link AdapterMethod} that validates it and
+ * attaches it to a model; the registry (registry.ts) is a mapped type over {@link PeftType}, so a
+ * method without an implementation does not compile.
+ */
+import type { Module } from '../nn/module.js';
+import type { Conv1D, Embedding, Linear } from '../nn/layers.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** The layers adapters attach to. */
+export type AdaptableLayer = Linear | Conv1D | Embedding;
+
+/** Which layers a method modulates: a list matches module names by suffix (`query` matches `...self.query`), a string is a regex matched against the whole name (PEFT's rules). */
+export type TargetModules = string[] | string;
+
+interface ConfigBase {
+  /** Modules trained in full and saved with the adapter (the task head), by name suffix. Default: `classifier` when the model has one. */
+  modules_to_save: string[];
+  /** Where the base model came from (informational, as in PEFT). */
+  base_model_name_or_path?: string | null;
+}
+
+/** Full fine-tuning: every parameter trains. */
+export interface FullConfig extends ConfigBase {
+  peft_type: 'FULL';
+}
+
+/** BitFit (Ben Zaken et al. 2022): only biases train (attention, FFN, LayerNorm), plus the head. */
+export interface BitFitConfig extends ConfigBase {
+  peft_type: 'BITFIT';
+}
+
+/** LoRA (Hu et al. 2021) and rsLoRA (Kalajdzievski 2023): W x + s B A x with s = alpha/r, or alpha/sqrt(r) with use_rslora. */
+export interface LoraConfig extends ConfigBase {
+  peft_type: 'LORA';
+  r: number;
+  lora_alpha: number;
+  /** Dropout on the LoRA branch's input. */
+  lora_dropout: number;
+  target_modules: TargetModules;
+  use_rslora: boolean;
+  /** true = Kaiming-uniform A (PEFT/loralib default), 'gaussian' = A ~ N(0, 1/r^2) (PEFT's gaussian); B = 0 either way. */
+  init_lora_weights: true | 'gaussian';
+  /** Set for GPT-2's Conv1D ([in, out] weights); filled in from the targets. */
+  fan_in_fan_out: boolean;
+  /** Seed of A's initialisation and of the LoRA dropout masks. */
+  seed: number;
+}
+
+/** (IA)3 (Liu et al. 2022): learned vectors, initialised to 1, scaling keys, values and FFN activations. */
+export interface IA3Config extends ConfigBase {
+  peft_type: 'IA3';
+  target_modules: TargetModules;
+  /** Targets whose input (the FFN activation) is scaled; the others have their output scaled. */
+  feedforward_modules: TargetModules;
+  fan_in_fan_out: boolean;
+}
+
+/**
+ * GRASP (Bal and Sengupta): the layer sees (x - beta[g(i)]) / gamma[g(i)], K shared (gamma, beta)
+ * per layer, g(i) = perm[i] mod K with a seeded permutation per layer.
+ */
+export interface GraspConfig extends ConfigBase {
+  peft_type: 'GRASP';
+  /** K, the number of groups per layer (2K trainable values per layer). */
+  num_groups: number;
+  target_modules: TargetModules;
+  /** Seed of the group permutations (each layer's map is also saved in the adapter file). */
+  group_seed: number;
+  /**
+   * Our choice (the paper leaves it open): scales are clamped to >= min_scale in the forward pass
+   * (gradient 0 below), so 1/gamma stays bounded and a group can never be switched off or flipped.
+   */
+  min_scale: number;
+}
+
+/**
+ * StochGRASP: each group scale and shift is a Gaussian N(mu, softplus(rho)^2), sampled with one eps
+ * per group per forward pass in training; inference uses mu. The loss adds kl_weight * the mean over
+ * all group parameters of KL(N(mu, sigma^2) || N(mu, target_sigma^2)), pulling each sigma to the
+ * target noise level.
+ */
+export interface StochGraspConfig extends ConfigBase {
+  peft_type: 'STOCHGRASP';
+  num_groups: number;
+  target_modules: TargetModules;
+  group_seed: number;
+  min_scale: number;
+  /** Initial sigma of every group parameter (rho = softplus^-1 of it). */
+  init_sigma: number;
+  /** sigma_t, the target noise profile (absolute std for both scales and shifts). */
+  target_sigma: number;
+  /** lambda, the weight of the KL term in the loss. */
+  kl_weight: number;
+  /** Sample the shifts too (default true); false keeps beta deterministic. */
+  sample_shift: boolean;
+  /** Seed of the training-time eps draws. */
+  sample_seed: number;
+}
+
+export type AdapterConfig = FullConfig | BitFitConfig | LoraConfig | IA3Config | GraspConfig | StochGraspConfig;
+export type PeftType = AdapterConfig['peft_type'];
+export type ConfigOf<T extends PeftType> = Extract<AdapterConfig, { peft_type: T }>;
+
+/** One layer a method has attached to. */
+export interface AttachedLayer {
+  /** The module's dotted name in the model (`roberta.encoder.layer.0.attention.self.query`). */
+  readonly name: string;
+  readonly layer: AdaptableLayer;
+  /** Trainable tensors with their names local to the layer, in PEFT's spelling (`lora_A.weight`). */
+  readonly params: readonly [string, Tensor][];
+  /** Fixed tensors saved with the adapter (GRASP's group map). */
+  readonly buffers: readonly [string, Tensor][];
+  /** Folds the adapter into the layer's weights; the hook then passes through. */
+  merge(): void;
+  /** Takes the adapter back out of the weights (exact up to float32 rounding). */
+  unmerge(): void;
+  /** Extra loss term of this layer (StochGRASP's KL); null when the method has none. */
+  regularizer?(): Tensor | null;
+  /** Number of elements the regularizer sums over (for a mean across layers). */
+  readonly regularizerSize?: number;
+  /** Detaches the hook and frees the adapter's tensors. */
+  remove(): void;
+}
+
+/** What attaching a method did to a model. */
+export interface Attachment {
+  layers: AttachedLayer[];
+  /** Base-model parameters the method trains itself (BitFit's biases; every one for full fine-tuning). */
+  trainBase: string[];
+}
+
+/**
+ * A fine-tuning method: resolves a partial config against a model (defaults depend on the model
+ * family: RoBERTa's `query`/`value` vs GPT-2's `c_attn`) and attaches it.
+ */
+export interface AdapterMethod<T extends PeftType> {
+  readonly peftType: T;
+  /** Short name used by the CLI and reports (`lora`, `grasp`, ...). */
+  readonly name: string;
+  /** Fills defaults for `model` and validates every field; errors say which field and what to change. */
+  resolve(config: Partial<ConfigOf<T>>, model: Module): ConfigOf<T>;
+  /** Attaches to `model` (whose parameters are already frozen). */
+  attach(model: Module, config: ConfigOf<T>): Attachment;
+}
