@@ -49,3 +49,5 @@ export * from './tokenizer/index.js';
 export * from './train/index.js';
 export * from './data/index.js';
 export * from './adapters/index.js';
+export * from './report/index.js';
+export * from './tasks/index.js';

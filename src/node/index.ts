@@ -6,3 +6,8 @@ export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomic
 export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
 export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';
+export {
+  DEFAULT_DATASETS_DIR, FILE_VALIDATION_FRACTION, loadTask, SENTIMENT_VALIDATION_FRACTION,
+  type LoadedTask, type LoadTaskOptions,
+} from './tasks.js';
+export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';

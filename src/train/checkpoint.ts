@@ -16,6 +16,9 @@ import type { Tensor } from '../tensor/tensor.js';
 const META_KEY = 'wasmgrad_training_state';
 const FORMAT = 1;
 
+/** Whatever holds the trained tensors: a Module, or an adapted model's trainable set (`{ namedParameters: () => adapted.namedTrainable() }`). */
+export type ParameterSource = Pick<Module, 'namedParameters'>;
+
 /** Host-side state; JSON-serialisable. `extra` carries what the training task adds (data cursor, generators). */
 export interface TrainingState {
   /** Optimizer steps completed. */
@@ -27,7 +30,7 @@ export interface TrainingState {
 }
 
 /** Serialises weights (`model.<name>`), moments (`adamw.m.<name>`, `adamw.v.<name>`) and the state. */
-export function encodeTrainingState(model: Module, opt: AdamW, state: TrainingState): Uint8Array {
+export function encodeTrainingState(model: ParameterSource, opt: AdamW, state: TrainingState): Uint8Array {
   const tensors: [string, SafetensorsInput][] = [];
   const f32 = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
   for (const [name, p] of model.namedParameters()) {
@@ -47,7 +50,7 @@ export function encodeTrainingState(model: Module, opt: AdamW, state: TrainingSt
  * parameters (same order), and returns the host state. Throws, naming the key, if the file does
  * not fit the model.
  */
-export function decodeTrainingState(bytes: Uint8Array, model: Module, opt: AdamW): TrainingState {
+export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, opt: AdamW): TrainingState {
   const parsed = parseSafetensors(bytes);
   const raw = parsed.metadata?.[META_KEY];
   if (raw === undefined) throw new Error(`training state: no "${META_KEY}" metadata; this is not a wasmgrad training-state file`);

@@ -3,7 +3,7 @@ export { Trainer, type StepInfo, type TrainerOptions } from './trainer.js';
 export { lrAt, validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 export { formatDuration, ProgressBar, type ProgressOptions, type ProgressUpdate } from './progress.js';
 export {
-  metricsLine, parseMetrics, perplexity, truncateMetrics, unigramCrossEntropy,
+  metricsLine, parseMetrics, perplexity, truncateMetrics, unigramCrossEntropy, type ClassificationEvalRecord,
   type EvalRecord, type EventRecord, type MetricsRecord, type TrainRecord,
 } from './metrics.js';
 export { decodeTrainingState, encodeTrainingState, type TrainingState } from './checkpoint.js';
@@ -12,3 +12,7 @@ export {
   type EvalResult, type PretrainArch, type PretrainConfig, type PretrainHostState, type PretrainModel,
 } from './pretrain.js';
 export { checkpointReadme, type ModelCardInput, type PretrainSummary } from './model-card.js';
+export {
+  batchTensors, DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, validateFinetuneConfig,
+  type ClassifierEval, type FinetuneConfig, type FinetuneResult, type FinetuneRunOptions, type SequenceClassifier, type TrainBatches,
+} from './finetune.js';

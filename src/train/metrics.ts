@@ -31,7 +31,18 @@ export interface EventRecord {
   [key: string]: unknown;
 }
 
-export type MetricsRecord = TrainRecord | EvalRecord | EventRecord;
+/** Validation of a classifier during fine-tuning. */
+export interface ClassificationEvalRecord {
+  type: 'val';
+  step: number;
+  val_loss: number;
+  accuracy: number;
+  f1: number;
+  mcc: number;
+  examples: number;
+}
+
+export type MetricsRecord = TrainRecord | EvalRecord | EventRecord | ClassificationEvalRecord;
 
 /** One JSONL line (with its newline). Non-finite numbers become null, since JSON has no NaN. */
 export function metricsLine(record: MetricsRecord): string {

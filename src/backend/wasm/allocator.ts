@@ -43,6 +43,7 @@ export class Allocator {
   /** Addresses currently on a free list: tells a double free from a foreign pointer. */
   private readonly freed = new Set<number>();
   private live_ = 0;
+  private peak_ = 0;
   private f32View: Float32Array;
   private i32View: Int32Array;
   private u8View: Uint8Array;
@@ -75,6 +76,7 @@ export class Allocator {
     }
     this.live.set(ptr, cls);
     this.live_ += cls;
+    if (this.live_ > this.peak_) this.peak_ = this.live_;
     return ptr;
   }
 
@@ -101,6 +103,16 @@ export class Allocator {
   /** Bytes of live blocks (class sizes, so >= the bytes requested). */
   liveBytes(): number {
     return this.live_;
+  }
+
+  /** The most bytes live at once since construction or the last {@link resetPeak} (training-memory reports). */
+  peakLiveBytes(): number {
+    return this.peak_;
+  }
+
+  /** Starts a new peak measurement from the current live bytes. */
+  resetPeak(): void {
+    this.peak_ = this.live_;
   }
 
   /** Bytes handed out from the heap so far: live blocks plus blocks waiting on free lists. */

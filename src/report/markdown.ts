@@ -1,0 +1,181 @@
+/**
+ * The report as Markdown, and the table models (header + cell text) that the HTML page renders too, so
+ * both formats always show the same numbers formatted the same way.
+ */
+import { SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
+
+/** Header and cell text of one table; the first column holds the `method` field verbatim. */
+export interface TableModel {
+  header: string[];
+  /** Per column: numbers are right-aligned so their digits line up. */
+  align: ('left' | 'right')[];
+  rows: string[][];
+}
+
+/** The noise levels the summary table always shows, so tables of different experiments line up. */
+export const SUMMARY_SIGMAS = [0.1, 0.2] as const;
+
+/** Metrics that live in 0..1 and read best as percentages; others (mcc can be negative) stay plain numbers. */
+export function isPercentMetric(metricName: string): boolean {
+  return ['accuracy', 'acc', 'f1'].includes(metricName.toLowerCase());
+}
+
+// toFixed keeps the sign of tiny negatives ("-0.000"), which reads as a real negative score
+function fixed(v: number, digits: number): string {
+  const s = v.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+/** `87.3%` for percent metrics, `0.512` otherwise, `n/a` for NaN. */
+export function formatMetric(v: number, metricName: string): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return isPercentMetric(metricName) ? `${fixed(v * 100, 1)}%` : fixed(v, 3);
+}
+
+/** `85.2 ± 1.3%` or `0.480 ± 0.021`; the mean alone when the std is unknown; `n/a` when the mean is. */
+export function formatMeanStd(p: NoisePoint | undefined, metricName: string): string {
+  if (!p || !Number.isFinite(p.mean)) return 'n/a';
+  if (!Number.isFinite(p.std)) return formatMetric(p.mean, metricName);
+  return isPercentMetric(metricName)
+    ? `${fixed(p.mean * 100, 1)} ± ${fixed(p.std * 100, 1)}%`
+    : `${fixed(p.mean, 3)} ± ${fixed(p.std, 3)}`;
+}
+
+/** `0.4 s`, `41.2 s`, `3 min 05 s`, `2 h 07 min`. */
+export function formatTrainTime(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'n/a';
+  const pad2 = (n: number) => String(n).padStart(2, '0');
+  if (Math.round(seconds * 10) / 10 < 60) return `${seconds.toFixed(1)} s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${pad2(s % 60)} s`;
+  const m = Math.round(seconds / 60);
+  return `${Math.floor(m / 60)} h ${pad2(m % 60)} min`;
+}
+
+/** Trainable share of all parameters with three significant digits; never rounds a partial share up to 100%. */
+export function formatShare(trainable: number, total: number): string {
+  if (!(total > 0)) return 'n/a';
+  const pct = (100 * trainable) / total;
+  const s = Number(pct.toPrecision(3));
+  return s >= 100 && trainable < total ? '>99.9%' : `${s}%`;
+}
+
+/** Bytes as MiB with one decimal: `12.5 MiB`. */
+export function formatMiB(bytes: number): string {
+  return Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : 'n/a';
+}
+
+/** A sigma as short decimal text: 0.1 rather than 0.10000000000000001. */
+export function formatSigma(sigma: number): string {
+  return String(Number(sigma.toPrecision(6)));
+}
+
+/** The noise point at `sigma` (within SIGMA_TOLERANCE), if the method was measured there. */
+export function noiseAt(res: MethodResult, sigma: number): NoisePoint | undefined {
+  return res.noise.find((p) => Math.abs(p.sigma - sigma) < SIGMA_TOLERANCE);
+}
+
+/** Every sigma any method was measured at, ascending, near-duplicates merged. */
+export function allSigmas(report: ExperimentReport): number[] {
+  const sorted = report.results.flatMap((r) => r.noise.map((p) => p.sigma)).sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const s of sorted) if (out.length === 0 || s - out[out.length - 1] >= SIGMA_TOLERANCE) out.push(s);
+  return out;
+}
+
+/** The summary: one row per method. Assumes a validated report. */
+export function summaryTable(report: ExperimentReport): TableModel {
+  const name = report.results[0].metricName;
+  return {
+    header: ['method', 'trainable params', name, ...SUMMARY_SIGMAS.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    rows: report.results.map((r) => [
+      r.method,
+      String(r.trainableParams),
+      formatMetric(r.metric, name),
+      ...SUMMARY_SIGMAS.map((s) => formatMeanStd(noiseAt(r, s), name)),
+      formatTrainTime(r.trainSeconds),
+      formatMiB(r.peakMemoryBytes),
+    ]),
+  };
+}
+
+/** The full noise curve: rows = methods, one column per sigma present in any method. Assumes a validated report. */
+export function noiseCurveTable(report: ExperimentReport): TableModel {
+  const name = report.results[0].metricName;
+  const sigmas = allSigmas(report);
+  return {
+    header: ['method', ...sigmas.map((s) => `σ=${formatSigma(s)}`)],
+    align: ['left', ...sigmas.map(() => 'right' as const)],
+    rows: report.results.map((r) => [r.method, ...sigmas.map((s) => formatMeanStd(noiseAt(r, s), name))]),
+  };
+}
+
+// A '|' would split the cell and a '<' could open raw HTML in a rendered Markdown page.
+function mdCell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function mdInline(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A table model as GitHub-flavoured Markdown lines. */
+export function markdownTable(t: TableModel): string {
+  const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  const rule = `|${t.align.map((a) => (a === 'right' ? '---:' : '---')).join('|')}|`;
+  return [line(t.header), rule, ...t.rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * The summary table:
+ * `| method | trainable params | <metricName> | <metricName> @ σ=0.1 | <metricName> @ σ=0.2 | train time | peak memory |`,
+ * one row per result in input order.
+ */
+export function renderMarkdownTable(report: ExperimentReport): string {
+  validateReport(report, 'renderMarkdownTable');
+  return markdownTable(summaryTable(report));
+}
+
+/** A sentence on how the noise columns were measured, shared by the Markdown and HTML reports. */
+export function noiseDescription(report: ExperimentReport): string {
+  const draws = [...new Set(report.results.flatMap((r) => r.noise.map((p) => p.draws)))].sort((a, b) => a - b);
+  const over = draws.length === 0 ? '' : ` over ${draws.join(' / ')} noise draw${draws.length === 1 && draws[0] === 1 ? '' : 's'} per sigma`;
+  return `${report.noiseModel} weight noise of scale σ on ${report.noiseTargets}; mean ± std of ${report.results[0].metricName}${over}; n/a = not measured.`;
+}
+
+/** One line per method: label, share of parameters trained, steps and final loss. */
+export function methodLines(report: ExperimentReport): string[] {
+  return report.results.map((r) => {
+    const loss = r.finalLoss === undefined ? '' : `, final loss ${Number.isFinite(r.finalLoss) ? r.finalLoss.toFixed(4) : 'n/a'}`;
+    const label = r.label ? ` (${r.label})` : '';
+    const share = formatShare(r.trainableParams, r.totalParams);
+    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share}), ${r.steps} steps${loss}`;
+  });
+}
+
+/** Title, settings, the summary table, the full noise curve, per-method details and the notes. */
+export function renderMarkdownReport(report: ExperimentReport): string {
+  validateReport(report, 'renderMarkdownReport');
+  const out = [
+    `# ${mdInline(report.title)}`,
+    '',
+    `- task: ${mdInline(report.task)}`,
+    `- model: ${mdInline(report.model)}`,
+    `- created: ${mdInline(report.createdAt)}`,
+    `- metric: ${mdInline(report.results[0].metricName)} on the validation split`,
+    `- noise: ${mdInline(noiseDescription(report))}`,
+    '',
+    '## Summary',
+    '',
+    markdownTable(summaryTable(report)),
+    '## Metric under weight noise',
+    '',
+    markdownTable(noiseCurveTable(report)),
+    '## Methods',
+    '',
+    ...methodLines(report).map((l) => `- ${mdInline(l)}`),
+  ];
+  if (report.notes?.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${mdInline(n)}`));
+  return out.join('\n') + '\n';
+}

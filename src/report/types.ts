@@ -1,0 +1,154 @@
+/**
+ * The experiment report's input: what each fine-tuning method scored, clean and under simulated hardware
+ * weight noise, and what it cost. Plain JSON-serialisable data, so an experiment can write it to disk and
+ * the report can be rendered later, elsewhere, or again with a different layout.
+ *
+ * `validateReport` is the contract: every renderer calls it first, so a malformed report fails with the
+ * path of the bad field instead of producing a table full of `NaN`.
+ */
+
+/** The task metric at one noise level, over several independent noise draws. */
+export interface NoisePoint {
+  /** Noise scale (relative for multiplicative noise). 0 is the clean model. */
+  sigma: number;
+  /** Mean of the metric over the draws; NaN when it could not be measured (shown as `n/a`). */
+  mean: number;
+  /** Standard deviation over the draws; NaN when unknown (one draw), never negative. */
+  std: number;
+  /** Number of noise draws the mean and std summarise. */
+  draws: number;
+}
+
+/** One fine-tuning method's outcome. */
+export interface MethodResult {
+  /** 'full' | 'bitfit' | 'lora' | 'grasp' | 'stochgrasp' | 'rslora' | 'ia3' | ...; the table's first column, verbatim. */
+  method: string;
+  /** Human-readable variant, e.g. 'LoRA r=8 (q,v)', 'GRASP K=8'; used in chart legends. Defaults to `method`. */
+  label?: string;
+  /** Parameters updated by the optimiser: a plain integer. */
+  trainableParams: number;
+  /** Parameters in the model (frozen and trainable). */
+  totalParams: number;
+  /** Clean score of the task's main metric on the validation split (0..1 for accuracy and f1); NaN if not measured. */
+  metric: number;
+  /** 'accuracy' | 'mcc' | 'f1'; the same for every result of one report. */
+  metricName: string;
+  /** Metric under weight noise per sigma (sigma 0 included). */
+  noise: NoisePoint[];
+  /** Wall time of training. */
+  trainSeconds: number;
+  /** Peak WebAssembly heap bytes during training. */
+  peakMemoryBytes: number;
+  /** Optimiser steps taken. */
+  steps: number;
+  /** Training loss at the end (NaN or Infinity if training diverged). */
+  finalLoss?: number;
+  /** Training loss over steps; non-finite losses are skipped in charts. */
+  lossCurve?: { step: number; loss: number }[];
+}
+
+/** A comparison of methods on one task and model. */
+export interface ExperimentReport {
+  title: string;
+  task: string;
+  model: string;
+  /** ISO 8601 time the experiment was run. */
+  createdAt: string;
+  noiseModel: 'multiplicative' | 'additive';
+  /** Which layers were perturbed, e.g. 'all Linear weights in the encoder'. */
+  noiseTargets: string;
+  results: MethodResult[];
+  /** Free-form lines (settings, seeds, machine). */
+  notes?: string[];
+}
+
+/** Two sigmas are the same noise level when closer than this (they are usually parsed from decimal text). */
+export const SIGMA_TOLERANCE = 1e-9;
+
+const NOISE_MODELS = ['multiplicative', 'additive'] as const;
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || v === undefined || v === null) return String(v);
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  return typeof v;
+}
+
+/**
+ * Throws on the first malformed field, naming the caller, the field's path and what it must be:
+ * `renderMarkdownTable: results[2].trainableParams = 1.5 must be a non-negative integer`.
+ * NaN is accepted where it means "not measured" (metric, noise mean and std, losses).
+ */
+export function validateReport(report: ExperimentReport, caller = 'validateReport'): void {
+  const fail = (path: string, v: unknown, must: string): never => {
+    throw new Error(`${caller}: ${path} = ${show(v)} ${must}`);
+  };
+  if (typeof report !== 'object' || report === null) fail('report', report, 'must be an ExperimentReport object');
+  const r = report as unknown as Record<string, unknown>;
+  for (const key of ['title', 'task', 'model', 'createdAt', 'noiseTargets'] as const) {
+    if (typeof r[key] !== 'string') fail(key, r[key], 'must be a string');
+  }
+  if (Number.isNaN(Date.parse(report.createdAt))) fail('createdAt', report.createdAt, 'must be an ISO 8601 date');
+  if (!NOISE_MODELS.includes(report.noiseModel)) fail('noiseModel', report.noiseModel, `must be one of ${NOISE_MODELS.join(', ')}`);
+  if (!Array.isArray(report.results)) fail('results', report.results, 'must be an array of MethodResult');
+  if (report.results.length === 0) fail('results', report.results, 'must hold at least one method: there is nothing to report');
+  if (report.notes !== undefined) {
+    if (!Array.isArray(report.notes)) fail('notes', report.notes, 'must be an array of strings or absent');
+    report.notes.forEach((n, i) => typeof n === 'string' || fail(`notes[${i}]`, n, 'must be a string'));
+  }
+  const metricName = report.results[0]?.metricName;
+  report.results.forEach((res, i) => validateResult(res, `results[${i}]`, fail));
+  report.results.forEach((res, i) => {
+    // one table column shows one metric; mixing accuracy and mcc in it would mislead
+    if (res.metricName !== metricName) fail(`results[${i}].metricName`, res.metricName, `must equal results[0].metricName = ${show(metricName)}`);
+  });
+}
+
+type Fail = (path: string, v: unknown, must: string) => never;
+
+function validateResult(res: MethodResult, at: string, fail: Fail): void {
+  if (typeof res !== 'object' || res === null) fail(at, res, 'must be a MethodResult object');
+  const nonNegInt = (path: string, v: unknown) =>
+    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || fail(path, v, 'must be a non-negative integer');
+  const nonNeg = (path: string, v: unknown) =>
+    (typeof v === 'number' && Number.isFinite(v) && v >= 0) || fail(path, v, 'must be a finite number >= 0');
+  const measured = (path: string, v: unknown) =>
+    (typeof v === 'number' && !(v === Infinity || v === -Infinity)) || fail(path, v, 'must be a finite number, or NaN if not measured');
+
+  if (typeof res.method !== 'string' || res.method.trim() === '') fail(`${at}.method`, res.method, 'must be a non-empty string');
+  if (res.label !== undefined && typeof res.label !== 'string') fail(`${at}.label`, res.label, 'must be a string or absent');
+  nonNegInt(`${at}.trainableParams`, res.trainableParams);
+  nonNegInt(`${at}.totalParams`, res.totalParams);
+  if (res.trainableParams > res.totalParams) {
+    fail(`${at}.trainableParams`, res.trainableParams, `must be <= totalParams = ${res.totalParams}`);
+  }
+  measured(`${at}.metric`, res.metric);
+  if (typeof res.metricName !== 'string' || res.metricName.trim() === '') {
+    fail(`${at}.metricName`, res.metricName, "must be a non-empty string such as 'accuracy', 'mcc' or 'f1'");
+  }
+  nonNeg(`${at}.trainSeconds`, res.trainSeconds);
+  nonNeg(`${at}.peakMemoryBytes`, res.peakMemoryBytes);
+  nonNegInt(`${at}.steps`, res.steps);
+  if (res.finalLoss !== undefined && typeof res.finalLoss !== 'number') fail(`${at}.finalLoss`, res.finalLoss, 'must be a number or absent');
+
+  if (!Array.isArray(res.noise)) fail(`${at}.noise`, res.noise, 'must be an array of NoisePoint (it may be empty)');
+  res.noise.forEach((p, j) => {
+    const pat = `${at}.noise[${j}]`;
+    if (typeof p !== 'object' || p === null) fail(pat, p, 'must be a NoisePoint object');
+    nonNeg(`${pat}.sigma`, p.sigma);
+    measured(`${pat}.mean`, p.mean);
+    if (typeof p.std !== 'number' || p.std < 0 || p.std === Infinity) fail(`${pat}.std`, p.std, 'must be a finite number >= 0, or NaN if unknown');
+    nonNegInt(`${pat}.draws`, p.draws);
+    const k = res.noise.findIndex((q) => Math.abs(q.sigma - p.sigma) < SIGMA_TOLERANCE);
+    if (k !== j) fail(`${pat}.sigma`, p.sigma, `repeats ${at}.noise[${k}].sigma; give one point per sigma`);
+  });
+
+  if (res.lossCurve !== undefined) {
+    if (!Array.isArray(res.lossCurve)) fail(`${at}.lossCurve`, res.lossCurve, 'must be an array of {step, loss} or absent');
+    res.lossCurve.forEach((p, j) => {
+      if (typeof p !== 'object' || p === null) fail(`${at}.lossCurve[${j}]`, p, 'must be a {step, loss} object');
+      if (typeof p.step !== 'number' || !Number.isFinite(p.step)) fail(`${at}.lossCurve[${j}].step`, p.step, 'must be a finite number');
+      if (typeof p.loss !== 'number') fail(`${at}.lossCurve[${j}].loss`, p.loss, 'must be a number');
+    });
+  }
+}

@@ -1,0 +1,12 @@
+/** Classification tasks for fine-tuning: the task table, GLUE and sentiment readers, splits, batches, metrics. */
+export { isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskMetric, type TaskName, type TaskSpec } from './registry.js';
+export { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type GlueTask } from './glue.js';
+export { tsvRows, unquoteField, type TsvRow } from './tsv.js';
+export { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from './sentiment.js';
+export { splitExamples, type ExampleSplit, type ExampleSplitOptions } from './split.js';
+export {
+  ClassificationBatches, collateExamples, encodeExamples, evaluationBatches,
+  type ClassificationBatchOptions, type ClassificationBatch, type EncodedExample, type EncodeExamplesOptions,
+  type ExampleCursor, type ExampleEncoder, type TrainingBatchOptions,
+} from './batches.js';
+export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';

@@ -1,0 +1,199 @@
+/** Experiment report: the Markdown table parsed back cell by cell, the HTML page's safety and chart edge cases. */
+import { describe, expect, it } from 'vitest';
+import {
+  formatShare, formatTrainTime, renderHtmlReport, renderMarkdownReport, renderMarkdownTable, type ExperimentReport, type MethodResult,
+} from '../src/report/index.js';
+import { lineChart, niceTicks } from '../src/report/svg.js';
+
+const SIGMAS = [0, 0.05, 0.1, 0.2];
+
+function result(method: string, i: number, extra: Partial<MethodResult> = {}): MethodResult {
+  return {
+    method,
+    trainableParams: [124_645_632, 102_144, 294_912, 8_192, 8_192, 294_912, 55_296][i % 7],
+    totalParams: 124_647_170,
+    metric: 0.9 - 0.01 * i,
+    metricName: 'accuracy',
+    noise: SIGMAS.map((sigma) => ({ sigma, mean: 0.9 - 0.01 * i - sigma * (0.5 + 0.1 * i), std: 0.004 * (1 + i) * (sigma > 0 ? 1 : 0), draws: 5 })),
+    trainSeconds: [41.23, 185, 7500, 12, 0.4, 59.96, 3599.7][i % 7],
+    peakMemoryBytes: 512 * 2 ** 20 + i * 12345,
+    steps: 1000,
+    finalLoss: 0.3 + 0.01 * i,
+    lossCurve: [0, 250, 500, 750, 1000].map((step) => ({ step, loss: 0.7 - step * 0.0004 + 0.01 * i })),
+    ...extra,
+  };
+}
+
+const METHODS = ['full', 'bitfit', 'lora', 'grasp', 'stochgrasp', 'rslora', 'ia3'];
+
+function report(results: MethodResult[] = METHODS.map((m, i) => result(m, i)), extra: Partial<ExperimentReport> = {}): ExperimentReport {
+  return {
+    title: 'SST-2 fine-tuning under weight noise',
+    task: 'sst2',
+    model: 'roberta-base',
+    createdAt: '2025-01-02T03:04:05Z',
+    noiseModel: 'multiplicative',
+    noiseTargets: 'all Linear weights of the encoder',
+    results,
+    notes: ['seed 0', 'machine: laptop, Node 22'],
+    ...extra,
+  };
+}
+
+/** Table rows as cell arrays: the header, then the body (the alignment rule dropped). */
+function parseTable(md: string): { header: string[]; rows: string[][] } {
+  const lines = md.trim().split('\n').filter((l) => l.startsWith('|'));
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => c.trim());
+  expect(lines[1]).toMatch(/^\|(\s*:?-+:?\s*\|)+$/);
+  return { header: cells(lines[0]), rows: lines.slice(2).map(cells) };
+}
+
+describe('renderMarkdownTable', () => {
+  it('has one row per method, in order, with parseable cells', () => {
+    const r = report();
+    const { header, rows } = parseTable(renderMarkdownTable(r));
+    expect(header).toEqual(['method', 'trainable params', 'accuracy', 'accuracy @ σ=0.1', 'accuracy @ σ=0.2', 'train time', 'peak memory']);
+    expect(rows.map((row) => row[0])).toEqual(METHODS);
+    rows.forEach((row, i) => {
+      expect(row).toHaveLength(header.length);
+      expect(row[1]).toMatch(/^\d+$/);
+      expect(Number(row[1])).toBe(r.results[i].trainableParams);
+      expect(row[2]).toBe(`${(r.results[i].metric * 100).toFixed(1)}%`);
+      const p = r.results[i].noise.find((q) => q.sigma === 0.1)!;
+      expect(row[3]).toBe(`${(p.mean * 100).toFixed(1)} ± ${(p.std * 100).toFixed(1)}%`);
+      expect(row[3]).toMatch(/^\d+\.\d ± \d+\.\d%$/);
+      expect(row[6]).toMatch(/^\d+\.\d MiB$/);
+    });
+    expect(rows.map((row) => row[5])).toEqual(['41.2 s', '3 min 05 s', '2 h 05 min', '12.0 s', '0.4 s', '1 min 00 s', '1 h 00 min']);
+  });
+
+  it('formats mcc with three decimals, matches sigmas within 1e-9 and says n/a when absent or NaN', () => {
+    const a = result('lora', 0, { metricName: 'mcc', metric: 0.4567, noise: [{ sigma: 0.1 + 1e-12, mean: 0.41, std: 0.02, draws: 3 }] });
+    const b = result('bitfit', 1, { metricName: 'mcc', metric: NaN, noise: [{ sigma: 0.2, mean: NaN, std: NaN, draws: 3 }] });
+    const { header, rows } = parseTable(renderMarkdownTable(report([a, b])));
+    expect(header[2]).toBe('mcc');
+    expect(rows[0].slice(2, 5)).toEqual(['0.457', '0.410 ± 0.020', 'n/a']);
+    expect(rows[1].slice(2, 5)).toEqual(['n/a', 'n/a', 'n/a']);
+  });
+
+  it('escapes pipes so a label or method cannot add columns', () => {
+    const { rows } = parseTable(renderMarkdownTable(report([result('lo|ra', 0)])).replace(/\\\|/g, '¦'));
+    expect(rows[0][0]).toBe('lo¦ra');
+  });
+
+  it('rejects malformed input naming the field', () => {
+    const rs = METHODS.slice(0, 3).map((m, i) => result(m, i));
+    rs[2].trainableParams = 1.5;
+    expect(() => renderMarkdownTable(report(rs))).toThrow('renderMarkdownTable: results[2].trainableParams = 1.5 must be a non-negative integer');
+    expect(() => renderMarkdownTable(report([]))).toThrow(/results .* at least one method/);
+    expect(() => renderMarkdownTable(report([result('a', 0), result('b', 1, { metricName: 'f1' })]))).toThrow(
+      'results[1].metricName = "f1" must equal results[0].metricName = "accuracy"',
+    );
+    expect(() => renderHtmlReport(report([result('a', 0, { noise: [{ sigma: -1, mean: 0.5, std: 0, draws: 1 }] })]))).toThrow(
+      'renderHtmlReport: results[0].noise[0].sigma = -1 must be a finite number >= 0',
+    );
+    expect(() => renderMarkdownTable(report(undefined, { noiseModel: 'gaussian' as 'additive' }))).toThrow(/noiseModel = "gaussian"/);
+    expect(() => renderMarkdownTable(report([result('a', 0, { trainSeconds: NaN })]))).toThrow(/trainSeconds = NaN/);
+  });
+});
+
+describe('renderMarkdownReport', () => {
+  it('has the settings, summary, full noise curve and notes', () => {
+    const md = renderMarkdownReport(report());
+    expect(md).toMatch(/^# SST-2 fine-tuning under weight noise\n/);
+    expect(md).toContain('- model: roberta-base');
+    expect(md).toContain('- seed 0');
+    const curve = parseTable(md.split('## Metric under weight noise')[1].split('##')[0]);
+    expect(curve.header).toEqual(['method', 'σ=0', 'σ=0.05', 'σ=0.1', 'σ=0.2']);
+    expect(curve.rows.map((r) => r[0])).toEqual(METHODS);
+    expect(md).not.toMatch(/NaN|undefined/);
+  });
+});
+
+describe('renderHtmlReport', () => {
+  const count = (s: string, sub: string) => s.split(sub).length - 1;
+
+  it('is one offline page with an SVG per chart', () => {
+    const html = renderHtmlReport(report());
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(count(html, '<svg')).toBe(3); // noise, parameters, loss
+    expect(count(html, '</svg>')).toBe(3);
+    expect(html.replaceAll('xmlns="http://www.w3.org/2000/svg"', '')).not.toMatch(/http|<script|<link|@import|url\(/i);
+    expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    for (const m of METHODS) expect(html).toContain(`<td>${m}`);
+    expect(renderHtmlReport(report(METHODS.map((m, i) => result(m, i, { lossCurve: undefined }))))).toSatisfy(
+      (h: string) => count(h, '<svg') === 2,
+    );
+  });
+
+  it('escapes every piece of report text', () => {
+    const evil = '<script>alert("x")</script>';
+    const html = renderHtmlReport(
+      report([result('lora', 0, { label: evil }), result(`<img src=x onerror=1>`, 1)], { title: evil, notes: [evil], noiseTargets: evil }),
+    );
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+  });
+
+  const edgeCases: [string, ExperimentReport][] = [
+    ['a single method', report([result('lora', 2)])],
+    ['a single sigma', report(METHODS.map((m, i) => result(m, i, { noise: [{ sigma: 0.1, mean: 0.8, std: 0.01, draws: 3 }] })))],
+    ['only sigma 0', report([result('full', 0, { noise: [{ sigma: 0, mean: 0.8, std: 0, draws: 1 }] })])],
+    ['std 0 everywhere', report(METHODS.map((m, i) => result(m, i, { noise: SIGMAS.map((sigma) => ({ sigma, mean: 0.7, std: 0, draws: 1 })) })))],
+    ['all metric values equal', report(METHODS.map((m, i) => result(m, i, { metric: 0.5, noise: SIGMAS.map((sigma) => ({ sigma, mean: 0.5, std: 0, draws: 2 })) })))],
+    ['all metric values 0', report([result('a', 0, { metric: 0, noise: [{ sigma: 0, mean: 0, std: 0, draws: 1 }] })])],
+    ['NaN metric and NaN noise means', report([result('full', 0, { metric: NaN }), result('lora', 1, {
+      noise: [{ sigma: 0, mean: 0.9, std: NaN, draws: 1 }, { sigma: 0.1, mean: NaN, std: NaN, draws: 5 }, { sigma: 0.2, mean: 0.6, std: 0.1, draws: 5 }],
+    })])],
+    ['every value NaN', report([result('a', 0, { metric: NaN, finalLoss: NaN, noise: [{ sigma: 0.1, mean: NaN, std: NaN, draws: 0 }],
+      lossCurve: [{ step: 0, loss: NaN }] })])],
+    ['no noise points, no params, no loss', report([result('a', 0, { noise: [], trainableParams: 0, lossCurve: [] })])],
+    ['eight methods (palette wraps)', report([...METHODS, 'extra'].map((m, i) => result(m, i)))],
+    ['mcc with negative values', report([result('a', 0, { metricName: 'mcc', metric: -0.1, noise: [{ sigma: 0.2, mean: -0.3, std: 0.2, draws: 4 }] })])],
+  ];
+  for (const [name, r] of edgeCases) {
+    it(`handles ${name} without NaN`, () => {
+      const html = renderHtmlReport(r);
+      const md = renderMarkdownReport(r);
+      expect(html).not.toMatch(/NaN|undefined|Infinity/);
+      expect(md).not.toMatch(/NaN|undefined|Infinity/);
+      expect(count(html, '<svg')).toBe(count(html, '</svg>'));
+    });
+  }
+
+  it('says which points it skipped and shows n/a in the table', () => {
+    const html = renderHtmlReport(edgeCases[6][1]);
+    expect(html).toContain('Not plotted (not measured): lora at σ=0.1');
+    expect(html).toMatch(/<td>full[^]*?<td class="num">n\/a<\/td>/);
+  });
+});
+
+describe('helpers', () => {
+  it('picks round ticks and pads empty ranges', () => {
+    expect(niceTicks(0, 1, 6).values).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(0.1, 0.3, 6).values.every((v) => String(v).length <= 4)).toBe(true);
+    const flat = niceTicks(0.5, 0.5);
+    expect(flat.hi).toBeGreaterThan(flat.lo);
+    expect(niceTicks(0, 0).hi).toBeGreaterThan(0);
+  });
+
+  it('formats durations for humans', () => {
+    expect(formatTrainTime(41.23)).toBe('41.2 s');
+    expect(formatTrainTime(185)).toBe('3 min 05 s');
+  });
+
+  it('formats the trainable share without rounding a partial share up to 100%', () => {
+    expect(formatShare(124_645_632, 124_647_170)).toBe('>99.9%');
+    expect(formatShare(8_192, 124_647_170)).toBe('0.00657%');
+    expect(formatShare(10, 10)).toBe('100%');
+  });
+
+  it('breaks lines at skipped points and keeps isolated points visible without markers', () => {
+    const points = [0, 1, 2, 3, 4, 5, 6].map((x) => ({ x, y: x === 2 || x === 5 ? NaN : x * x }));
+    const svg = lineChart([{ name: 's', points }], { title: 't', xLabel: 'x', yLabel: 'y', markers: false });
+    expect(svg.split('<polyline').length - 1).toBe(2); // 0-1 and 3-4; 6 stands alone
+    expect(svg.split('<circle').length - 1).toBe(1 + 1); // the isolated point and the legend sample
+    expect(svg).not.toContain('NaN');
+  });
+});
