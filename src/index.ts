@@ -51,3 +51,4 @@ export * from './data/index.js';
 export * from './adapters/index.js';
 export * from './report/index.js';
 export * from './tasks/index.js';
+export * from './experiments/index.js';

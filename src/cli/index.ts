@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `wasmgrad` command line. */
 import { Command } from 'commander';
+import { registerCompare } from './compare.js';
+import { registerFinetune } from './finetune.js';
 import { registerPretrain } from './pretrain.js';
 
 const program = new Command();
@@ -18,6 +20,8 @@ program
   });
 
 registerPretrain(program);
+registerCompare(program);
+registerFinetune(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wasmgrad: ${err.message}`);

@@ -13,6 +13,7 @@ import type { Allocator } from '../backend/wasm/allocator.js';
 import type { Module } from '../nn/module.js';
 import { tensor } from '../ops/create.js';
 import { add } from '../ops/elementwise.js';
+import { crossEntropy } from '../ops/nn.js';
 import { AdamW } from '../optim/adamw.js';
 import { getBackend, noGrad } from '../tensor/engine.js';
 import { tidy } from '../tensor/scope.js';
@@ -25,7 +26,7 @@ import { Trainer } from './trainer.js';
 
 export type { ClassificationBatch };
 
-/** A model that maps ids (B, T) to logits (B, C) and has a classification loss (RobertaForSequenceClassification). */
+/** A model that maps ids (B, T) to logits (B, C) and has a classification loss (RobertaForSequenceClassification); evaluation scores the logits with cross-entropy. */
 export interface SequenceClassifier extends Module {
   forward(ids: Tensor, opts?: { attentionMask?: Tensor | null }): Tensor;
   loss(ids: Tensor, labels: Tensor, opts?: { attentionMask?: Tensor | null }): Tensor;
@@ -110,8 +111,7 @@ export function evaluateClassifier(model: SequenceClassifier, batches: Iterable<
       tidy(() => noGrad(() => {
         const t = batchTensors(b);
         const logits = model.forward(t.ids, { attentionMask: t.attentionMask }); // (B, C)
-        const loss = model.loss(t.ids, t.labels, { attentionMask: t.attentionMask });
-        lossSum += loss.item() * b.batch;
+        lossSum += crossEntropy(logits, t.labels).item() * b.batch;
         const v = logits.toArray();
         const C = logits.shape[1];
         for (let i = 0; i < b.batch; i++) {
@@ -153,7 +153,7 @@ export interface FinetuneRunOptions {
   /** JSONL records, in order. */
   onRecord?: (record: MetricsRecord) => void | Promise<void>;
   /** After each step (progress bars). */
-  onStep?: (step: number, total: number, loss: number, lr: number) => void;
+  onStep?: (step: number, total: number, loss: number, lr: number, tokens: number) => void;
   /** Free-text messages (evaluation lines). */
   log?: (message: string) => void;
 }
@@ -181,12 +181,14 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
   const sampling = adapted.layers.filter(isStochGraspLayer);
   let start = 0;
   let elapsed = 0;
+  let tokensSeen = 0;
   if (o.resumeFrom) {
     const state = decodeTrainingState(o.resumeFrom, trained, opt);
     const gens = state.extra.stochgraspGenerators as ReturnType<(typeof sampling)[number]['generatorState']>[] | undefined;
     sampling.forEach((l, i) => gens?.[i] && l.setGeneratorState(gens[i]));
     start = state.step;
     elapsed = state.elapsedSeconds;
+    tokensSeen = state.tokensSeen;
     await o.onRecord?.({ type: 'resume', step: start });
   } else {
     await o.onRecord?.({ type: 'start', step: 0, method: o.method, adapter: adapted.config, params: adapted.parameterCounts(), total_steps: total });
@@ -198,6 +200,7 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
   let windowSum = 0;
   let windowN = 0;
   let lastLoss = NaN;
+  let tokens = 0; // real (unpadded) tokens of the last batch
   let t0 = performance.now();
   const seconds = () => elapsed + (performance.now() - t0) / 1000;
   const logEvery = Math.max(1, Math.round(total / 50));
@@ -206,7 +209,9 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
     schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
     clipNorm: c.clipNorm,
     loss: (step) => {
-      const t = batchTensors(o.train.batchAt(step));
+      const b = o.train.batchAt(step);
+      tokens = b.attentionMask.reduce((n, v) => n + v, 0);
+      const t = batchTensors(b);
       const l = o.model.loss(t.ids, t.labels, { attentionMask: t.attentionMask });
       const r = adapted.regularizer();
       return r ? add(l, r) : l;
@@ -215,10 +220,11 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
       lastLoss = loss;
       windowSum += loss;
       windowN++;
-      o.onStep?.(step, total, loss, lr);
+      tokensSeen += tokens;
+      o.onStep?.(step, total, loss, lr, tokens);
       if (step % logEvery === 0 || step === total) {
         lossCurve.push({ step, loss: windowSum / windowN });
-        await o.onRecord?.({ type: 'train', step, loss: windowSum / windowN, lr, tokens: 0, tokens_per_sec: NaN, elapsed_s: seconds() });
+        await o.onRecord?.({ type: 'train', step, loss: windowSum / windowN, lr, tokens: tokensSeen, tokens_per_sec: tokensSeen / Math.max(1e-9, seconds()), elapsed_s: seconds() });
         windowSum = 0;
         windowN = 0;
       }
@@ -231,12 +237,16 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
       }
       if (o.checkpointEvery && o.onCheckpoint && step % o.checkpointEvery === 0 && step < total) {
         const extra = { stochgraspGenerators: sampling.map((l) => l.generatorState()) };
-        await o.onCheckpoint(encodeTrainingState(trained, opt, { step, tokensSeen: 0, elapsedSeconds: seconds(), extra }), step);
+        await o.onCheckpoint(encodeTrainingState(trained, opt, { step, tokensSeen, elapsedSeconds: seconds(), extra }), step);
         await o.onRecord?.({ type: 'save', step });
       }
     },
   });
-  await trainer.run(start, total);
+  try {
+    await trainer.run(start, total);
+  } finally {
+    opt.dispose();
+  }
   const trainSeconds = seconds();
   const peakMemoryBytes = alloc ? alloc.peakLiveBytes() : NaN;
   const final = evaluateClassifier(o.model, o.validation());

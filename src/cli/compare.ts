@@ -1,0 +1,162 @@
+/**
+ * `wasmgrad compare`: fine-tune one pretrained classifier with several methods on one task, measure
+ * each clean and under weight noise, and write the report (report.md, report.html, results.json,
+ * per-method metrics JSONL and adapters). The main job (`npm run demo`) and the GLUE experiment
+ * script are this with different defaults.
+ */
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { init } from '../index.js';
+import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import type { AdapterConfig } from '../adapters/types.js';
+import type { NoiseModel } from '../adapters/noise.js';
+import { compareMethods, type MethodRun } from '../experiments/compare.js';
+import { fromPretrained } from '../node/pretrained.js';
+import { writeFileAtomic } from '../node/files.js';
+import { saveAdapter } from '../node/adapter-files.js';
+import { resolveModelDir } from '../node/paths.js';
+import { loadTask } from '../node/tasks.js';
+import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
+import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
+import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
+import type { ExperimentReport } from '../report/types.js';
+import { encodeExamples } from '../tasks/batches.js';
+import { FINETUNE_DEFAULTS } from '../train/finetune.js';
+import { metricsLine } from '../train/metrics.js';
+import { ProgressBar } from '../train/progress.js';
+
+export interface CompareRunOptions {
+  model: string;
+  task: string;
+  methods: readonly (MethodName | MethodRun)[];
+  out: string;
+  epochs?: number;
+  batchSize?: number;
+  maxLength?: number;
+  seed?: number;
+  /** One learning rate for every method (default: each method's own, DEFAULT_LR). */
+  lr?: number;
+  /** Use at most this many training examples (quick runs). */
+  limitTrain?: number;
+  draws?: number;
+  noiseMode?: NoiseModel;
+  sigmas?: readonly number[];
+  datasetsDir?: string;
+  title?: string;
+  write?: (text: string) => void;
+  tty?: boolean;
+}
+
+/** Parses `lora:r=16,lora_alpha=16` style overrides: values are JSON when they parse, strings otherwise. */
+export function parseMethodSpec(spec: string): MethodRun {
+  const [name, rest] = spec.split(':', 2) as [string, string | undefined];
+  presetFor(name);
+  const adapter: Record<string, unknown> = {};
+  for (const kv of rest ? rest.split(',') : []) {
+    const [k, v] = kv.split('=', 2);
+    if (!k || v === undefined) throw new Error(`method spec "${spec}": expected name:key=value,key=value (e.g. grasp:num_groups=16)`);
+    try {
+      adapter[k] = JSON.parse(v);
+    } catch {
+      adapter[k] = v;
+    }
+  }
+  return { method: name as MethodName, adapter: adapter as Partial<AdapterConfig> };
+}
+
+export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
+  const write = o.write ?? ((t: string) => process.stderr.write(t));
+  await init();
+  const dir = resolveModelDir(o.model);
+  const task = await loadTask(o.task, { datasetsDir: o.datasetsDir });
+  const tokenizer = await loadTokenizerFromDirectory(dir);
+  const probe = (await fromPretrained(dir, { architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels } })) as RobertaForSequenceClassification;
+  const maxLength = Math.min(o.maxLength ?? FINETUNE_DEFAULTS.maxLength, probe.config.maxLength);
+  const padId = probe.config.pad_token_id;
+  probe.dispose();
+  const trainExamples = o.limitTrain ? task.train.slice(0, o.limitTrain) : task.train;
+  const train = encodeExamples(tokenizer, trainExamples, { maxLength });
+  const validation = encodeExamples(tokenizer, task.validation, { maxLength });
+  write(`task ${task.name}: ${train.length} training, ${validation.length} validation examples (${task.spec.metric}); model ${dir}\n`);
+  const out = resolve(o.out);
+  await mkdir(out, { recursive: true });
+  const runs = o.methods.map((m) => (typeof m === 'string' ? { method: m } : m));
+  for (const r of runs) await rm(join(out, `${r.method}.metrics.jsonl`), { force: true });
+  const draws = o.draws ?? 10;
+  const mode = o.noiseMode ?? 'multiplicative';
+  let bar: ProgressBar | null = null;
+  const results = await compareMethods({
+    runs,
+    loadModel: async () => (await fromPretrained(dir, {
+      architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels },
+    })) as RobertaForSequenceClassification,
+    train, validation, padId, metric: task.spec.metric,
+    config: {
+      ...FINETUNE_DEFAULTS, epochs: o.epochs ?? FINETUNE_DEFAULTS.epochs, batchSize: o.batchSize ?? FINETUNE_DEFAULTS.batchSize,
+      maxLength, seed: o.seed ?? 0, ...(o.lr !== undefined ? { lr: o.lr } : {}),
+    },
+    noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
+    log: (m) => (bar ? bar.log(m) : write(m + '\n')),
+    onStep: (_method, step, total, loss, tokens) => {
+      if (step === 1 || !bar) bar = new ProgressBar({ total, write, tty: o.tty ?? process.stderr.isTTY === true, start: step - 1 });
+      bar.update({ step, loss, tokensPerStep: tokens });
+      if (step === total) bar.finish();
+    },
+    onRecord: (method, rec) => appendFile(join(out, `${method}.metrics.jsonl`), metricsLine(rec)),
+    afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', run.label ? run.label.replace(/[^\w.-]+/g, '_') : run.method)),
+  });
+  const report: ExperimentReport = {
+    title: o.title ?? `wasmgrad: fine-tuning methods on ${task.name}`,
+    task: task.name,
+    model: o.model,
+    createdAt: new Date().toISOString(),
+    noiseModel: mode,
+    noiseTargets: 'every attention projection and both FFN layers of each block (the same layers for every method), perturbed after merging',
+    results,
+    notes: [
+      `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed ${o.seed ?? 0}.`,
+      `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; learning rate per method (see results.json).`,
+      `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
+      'Trainable params include the classification head (about 17k values for tiny-roberta), which every method trains.',
+    ],
+  };
+  await writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...report, runs }, null, 2) + '\n');
+  await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
+  await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
+  process.stdout.write('\n' + renderMarkdownTable(report) + '\n');
+  write(`\nwrote ${join(out, 'report.md')}, ${join(out, 'report.html')}, results.json, metrics JSONL and adapters/\n`);
+  return report;
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('fine-tune a classifier with several methods, evaluate clean and under weight noise, and write report.md/report.html')
+    .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
+    .option('--task <name|path>', 'sentiment, sst2, cola, rte, or a directory/TSV file', 'sentiment')
+    .option('--methods <list>', `comma-separated, each name[:key=value,...] (${METHOD_NAMES.join(', ')}); separate methods with ";" when using overrides`, 'full,bitfit,lora,grasp,stochgrasp')
+    .option('--out <dir>', 'output directory', 'runs/compare')
+    .option('--epochs <n>', 'epochs', Number)
+    .option('--batch-size <n>', 'batch size', Number)
+    .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--lr <x>', 'one learning rate for all methods (default: per method)', Number)
+    .option('--limit-train <n>', 'use at most n training examples', Number)
+    .option('--draws <n>', 'noise draws per sigma', Number)
+    .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
+    .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
+    .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
+    .option('--seed <n>', 'seed', Number)
+    .action(async (a: Record<string, string | number | undefined>) => {
+      const specs = String(a.methods).includes(';') ? String(a.methods).split(';') : list(String(a.methods));
+      await runCompare({
+        model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
+        epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
+        lr: a.lr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
+        noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined,
+        seed: a.seed as number | undefined,
+      });
+    });
+}

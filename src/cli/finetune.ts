@@ -1,0 +1,249 @@
+/**
+ * `wasmgrad finetune` and `wasmgrad eval`: fine-tune a pretrained RoBERTa classifier on a task with
+ * one method and save only the adapter (adapter_config.json + adapter_model.safetensors; full
+ * fine-tuning also writes the whole model), with a progress bar, metrics.jsonl, periodic atomic
+ * training states and `--resume`; evaluate a saved adapter clean and under weight noise.
+ */
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { init } from '../index.js';
+import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
+import type { AdapterConfig } from '../adapters/types.js';
+import { getBackend } from '../tensor/engine.js';
+import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
+import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
+import { writeFileAtomic } from '../node/files.js';
+import { fromPretrained, savePretrained } from '../node/pretrained.js';
+import { resolveModelDir } from '../node/paths.js';
+import { loadTask, type LoadedTask } from '../node/tasks.js';
+import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
+import { ClassificationBatches, encodeExamples, evaluationBatches, type EncodedExample } from '../tasks/batches.js';
+import { DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, type FinetuneConfig } from '../train/finetune.js';
+import { metricsLine, truncateMetrics } from '../train/metrics.js';
+import { ProgressBar } from '../train/progress.js';
+import { parseMethodSpec } from './compare.js';
+
+const STATE = join('training_state', 'state.safetensors');
+
+export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
+  model: string;
+  method: MethodName;
+  adapter?: Partial<AdapterConfig>;
+  task: string;
+  out: string;
+  datasetsDir?: string;
+  saveEvery?: number;
+  /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
+  stopAfter?: number;
+  resume?: boolean;
+  /** Noise draws for the final robustness curve (0 = skip). */
+  noiseDraws?: number;
+  write?: (text: string) => void;
+  tty?: boolean;
+}
+
+async function ensureBackend(): Promise<void> {
+  try {
+    getBackend();
+  } catch {
+    await init();
+  }
+}
+
+interface Prepared {
+  dir: string;
+  task: LoadedTask;
+  model: RobertaForSequenceClassification;
+  train: EncodedExample[];
+  validation: EncodedExample[];
+  padId: number;
+  maxLength: number;
+}
+
+async function prepare(modelArg: string, taskArg: string, maxLength: number | undefined, datasetsDir?: string): Promise<Prepared> {
+  await ensureBackend();
+  const dir = resolveModelDir(modelArg);
+  const task = await loadTask(taskArg, { datasetsDir });
+  const tokenizer = await loadTokenizerFromDirectory(dir);
+  const model = (await fromPretrained(dir, {
+    architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels },
+  })) as RobertaForSequenceClassification;
+  const len = Math.min(maxLength ?? FINETUNE_DEFAULTS.maxLength, model.config.maxLength);
+  return {
+    dir, task, model, padId: model.config.pad_token_id, maxLength: len,
+    train: encodeExamples(tokenizer, task.train, { maxLength: len }),
+    validation: encodeExamples(tokenizer, task.validation, { maxLength: len }),
+  };
+}
+
+/** Fine-tunes and writes the adapter; returns the final validation scores. */
+export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy: number; f1: number; mcc: number; stopped: boolean }> {
+  const write = o.write ?? ((t: string) => void process.stderr.write(t));
+  const out = resolve(o.out);
+  const p = await prepare(o.model, o.task, o.maxLength, o.datasetsDir);
+  presetFor(o.method);
+  const D = FINETUNE_DEFAULTS;
+  const config: FinetuneConfig = {
+    epochs: o.epochs ?? D.epochs, batchSize: o.batchSize ?? D.batchSize, lr: o.lr ?? DEFAULT_LR[o.method],
+    weightDecay: o.weightDecay ?? D.weightDecay, warmupRatio: o.warmupRatio ?? D.warmupRatio, clipNorm: o.clipNorm ?? D.clipNorm,
+    maxLength: p.maxLength, seed: o.seed ?? D.seed,
+  };
+  write(`${p.task.name}: ${p.train.length} training / ${p.validation.length} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
+  await mkdir(join(out, 'training_state'), { recursive: true });
+  const metricsPath = join(out, 'metrics.jsonl');
+  const runKey = { model: p.dir, task: p.task.name, method: o.method, adapter: o.adapter ?? {}, config };
+  let resumeFrom: Uint8Array | null = null;
+  if (o.resume) {
+    const bytes = await readFile(join(out, STATE)).catch(() => {
+      throw new Error(`--resume: no training state at ${join(out, STATE)}; start without --resume`);
+    });
+    const saved = JSON.parse(await readFile(join(out, 'training_state', 'run.json'), 'utf8').catch(() => '{}')) as typeof runKey;
+    if (JSON.stringify(saved) !== JSON.stringify(runKey)) {
+      throw new Error(`--resume: the options differ from the saved run's (${join(out, 'training_state', 'run.json')}); resume with the same options`);
+    }
+    resumeFrom = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } else {
+    await writeFile(metricsPath, '');
+    await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
+  }
+  const train = new ClassificationBatches(p.train, { batchSize: config.batchSize, padId: p.padId, seed: config.seed });
+  const validation = () => evaluationBatches(p.validation, { batchSize: 64, padId: p.padId });
+  let bar: ProgressBar | null = null;
+  const stopAfter = o.stopAfter;
+  class Stop extends Error {}
+  try {
+    const r = await runFinetune({
+      model: p.model, method: o.method, adapter: o.adapter, config, train, validation, resumeFrom,
+      checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
+      onCheckpoint: async (bytes, step) => {
+        await writeFileAtomic(join(out, STATE), bytes);
+        if (stopAfter !== undefined && step >= stopAfter) throw new Stop();
+      },
+      onRecord: async (rec) => {
+        if (rec.type === 'resume') {
+          await writeFile(metricsPath, truncateMetrics(await readFile(metricsPath, 'utf8').catch(() => ''), rec.step));
+          write(`resumed at step ${rec.step}\n`);
+        }
+        await appendFile(metricsPath, metricsLine(rec));
+      },
+      onStep: (step, total, loss, lr, tokens) => {
+        bar ??= new ProgressBar({ total, start: step - 1, write, tty: o.tty ?? process.stderr.isTTY === true });
+        bar.update({ step, loss, lr, tokensPerStep: tokens });
+      },
+      log: (m) => (bar ? bar.log(m) : write(m + '\n')),
+    });
+    (bar as ProgressBar | null)?.finish();
+    write(r.adapted.parameterTable() + '\n');
+    await saveAdapter(r.adapted, out);
+    if (o.method === 'full') {
+      r.adapted.remove();
+      await savePretrained(p.model, join(out, 'model'));
+    }
+    const summary: Record<string, unknown> = {
+      task: p.task.name, method: o.method, metric: p.task.spec.metric, accuracy: r.final.accuracy, f1: r.final.f1, mcc: r.final.mcc,
+      params: o.method === 'full' ? null : r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+    };
+    if ((o.noiseDraws ?? 0) > 0 && o.method !== 'full') {
+      summary.noise = await evaluateUnderNoise(r.adapted, () => evaluateClassifier(p.model, validation())[p.task.spec.metric], { draws: o.noiseDraws });
+    }
+    await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+    await rm(join(out, 'training_state'), { recursive: true, force: true });
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
+    return { accuracy: r.final.accuracy, f1: r.final.f1, mcc: r.final.mcc, stopped: false };
+  } catch (err) {
+    if (err instanceof Stop) {
+      (bar as ProgressBar | null)?.finish();
+      write(`stopped after step ${stopAfter}; continue with --resume\n`);
+      return { accuracy: NaN, f1: NaN, mcc: NaN, stopped: true };
+    }
+    throw err;
+  } finally {
+    p.model.dispose();
+  }
+}
+
+export interface EvalCliOptions {
+  model: string;
+  adapter?: string;
+  task: string;
+  datasetsDir?: string;
+  maxLength?: number;
+  draws?: number;
+  sigmas?: number[];
+  noiseMode?: NoiseModel;
+  write?: (text: string) => void;
+}
+
+/** Evaluates a model (+ adapter) on a task's validation split, clean and (with draws > 0) under noise. */
+export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
+  const write = o.write ?? ((t: string) => void process.stdout.write(t));
+  const p = await prepare(o.model, o.task, o.maxLength, o.datasetsDir);
+  try {
+    const adapted = o.adapter ? await loadAdapterFromDirectory(p.model, resolve(o.adapter)) : null;
+    const validation = () => evaluationBatches(p.validation, { batchSize: 64, padId: p.padId });
+    const clean = evaluateClassifier(p.model, validation());
+    write(`${p.task.name} (${clean.examples} examples): accuracy ${(100 * clean.accuracy).toFixed(2)}%, F1 ${clean.f1.toFixed(4)}, MCC ${clean.mcc.toFixed(4)}, loss ${clean.loss.toFixed(4)}\n`);
+    const result: Record<string, unknown> = { task: p.task.name, accuracy: clean.accuracy, f1: clean.f1, mcc: clean.mcc, loss: clean.loss };
+    if ((o.draws ?? 0) > 0) {
+      const metric = p.task.spec.metric;
+      const noise = await evaluateUnderNoise(adapted ?? p.model, () => evaluateClassifier(p.model, validation())[metric], {
+        draws: o.draws, sigmas: o.sigmas, mode: o.noiseMode,
+      });
+      write(`${metric} under ${o.noiseMode ?? 'multiplicative'} weight noise:\n`);
+      for (const n of noise) write(`  σ=${n.sigma.toFixed(2)}  ${n.mean.toFixed(4)} ± ${n.std.toFixed(4)}  (${n.draws} draws)\n`);
+      result.noise = noise;
+    }
+    return result;
+  } finally {
+    p.model.dispose();
+  }
+}
+
+export function registerFinetune(program: Command): void {
+  program
+    .command('finetune')
+    .description('fine-tune a RoBERTa checkpoint on a classification task with one method; writes the adapter')
+    .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
+    .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
+    .option('--task <name|path>', 'sentiment, sst2, cola, rte, or a directory/TSV file', 'sentiment')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--epochs <n>', 'epochs', Number)
+    .option('--batch-size <n>', 'batch size', Number)
+    .option('--lr <x>', 'peak learning rate (default per method)', Number)
+    .option('--weight-decay <x>', 'AdamW weight decay', Number)
+    .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--seed <n>', 'seed of the data order', Number)
+    .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
+    .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
+    .option('--resume', 'continue from <out>/training_state')
+    .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
+    .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
+    .action(async (a: Record<string, string | number | boolean | undefined>) => {
+      const spec = parseMethodSpec(String(a.method));
+      await runFinetuneCli({
+        model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
+        epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
+        weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
+        saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
+        noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined,
+      });
+    });
+  program
+    .command('eval')
+    .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
+    .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
+    .option('--adapter <dir>', 'adapter directory written by finetune')
+    .option('--task <name|path>', 'task', 'sentiment')
+    .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
+    .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
+    .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
+    .option('--datasets <dir>', 'folder holding glue/')
+    .action(async (a: Record<string, string | number | undefined>) => {
+      await runEvalCli({
+        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
+        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined,
+      });
+    });
+}
