@@ -90,6 +90,12 @@ export const IA3: AdapterMethod<'IA3'> = {
     const modulesToSave = checkModulesToSave(m, config.modules_to_save ?? defaultModulesToSave(model));
     const layers = findTargets(model, target, m, modulesToSave);
     for (const [name, l] of layers) if (l instanceof Embedding) throw new Error(`${m}: target ${name} is an Embedding; (IA)3 scales Linear/Conv1D layers`);
+    // PEFT's rule: every feed-forward module must also be a target (otherwise it would silently do nothing).
+    for (const [name] of model.namedModules()) {
+      if (name && matchesTarget(name, ff) && !layers.some(([n]) => n === name)) {
+        throw new Error(`${m}: feedforward_modules matches ${name}, which target_modules does not; feedforward_modules must be a subset of target_modules`);
+      }
+    }
     return {
       peft_type: 'IA3',
       target_modules: target,

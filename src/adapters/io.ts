@@ -7,7 +7,7 @@ import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { methodFor } from './registry.js';
 import { modelFamily } from './targets.js';
-import { AdaptedModel, applyAdapter } from './model.js';
+import { AdaptedModel, applyAdapter, PEFT_PREFIX } from './model.js';
 import type { AdapterConfig } from './types.js';
 
 /** PEFT fields we accept and ignore on load (they do not change what the adapter computes). */
@@ -15,7 +15,7 @@ const PEFT_INFORMATIONAL = new Set([
   'task_type', 'inference_mode', 'revision', 'auto_mapping', 'peft_version', 'library_name', 'exclude_modules',
   'megatron_config', 'megatron_core', 'layers_pattern', 'loftq_config', 'eva_config', 'corda_config', 'runtime_config',
   'lora_bias', 'layer_replication', 'target_parameters', 'trainable_token_indices', 'qalora_group_size', 'use_qalora',
-  'alora_invocation_tokens', 'arrow_config', 'ensure_weight_tying',
+  'alora_invocation_tokens', 'arrow_config', 'ensure_weight_tying', 'init_ia3_weights',
 ]);
 
 /** PEFT fields whose non-default values change the computation and that we do not implement. */
@@ -33,6 +33,25 @@ function taskType(model: Module): string | null {
   return modelFamily(model) === 'gpt2' ? 'CAUSAL_LM' : null;
 }
 
+/**
+ * PEFT names tensors by the Transformers module path: GPT2LMHeadModel keeps every block under
+ * `transformer.`, our GPT-2 (like the original checkpoints) at the top level.
+ */
+function filePrefix(model: Module): string {
+  return modelFamily(model) === 'gpt2' ? `${PEFT_PREFIX}transformer.` : PEFT_PREFIX;
+}
+
+/** Our key -> the file's key. */
+function toFileKey(key: string, model: Module): string {
+  return key.startsWith(PEFT_PREFIX) ? filePrefix(model) + key.slice(PEFT_PREFIX.length) : key;
+}
+
+/** The file's key -> ours (keys without the family prefix, as written before, pass unchanged). */
+function fromFileKey(key: string, model: Module): string {
+  const p = filePrefix(model);
+  return key.startsWith(p) ? PEFT_PREFIX + key.slice(p.length) : key;
+}
+
 /** The adapter_config.json text. */
 export function adapterConfigJson(adapted: AdaptedModel): string {
   const c: Record<string, unknown> = { ...adapted.config };
@@ -47,7 +66,7 @@ export function adapterConfigJson(adapted: AdaptedModel): string {
 
 /** The adapter_model.safetensors bytes (group maps stored as float32: exact below 2^24). */
 export function adapterWeights(adapted: AdaptedModel): Uint8Array {
-  const entries = [...adapted.stateDict()].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.toArray()) }] as const);
+  const entries = [...adapted.stateDict()].map(([k, t]) => [toFileKey(k, adapted.base), { shape: [...t.shape], data: Float32Array.from(t.toArray()) }] as const);
   return serializeSafetensors(entries, { format: 'pt' });
 }
 
@@ -81,7 +100,7 @@ export function loadAdapter<M extends Module>(model: M, configJson: string | obj
   const adapted = applyAdapter(model, config);
   try {
     const parsed = parseSafetensors(weights);
-    adapted.loadStateDict(new Map([...parsed.tensors].map(([k, v]) => [k, { shape: v.shape, data: v.data }])));
+    adapted.loadStateDict(new Map([...parsed.tensors].map(([k, v]) => [fromFileKey(k, model), { shape: v.shape, data: v.data }])));
   } catch (err) {
     adapted.remove();
     throw err;

@@ -11,7 +11,7 @@ import { embedding } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
 import { Generator } from '../ops/random.js';
 import { transpose } from '../ops/shape.js';
-import { Conv1D, Dropout, Embedding, type LayerAdapter } from '../nn/layers.js';
+import { Conv1D, Dropout, Embedding, Linear, type LayerAdapter } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -142,7 +142,8 @@ export const LORA: AdapterMethod<'LORA'> = {
     const modulesToSave = checkModulesToSave(m, c.modules_to_save ?? defaultModulesToSave(model));
     const layers = findTargets(model, target, m, modulesToSave);
     const conv = layers.filter(([, l]) => l instanceof Conv1D).length;
-    if (conv > 0 && conv < layers.length && c.fan_in_fan_out !== undefined) {
+    const linear = layers.filter(([, l]) => l instanceof Linear).length;
+    if (conv > 0 && linear > 0) {
       throw new Error(`${m}: the targets mix Conv1D and Linear layers; target one kind per adapter`);
     }
     const init = c.init_lora_weights ?? true;

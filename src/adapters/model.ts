@@ -5,6 +5,8 @@
  * under HF PEFT's key names (`base_model.model.<module>.lora_A.weight`, ...).
  */
 import { fmtShape, shapesEqual } from '../backend/strides.js';
+import { GPT2LMHeadModel } from '../models/gpt2/model.js';
+import { RobertaForMaskedLM } from '../models/roberta/heads.js';
 import type { Module } from '../nn/module.js';
 import { add, mul } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -12,6 +14,13 @@ import { methodFor, methodName, type MethodName } from './registry.js';
 import { matchesTarget } from './targets.js';
 import type { AdapterConfig, AttachedLayer } from './types.js';
 import { writeInto } from './weights.js';
+
+/** Embedding tables a model also uses as its output projection (tied LM heads). */
+function tiedEmbeddings(model: Module): Set<Tensor> {
+  if (model instanceof GPT2LMHeadModel) return new Set([model.wte.weight]);
+  if (model instanceof RobertaForMaskedLM) return new Set([model.roberta.embeddings.word_embeddings.weight]);
+  return new Set();
+}
 
 /** PEFT's prefix of every key in adapter_model.safetensors. */
 export const PEFT_PREFIX = 'base_model.model.';
@@ -142,6 +151,12 @@ export class AdaptedModel<M extends Module = Module> {
   /** Folds every layer's adapter into its weights; forward passes then cost what the base model costs. */
   merge(): this {
     this.checkLive();
+    const tied = tiedEmbeddings(this.base);
+    for (const l of this.layers) {
+      if (tied.has(l.layer.weight)) {
+        throw new Error(`AdaptedModel.merge: ${l.name} is tied to the LM head (the same matrix computes the logits); merging would change the head too. Keep this adapter unmerged, or target other layers`);
+      }
+    }
     for (const l of this.layers) l.merge();
     this.mergedState = true;
     return this;

@@ -18,7 +18,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { AdaptedModel } from './model.js';
 import { defaultTargets, findTargets } from './targets.js';
 import type { TargetModules } from './types.js';
-import { writeInto } from './weights.js';
+import { layerBias, writeInto } from './weights.js';
 
 export const DEFAULT_NOISE_SIGMAS = [0, 0.05, 0.1, 0.15, 0.2, 0.3] as const;
 
@@ -54,11 +54,11 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 /** Writes W0 perturbed by `sigma` into `weight` (W0 stays untouched in `original`). */
-export function perturbWeight(weight: Tensor, original: Float32Array, sigma: number, mode: NoiseModel, generator: Generator): void {
+export function perturbWeight(weight: Tensor, original: Float32Array | Float64Array, sigma: number, mode: NoiseModel, generator: Generator): void {
   const eps = noGrad(() => randn([original.length], { generator }));
   const e = eps.toArray();
   eps.dispose();
-  const out = new Float32Array(original.length);
+  const out = new (original instanceof Float64Array ? Float64Array : Float32Array)(original.length);
   if (mode === 'multiplicative') {
     for (let i = 0; i < out.length; i++) out[i] = original[i] * (1 + sigma * e[i]);
   } else {
@@ -85,8 +85,13 @@ export async function evaluateUnderNoise(model: AdaptedModel | Module, evaluate:
   const base = adapted ? adapted.base : (model as Module);
   const targets = findTargets(base, opts.targets ?? defaultTargets(base, 'grasp', 'evaluateUnderNoise'), 'evaluateUnderNoise');
   const mergedHere = adapted !== null && !adapted.merged;
+  // merge() + unmerge() round in float32; keep the exact pre-merge weights and biases to put back.
+  const exact = mergedHere
+    ? adapted.layers.flatMap(({ layer }) => [layer.weight, layerBias(layer)]).filter((t): t is Tensor => t !== null).map((t) => [t, t.toArray().slice()] as const)
+    : [];
   if (mergedHere) adapted.merge();
-  const originals = targets.map(([, l]) => Float32Array.from(l.weight.toArray()));
+  // Copies in the backend's own precision (float64 on the reference backend), so restoring is exact.
+  const originals = targets.map(([, l]) => l.weight.toArray().slice() as Float32Array | Float64Array);
   const generator = new Generator(opts.seed ?? 0);
   const total = sigmas.reduce((n, s) => n + (s === 0 ? 1 : draws), 0);
   let done = 0;
@@ -104,7 +109,10 @@ export async function evaluateUnderNoise(model: AdaptedModel | Module, evaluate:
     }
   } finally {
     targets.forEach(([, l], i) => writeInto(l.weight, originals[i]));
-    if (mergedHere) adapted.unmerge();
+    if (mergedHere) {
+      adapted.unmerge();
+      for (const [t, v] of exact) writeInto(t, v);
+    }
   }
   return results;
 }
