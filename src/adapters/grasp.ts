@@ -41,6 +41,8 @@ export abstract class GroupedLayer implements AttachedLayer, LayerAdapter {
   readonly buffers: [string, Tensor][];
   readonly groupMap: Tensor;
   readonly K: number;
+  /** Scales below this are clamped in the forward pass and when merging. */
+  readonly minScale: number;
   private merged = false;
   /** Host copy of the group values folded in at merge (unmerge divides by exactly these). */
   private folded: { gamma: Float64Array; beta: Float64Array } | null = null;
@@ -56,8 +58,6 @@ export abstract class GroupedLayer implements AttachedLayer, LayerAdapter {
     this.buffers = [['grasp_group_map', this.groupMap]];
     this.minScale = c.min_scale;
   }
-
-  readonly minScale: number;
 
   /** Registers the hook; subclasses call it once their parameters exist. */
   protected hookUp(): void {

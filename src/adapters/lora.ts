@@ -57,6 +57,7 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
   private readonly B: Tensor;
   private readonly scale: number;
   private readonly drop: Dropout | null;
+  readonly generator: Generator | undefined;
 
   constructor(readonly name: string, readonly layer: AdaptableLayer, c: LoraConfig) {
     const { inF, outF } = layerGeometry(layer);
@@ -71,11 +72,13 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
       b.dispose();
       this.params = [['lora_embedding_A', this.A], ['lora_embedding_B', this.B]];
       this.drop = null;
+      this.generator = undefined;
     } else {
       this.A = newParameter(initA(c.r, inF, c.init_lora_weights, generator), [c.r, inF], w);
       this.B = newParameter(new Float32Array(outF * c.r), [outF, c.r], w);
       this.params = [['lora_A.weight', this.A], ['lora_B.weight', this.B]];
       this.drop = c.lora_dropout > 0 ? new Dropout(c.lora_dropout, generator) : null;
+      this.generator = this.drop ? generator : undefined;
     }
     layer.adapters.push(this);
   }

@@ -42,7 +42,7 @@ class StochGraspLayer extends GroupedLayer {
   private readonly gammaRho: Tensor;
   private readonly betaMu: Tensor;
   private readonly betaRho: Tensor | null;
-  private readonly generator: Generator;
+  readonly generator: Generator;
   private readonly targetSigma: number;
 
   constructor(name: string, layer: AdaptableLayer, c: StochGraspConfig) {

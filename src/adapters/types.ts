@@ -1,3 +1,4 @@
+import type { Generator } from '../ops/random.js';
 /**
  * The contract every fine-tuning method implements. A method is config data (JSON, snake_case like
  * Hugging Face PEFT's adapter_config.json) plus an {@link AdapterMethod} that validates it and
@@ -122,6 +123,8 @@ export interface AttachedLayer {
   readonly regularizerSize?: number;
   /** Detaches the hook and frees the adapter's tensors. */
   remove(): void;
+  /** The random stream the layer draws from in training (StochGRASP's sampling, LoRA's dropout), saved in training states. */
+  readonly generator?: Generator;
 }
 
 /** What attaching a method did to a model. */

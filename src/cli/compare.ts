@@ -65,6 +65,17 @@ export function parseMethodSpec(spec: string): MethodRun {
   return { method: name as MethodName, adapter: adapter as Partial<AdapterConfig> };
 }
 
+/** One file-safe name per run (its label, else its method), with -2, -3, ... on repeats. */
+function runNames(runs: readonly MethodRun[]): string[] {
+  const seen = new Map<string, number>();
+  return runs.map((r) => {
+    const name = (r.label ?? r.method).replace(/[^\w.-]+/g, '_');
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    return n === 1 ? name : `${name}-${n}`;
+  });
+}
+
 export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await init();
@@ -82,7 +93,8 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
   const runs = o.methods.map((m) => (typeof m === 'string' ? { method: m } : m));
-  for (const r of runs) await rm(join(out, `${r.method}.metrics.jsonl`), { force: true });
+  const names = runNames(runs);
+  for (const n of names) await rm(join(out, `${n}.metrics.jsonl`), { force: true });
   const draws = o.draws ?? 10;
   const mode = o.noiseMode ?? 'multiplicative';
   let bar: ProgressBar | null = null;
@@ -103,8 +115,8 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
       bar.update({ step, loss, tokensPerStep: tokens });
       if (step === total) bar.finish();
     },
-    onRecord: (method, rec) => appendFile(join(out, `${method}.metrics.jsonl`), metricsLine(rec)),
-    afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', run.label ? run.label.replace(/[^\w.-]+/g, '_') : run.method)),
+    onRecord: (_method, rec, i) => appendFile(join(out, `${names[i]}.metrics.jsonl`), metricsLine(rec)),
+    afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', names[runs.indexOf(run)]!)),
   });
   const report: ExperimentReport = {
     title: o.title ?? `wasmgrad: fine-tuning methods on ${task.name}`,
@@ -118,7 +130,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
       `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed ${o.seed ?? 0}.`,
       `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; learning rate per method (see results.json).`,
       `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
-      'Trainable params include the classification head (about 17k values for tiny-roberta), which every method trains.',
+      'Trainable params include the classification head, which every method trains; the legend gives each method\'s count without it.',
     ],
   };
   await writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...report, runs }, null, 2) + '\n');

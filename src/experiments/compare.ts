@@ -35,7 +35,8 @@ export interface CompareOptions {
   noise: { sigmas?: readonly number[]; draws: number; mode: NoiseModel; seed: number };
   log?: (message: string) => void;
   onStep?: (method: string, step: number, total: number, loss: number, tokens: number) => void;
-  onRecord?: (method: string, record: MetricsRecord) => void | Promise<void>;
+  /** `index`: the run's position in `runs` (two runs may share a method). */
+  onRecord?: (method: string, record: MetricsRecord, index: number) => void | Promise<void>;
   /** After each method, with the trained model still adapted (save the adapter here). */
   afterMethod?: (run: MethodRun, result: MethodResult, adapted: AdaptedModel<SequenceClassifier>) => Promise<void> | void;
 }
@@ -54,17 +55,19 @@ export function describeConfig(c: AdapterConfig): string {
 
 export async function compareMethods(o: CompareOptions): Promise<MethodResult[]> {
   const results: MethodResult[] = [];
-  for (const run of o.runs) {
+  // Evaluation order does not change the metrics; batching similar lengths together cuts the padding.
+  const byLength = [...o.validation].sort((a, b) => a.ids.length - b.ids.length);
+  for (const [index, run] of o.runs.entries()) {
     const model = await o.loadModel();
     let adapted: AdaptedModel<SequenceClassifier> | null = null;
     try {
       const config: FinetuneConfig = { ...o.config, lr: o.config.lr ?? DEFAULT_LR[run.method], ...(run.train ?? {}) };
       o.log?.(`\n== ${run.method}: lr ${config.lr}, ${config.epochs} epochs, batch ${config.batchSize}`);
       const train = new ClassificationBatches(o.train, { batchSize: config.batchSize, padId: o.padId, seed: config.seed });
-      const validation = () => evaluationBatches(o.validation, { batchSize: 64, padId: o.padId });
+      const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: o.padId });
       const r = await runFinetune({
         model, method: run.method, adapter: run.adapter, config, train, validation,
-        log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec),
+        log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec, index),
       });
       adapted = r.adapted;
       o.log?.(r.adapted.parameterTable());
@@ -76,7 +79,7 @@ export async function compareMethods(o: CompareOptions): Promise<MethodResult[]>
       const counts = r.adapted.parameterCounts();
       const result: MethodResult = {
         method: methodName(r.adapted.config),
-        label: run.label ?? describeConfig(r.adapted.config),
+        label: run.label ?? `${describeConfig(r.adapted.config)}: ${counts.adapter + counts.trainedBase} params without the head`,
         trainableParams: counts.trainable,
         totalParams: counts.total,
         metric: pick(r.final),

@@ -4,6 +4,7 @@
  */
 import { fmtShape } from '../backend/strides.js';
 import { noGrad } from '../tensor/engine.js';
+import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { detach, full, randn, tensor } from '../ops/create.js';
 import { add, mul } from '../ops/elementwise.js';
@@ -15,12 +16,8 @@ import { Module, parameter } from './module.js';
 
 /** A parameter drawn from normal(0, std). */
 export function normalParameter(shape: readonly number[], std: number, generator: Generator): Tensor {
-  return parameter(noGrad(() => {
-    const r = randn(shape, { generator });
-    const t = mul(r, std);
-    r.dispose();
-    return t;
-  }));
+  // tidy frees the scalar `std` is lifted to (no scope is open while a model is built)
+  return parameter(tidy(() => noGrad(() => mul(randn(shape, { generator }), std))));
 }
 
 /** A parameter filled with `value`. */
