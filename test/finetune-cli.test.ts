@@ -159,8 +159,9 @@ describe('wasmgrad finetune', () => {
     expect(config.num_labels).toBe(2);
     const model = await fromPretrained(join(out, 'model'));
     expect(model).toBeInstanceOf(RobertaForSequenceClassification);
+    const n = model.numParameters();
     model.dispose();
-    expect(results(out)).toMatchObject({ method: 'full', params: null, accuracy: r.accuracy });
+    expect(results(out)).toMatchObject({ method: 'full', params: { trainable: n, adapter: 0, total: n }, accuracy: r.accuracy });
   });
 
   it('full: model/ is a complete checkpoint directory, so `wasmgrad eval --model <out>/model` reproduces the accuracy', async () => {

@@ -90,33 +90,33 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
   class Stop extends Error {}
   const p = await prepare(o.model, o.task, o.maxLength, o.datasetsDir);
   try {
-  const D = FINETUNE_DEFAULTS;
-  const config: FinetuneConfig = {
-    epochs: o.epochs ?? D.epochs, batchSize: o.batchSize ?? D.batchSize, lr: o.lr ?? DEFAULT_LR[o.method],
-    weightDecay: o.weightDecay ?? D.weightDecay, warmupRatio: o.warmupRatio ?? D.warmupRatio, clipNorm: o.clipNorm ?? D.clipNorm,
-    maxLength: p.maxLength, seed: o.seed ?? D.seed,
-  };
-  write(`${p.task.name}: ${p.train.length} training / ${p.validation.length} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
-  await mkdir(join(out, 'training_state'), { recursive: true });
-  const metricsPath = join(out, 'metrics.jsonl');
-  const runKey = { model: p.dir, task: p.task.name, method: o.method, adapter: o.adapter ?? {}, config };
-  let resumeFrom: Uint8Array | null = null;
-  if (o.resume) {
-    const bytes = await readFile(join(out, STATE)).catch(() => {
-      throw new Error(`--resume: no training state at ${join(out, STATE)}; start without --resume`);
-    });
-    const saved = JSON.parse(await readFile(join(out, 'training_state', 'run.json'), 'utf8').catch(() => '{}')) as typeof runKey;
-    if (JSON.stringify(saved) !== JSON.stringify(runKey)) {
-      throw new Error(`--resume: the options differ from the saved run's (${join(out, 'training_state', 'run.json')}); resume with the same options`);
+    const D = FINETUNE_DEFAULTS;
+    const config: FinetuneConfig = {
+      epochs: o.epochs ?? D.epochs, batchSize: o.batchSize ?? D.batchSize, lr: o.lr ?? DEFAULT_LR[o.method],
+      weightDecay: o.weightDecay ?? D.weightDecay, warmupRatio: o.warmupRatio ?? D.warmupRatio, clipNorm: o.clipNorm ?? D.clipNorm,
+      maxLength: p.maxLength, seed: o.seed ?? D.seed,
+    };
+    write(`${p.task.name}: ${p.train.length} training / ${p.validation.length} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
+    await mkdir(join(out, 'training_state'), { recursive: true });
+    const metricsPath = join(out, 'metrics.jsonl');
+    const runKey = { model: p.dir, task: p.task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    let resumeFrom: Uint8Array | null = null;
+    if (o.resume) {
+      const bytes = await readFile(join(out, STATE)).catch(() => {
+        throw new Error(`--resume: no training state at ${join(out, STATE)}; start without --resume`);
+      });
+      const saved = JSON.parse(await readFile(join(out, 'training_state', 'run.json'), 'utf8').catch(() => '{}')) as typeof runKey;
+      if (JSON.stringify(saved) !== JSON.stringify(runKey)) {
+        throw new Error(`--resume: the options differ from the saved run's (${join(out, 'training_state', 'run.json')}); resume with the same options`);
+      }
+      resumeFrom = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } else {
+      await writeFile(metricsPath, '');
+      await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
-    resumeFrom = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  } else {
-    await writeFile(metricsPath, '');
-    await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
-  }
-  const train = new ClassificationBatches(p.train, { batchSize: config.batchSize, padId: p.padId, seed: config.seed });
-  const byLength = [...p.validation].sort((a, b) => a.ids.length - b.ids.length); // less padding; same metrics
-  const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: p.padId });
+    const train = new ClassificationBatches(p.train, { batchSize: config.batchSize, padId: p.padId, seed: config.seed });
+    const byLength = [...p.validation].sort((a, b) => a.ids.length - b.ids.length); // less padding; same metrics
+    const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: p.padId });
     const r = await runFinetune({
       model: p.model, method: o.method, adapter: o.adapter, config, train, validation, resumeFrom,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
@@ -140,17 +140,17 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
     (bar as ProgressBar | null)?.finish();
     write(r.adapted.parameterTable() + '\n');
     await saveAdapter(r.adapted, out);
-    if (o.method === 'full') {
-      r.adapted.remove();
-      await savePretrained(p.model, join(out, 'model'));
-      await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
-    }
     const summary: Record<string, unknown> = {
       task: p.task.name, method: o.method, metric: p.task.spec.metric, accuracy: r.final.accuracy, f1: r.final.f1, mcc: r.final.mcc,
-      params: o.method === 'full' ? null : r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
     };
-    if ((o.noiseDraws ?? 0) > 0 && o.method !== 'full') {
+    if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => evaluateClassifier(p.model, validation())[p.task.spec.metric], { draws: o.noiseDraws });
+    }
+    r.adapted.remove();
+    if (o.method === 'full') {
+      await savePretrained(p.model, join(out, 'model'));
+      await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
     await rm(join(out, 'training_state'), { recursive: true, force: true });
