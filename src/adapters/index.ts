@@ -4,7 +4,7 @@ export type {
   IA3Config, LoraConfig, PeftType, StochGraspConfig, TargetModules,
 } from './types.js';
 export { ADAPTERS, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
-export { AdaptedModel, applyAdapter, PEFT_PREFIX, type ParameterCounts } from './model.js';
+export { AdaptedModel, applyAdapter, PEFT_PREFIX, validateAdapterConfig, type ParameterCounts } from './model.js';
 export { DEFAULT_TARGETS, defaultTargets, findTargets, matchesTarget, modelFamily, seededPermutation, type ModelFamily } from './targets.js';
 export { loraParameterCount, loraScaling } from './lora.js';
 export { graspGroupMap } from './grasp.js';

@@ -217,14 +217,20 @@ export class AdaptedModel<M extends Module = Module> {
 }
 
 /**
+ * Completes a partial config with the method's defaults for `model` and validates every field (the
+ * config's `validate()`): throws naming the field and what to change. Nothing is attached.
+ */
+export function validateAdapterConfig(model: Module, config: Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] }): AdapterConfig {
+  if (typeof config !== 'object' || config === null || typeof config.peft_type !== 'string') {
+    throw new Error('adapter config must be an object with a peft_type (FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP)');
+  }
+  return methodFor(config.peft_type).resolve(config as never, model);
+}
+
+/**
  * Attaches a method to `model` by config (a partial config is completed with the method's defaults
  * for this model family). The base model's parameters are frozen except those the method trains.
  */
 export function applyAdapter<M extends Module>(model: M, config: Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] }): AdaptedModel<M> {
-  if (typeof config !== 'object' || config === null || typeof config.peft_type !== 'string') {
-    throw new Error('applyAdapter: config must be an object with a peft_type (FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP)');
-  }
-  const method = methodFor(config.peft_type);
-  const resolved = method.resolve(config as never, model);
-  return new AdaptedModel(model, resolved);
+  return new AdaptedModel(model, validateAdapterConfig(model, config));
 }
