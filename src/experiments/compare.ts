@@ -79,7 +79,8 @@ export async function compareMethods(o: CompareOptions): Promise<MethodResult[]>
       const counts = r.adapted.parameterCounts();
       const result: MethodResult = {
         method: methodName(r.adapted.config),
-        label: run.label ?? `${describeConfig(r.adapted.config)}: ${counts.adapter + counts.trainedBase} params without the head`,
+        label: run.label ?? describeConfig(r.adapted.config),
+        paramsWithoutHead: counts.adapter + counts.trainedBase,
         trainableParams: counts.trainable,
         totalParams: counts.total,
         metric: pick(r.final),

@@ -150,7 +150,8 @@ export function methodLines(report: ExperimentReport): string[] {
     const loss = r.finalLoss === undefined ? '' : `, final loss ${Number.isFinite(r.finalLoss) ? r.finalLoss.toFixed(4) : 'n/a'}`;
     const label = r.label ? ` (${r.label})` : '';
     const share = formatShare(r.trainableParams, r.totalParams);
-    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share}), ${r.steps} steps${loss}`;
+    const own = r.paramsWithoutHead !== undefined ? `, ${r.paramsWithoutHead} of them outside the head` : '';
+    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share})${own}, ${r.steps} steps${loss}`;
   });
 }
 

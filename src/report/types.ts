@@ -29,6 +29,8 @@ export interface MethodResult {
   trainableParams: number;
   /** Parameters in the model (frozen and trainable). */
   totalParams: number;
+  /** Trainable parameters outside the task head (the method's own cost), when known. */
+  paramsWithoutHead?: number;
   /** Clean score of the task's main metric on the validation split (0..1 for accuracy and f1); NaN if not measured. */
   metric: number;
   /** 'accuracy' | 'mcc' | 'f1'; the same for every result of one report. */
@@ -121,6 +123,12 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
   nonNegInt(`${at}.totalParams`, res.totalParams);
   if (res.trainableParams > res.totalParams) {
     fail(`${at}.trainableParams`, res.trainableParams, `must be <= totalParams = ${res.totalParams}`);
+  }
+  if (res.paramsWithoutHead !== undefined) {
+    nonNegInt(`${at}.paramsWithoutHead`, res.paramsWithoutHead);
+    if (res.paramsWithoutHead > res.trainableParams) {
+      fail(`${at}.paramsWithoutHead`, res.paramsWithoutHead, `must be <= trainableParams = ${res.trainableParams}`);
+    }
   }
   measured(`${at}.metric`, res.metric);
   if (typeof res.metricName !== 'string' || res.metricName.trim() === '') {
