@@ -8,7 +8,7 @@ import {
   adapterConfigJson, adapterWeights, applyAdapter, loadAdapter, parseAdapterConfig, presetFor, type AdaptedModel,
 } from '../src/adapters/index.js';
 import { Module } from '../src/nn/index.js';
-import { makeModel, randomizeTrainable, type AnyConfig } from './adapters-models.js';
+import { expectBitwiseEqual, logits, makeModel, randomizeTrainable, type AnyConfig } from './adapters-models.js';
 
 function expectRefused(config: AnyConfig, message: RegExp, family: 'roberta' | 'gpt2' = 'roberta'): void {
   const model = makeModel(family);
@@ -104,12 +104,30 @@ describe('adapter lifecycle errors', () => {
     expect(() => adapted.loadStateDict(adapted.stateDict())).toThrow(/unmerge\(\) first/);
   });
 
-  it('a GRASP file loaded with another group_seed is refused, pointing at the saved config', () => {
-    const adapted = applyAdapter(makeModel('roberta'), { peft_type: 'GRASP', num_groups: 4, group_seed: 1 });
+  it("a GRASP file carries its group maps: loaded under another group_seed it still reproduces the saved adapter's outputs", () => {
+    const saved = makeModel('roberta');
+    const adapted = applyAdapter(saved, { peft_type: 'GRASP', num_groups: 4, group_seed: 1 });
     randomizeTrainable(adapted);
+    saved.eval();
+    const want = logits(saved);
     const config = { ...JSON.parse(adapterConfigJson(adapted)), group_seed: 2 };
-    expect(() => loadAdapter(makeModel('roberta'), config, adapterWeights(adapted)))
-      .toThrow(/roberta\.encoder\.layer\.0\.attention\.self\.query\.grasp_group_map differs from this adapter's group map; load with the config saved next to the weights \(its group_seed\)/);
+    const fresh = makeModel('roberta');
+    const reloaded = loadAdapter(fresh, config, adapterWeights(adapted));
+    fresh.eval();
+    expectBitwiseEqual(logits(fresh), want, 'reloaded under group_seed 2');
+    const key = 'base_model.model.roberta.encoder.layer.0.attention.self.query.grasp_group_map';
+    expect(Array.from(reloaded.stateDict().get(key)!.toArray())).toEqual(Array.from(adapted.stateDict().get(key)!.toArray()));
+  });
+
+  it('a group map naming a group outside [0, K) is refused before anything is written', () => {
+    const adapted = applyAdapter(makeModel('roberta'), { peft_type: 'GRASP', num_groups: 4 });
+    const state = new Map([...adapted.stateDict()].map(([k, t]) => [k, { shape: [...t.shape], data: Array.from(t.toArray()) }]));
+    const key = 'base_model.model.roberta.encoder.layer.0.attention.self.query.grasp_group_map';
+    state.get(key)!.data[3] = 4;
+    const before = Array.from(adapted.stateDict().get(key)!.toArray());
+    expect(() => adapted.loadStateDict(state))
+      .toThrow(/roberta\.encoder\.layer\.0\.attention\.self\.query\.grasp_group_map: entry 3 = 4 is not a group in \[0, 4\); the file does not match num_groups = 4/);
+    expect(Array.from(adapted.stateDict().get(key)!.toArray())).toEqual(before);
   });
 
   it('adapter_config.json must be a JSON object with a peft_type', () => {

@@ -59,6 +59,15 @@ export abstract class GroupedLayer implements AttachedLayer, LayerAdapter {
     this.minScale = c.min_scale;
   }
 
+  /** A group map from a file must send every input dim to a group in [0, K). */
+  checkBuffer(_key: string, data: ArrayLike<number>): string | null {
+    for (let i = 0; i < data.length; i++) {
+      const g = data[i];
+      if (!(Number.isInteger(g) && g >= 0 && g < this.K)) return `entry ${i} = ${g} is not a group in [0, ${this.K}); the file does not match num_groups = ${this.K}`;
+    }
+    return null;
+  }
+
   /** Registers the hook; subclasses call it once their parameters exist. */
   protected hookUp(): void {
     this.layer.adapters.push(this);

@@ -97,8 +97,8 @@ export class AdaptedModel<M extends Module = Module> {
   }
 
   /**
-   * Loads values saved by {@link stateDict} (ours or PEFT's for LoRA/(IA)3). Checks every key and
-   * shape before writing anything; a group map must equal ours (same seed and layer names).
+   * Loads values saved by {@link stateDict} (ours or PEFT's for LoRA/(IA)3). Checks every key, shape
+   * and group map before writing anything.
    */
   loadStateDict(state: Map<string, Tensor> | Map<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
     if (this.mergedState) throw new Error('AdaptedModel.loadStateDict: unmerge() first; the loaded values would not reach merged weights');
@@ -112,22 +112,19 @@ export class AdaptedModel<M extends Module = Module> {
       else if (!shapesEqual(read(src).shape, t.shape)) problems.push(`${k}: file ${fmtShape(read(src).shape)}, adapter ${fmtShape(t.shape)}`);
     }
     for (const k of state.keys()) if (!own.has(k)) problems.push(`unexpected ${k}`);
+    // Fixed buffers (GRASP's group maps) are adopted from the file, so a file is self-contained:
+    // it loads the same whatever seed or shuffle produced it. Their values are checked first.
     for (const l of this.layers) {
-      for (const [k, t] of l.buffers) {
+      for (const [k] of l.buffers) {
         const src = state.get(`${PEFT_PREFIX}${l.name}.${k}`);
-        if (!src) continue;
-        const a = read(src).data;
-        const b = t.toArray();
-        if (a.length === b.length && Array.from(a).some((v, i) => v !== b[i])) {
-          problems.push(`${l.name}.${k} differs from this adapter's group map; load with the config saved next to the weights (its group_seed)`);
-        }
+        const problem = src ? l.checkBuffer?.(k, read(src).data) : null;
+        if (problem) problems.push(`${l.name}.${k}: ${problem}`);
       }
     }
     if (problems.length) {
       throw new Error(`adapter state does not fit this ${this.method} adapter:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  ... ${problems.length - 20} more` : ''}`);
     }
-    const buffers = new Set(this.layers.flatMap((l) => l.buffers.map(([k]) => `${PEFT_PREFIX}${l.name}.${k}`)));
-    for (const [k, t] of own) if (!buffers.has(k)) writeInto(t, read(state.get(k)!).data);
+    for (const [k, t] of own) writeInto(t, read(state.get(k)!).data);
   }
 
   /**

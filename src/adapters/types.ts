@@ -111,8 +111,10 @@ export interface AttachedLayer {
   readonly layer: AdaptableLayer;
   /** Trainable tensors with their names local to the layer, in PEFT's spelling (`lora_A.weight`). */
   readonly params: readonly [string, Tensor][];
-  /** Fixed tensors saved with the adapter (GRASP's group map). */
+  /** Fixed tensors saved with the adapter (GRASP's group map); loading adopts the file's values. */
   readonly buffers: readonly [string, Tensor][];
+  /** Why `data` cannot be buffer `key` of this layer, or null when it can (checked before loading). */
+  checkBuffer?(key: string, data: ArrayLike<number>): string | null;
   /** Folds the adapter into the layer's weights; the hook then passes through. */
   merge(): void;
   /** Takes the adapter back out of the weights (exact up to float32 rounding). */
