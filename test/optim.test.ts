@@ -46,6 +46,32 @@ describe('optimizers', () => {
     });
   }
 
+  it('AdamW lrScales: a scaled parameter follows the hand-written rule at lr * scale, the others at lr', () => {
+    W.withBackend(ref, () => {
+      const a0 = [0.5, -1.5, 2.0];
+      const b0 = [1.0, -0.25, 0.75];
+      const a = W.tensor(a0, [3], { requiresGrad: true });
+      const b = W.tensor(b0, [3], { requiresGrad: true });
+      const opt = new W.AdamW([a, b], { lr: 0.1, weightDecay: 0.05, lrScales: new Map([[b, 0.25]]) });
+      const ga: number[][] = [];
+      const gb: number[][] = [];
+      for (let k = 0; k < 3; k++) {
+        ga.push(Array.from(a.toArray(), (v) => 3 * v * v));
+        gb.push(Array.from(b.toArray(), (v) => 3 * v * v));
+        W.tidy(() => a.pow(3).sum().add(b.pow(3).sum()).backward());
+        opt.step();
+        opt.zeroGrad();
+      }
+      const wantA = adamwByHand([...a0], ga, 0.1, 0.9, 0.999, 1e-8, 0.05);
+      const wantB = adamwByHand([...b0], gb, 0.025, 0.9, 0.999, 1e-8, 0.05);
+      Array.from(a.toArray()).forEach((v, i) => expect(v).toBeCloseTo(wantA[i], 12));
+      Array.from(b.toArray()).forEach((v, i) => expect(v).toBeCloseTo(wantB[i], 12));
+      expect(() => new W.AdamW([a], { lrScales: new Map([[a, -1]]) })).toThrow(/lrScales has -1 .* multipliers must be finite and >= 0/);
+      opt.dispose();
+      W.dispose([a, b]);
+    });
+  });
+
   it('SGD with Nesterov momentum and weight decay follows PyTorch semantics', () => {
     W.withBackend(ref, () => {
       const p = W.tensor([1, -2], [2], { requiresGrad: true });

@@ -85,6 +85,12 @@ export class AdaptedModel<M extends Module = Module> {
     return out;
   }
 
+  /** The head's parameters (modules_to_save), trained in full by every method. */
+  headParameters(): Tensor[] {
+    const own = new Map(this.base.namedParameters());
+    return this.headNames.map((n) => own.get(n)!);
+  }
+
   trainableParameters(): Tensor[] {
     return this.namedTrainable().map(([, t]) => t);
   }

@@ -22,7 +22,7 @@ import type { RobertaForSequenceClassification } from '../models/roberta/index.j
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport } from '../report/types.js';
 import { encodeExamples } from '../tasks/batches.js';
-import { FINETUNE_DEFAULTS } from '../train/finetune.js';
+import { DEFAULT_HEAD_LR, DEFAULT_LR, FINETUNE_DEFAULTS } from '../train/finetune.js';
 import { metricsLine } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 
@@ -37,6 +37,8 @@ export interface CompareRunOptions {
   seed?: number;
   /** One learning rate for every method (default: each method's own, DEFAULT_LR). */
   lr?: number;
+  /** The head's peak learning rate (default: min(lr, DEFAULT_HEAD_LR)). */
+  headLr?: number;
   /** Use at most this many training examples (quick runs). */
   limitTrain?: number;
   draws?: number;
@@ -106,7 +108,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     train, validation, padId, metric: task.spec.metric,
     config: {
       ...FINETUNE_DEFAULTS, epochs: o.epochs ?? FINETUNE_DEFAULTS.epochs, batchSize: o.batchSize ?? FINETUNE_DEFAULTS.batchSize,
-      maxLength, seed: o.seed ?? 0, ...(o.lr !== undefined ? { lr: o.lr } : {}),
+      maxLength, seed: o.seed ?? 0, ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.headLr !== undefined ? { headLr: o.headLr } : {}),
     },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     log: (m) => (bar ? bar.log(m) : write(m + '\n')),
@@ -128,7 +130,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     results,
     notes: [
       `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed ${o.seed ?? 0}.`,
-      `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; learning rate per method (see results.json).`,
+      `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? DEFAULT_LR[r.method]}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
       'Trainable params include the classification head, which every method trains; the legend gives each method\'s count without it.',
     ],
@@ -155,6 +157,7 @@ export function registerCompare(program: Command): void {
     .option('--batch-size <n>', 'batch size', Number)
     .option('--max-length <n>', 'max tokens per example', Number)
     .option('--lr <x>', 'one learning rate for all methods (default: per method)', Number)
+    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
     .option('--limit-train <n>', 'use at most n training examples', Number)
     .option('--draws <n>', 'noise draws per sigma', Number)
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
@@ -166,7 +169,7 @@ export function registerCompare(program: Command): void {
       await runCompare({
         model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
-        lr: a.lr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
+        lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined,
         seed: a.seed as number | undefined,
       });

@@ -94,7 +94,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
     const config: FinetuneConfig = {
       epochs: o.epochs ?? D.epochs, batchSize: o.batchSize ?? D.batchSize, lr: o.lr ?? DEFAULT_LR[o.method],
       weightDecay: o.weightDecay ?? D.weightDecay, warmupRatio: o.warmupRatio ?? D.warmupRatio, clipNorm: o.clipNorm ?? D.clipNorm,
-      maxLength: p.maxLength, seed: o.seed ?? D.seed,
+      maxLength: p.maxLength, seed: o.seed ?? D.seed, ...(o.headLr !== undefined ? { headLr: o.headLr } : {}),
     };
     write(`${p.task.name}: ${p.train.length} training / ${p.validation.length} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     await mkdir(join(out, 'training_state'), { recursive: true });
@@ -217,6 +217,7 @@ export function registerFinetune(program: Command): void {
     .option('--epochs <n>', 'epochs', Number)
     .option('--batch-size <n>', 'batch size', Number)
     .option('--lr <x>', 'peak learning rate (default per method)', Number)
+    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
     .option('--weight-decay <x>', 'AdamW weight decay', Number)
     .option('--max-length <n>', 'max tokens per example', Number)
     .option('--seed <n>', 'seed of the data order', Number)
@@ -230,7 +231,7 @@ export function registerFinetune(program: Command): void {
       await runFinetuneCli({
         model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
-        weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
+        headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined,
       });

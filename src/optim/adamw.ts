@@ -8,6 +8,11 @@ export interface AdamWOptions {
   eps?: number;
   /** Decoupled decay: p -= lr * weightDecay * p each step (default 0.01, as PyTorch). */
   weightDecay?: number;
+  /**
+   * Per-parameter multipliers of `lr` (PyTorch's parameter groups, reduced to what schedules need):
+   * a parameter missing from the map uses 1. E.g. a task head trained more gently than an adapter.
+   */
+  lrScales?: ReadonlyMap<Tensor, number>;
 }
 
 export class AdamW extends Optimizer {
@@ -15,6 +20,7 @@ export class AdamW extends Optimizer {
   readonly beta2: number;
   readonly eps: number;
   weightDecay: number;
+  readonly lrScales: ReadonlyMap<Tensor, number>;
   private readonly m = new Map<Tensor, Tensor>();
   private readonly v = new Map<Tensor, Tensor>();
 
@@ -23,6 +29,10 @@ export class AdamW extends Optimizer {
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0.01;
+    this.lrScales = opts.lrScales ?? new Map();
+    for (const [p, k] of this.lrScales) {
+      if (!(k >= 0 && Number.isFinite(k))) throw new Error(`AdamW: lrScales has ${k} for ${p.describe()}; multipliers must be finite and >= 0`);
+    }
     for (const [name, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
       if (!(b >= 0 && b < 1)) throw new Error(`AdamW: ${name} = ${b} must be in [0, 1)`);
     }
@@ -44,7 +54,7 @@ export class AdamW extends Optimizer {
         this.m.set(p, m);
         this.v.set(p, v);
       }
-      p.backend.adamw(p.buf, p.grad.buf, m.buf, v.buf, p.size, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+      p.backend.adamw(p.buf, p.grad.buf, m.buf, v.buf, p.size, this.lr * (this.lrScales.get(p) ?? 1), this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
     }
   }
 

@@ -48,6 +48,11 @@ export interface FinetuneConfig {
   /** Fraction of the steps spent in linear warmup (LoRA's RoBERTa recipe: 0.06). */
   warmupRatio: number;
   clipNorm: number;
+  /**
+   * Peak learning rate of the task head (default: min(lr, {@link DEFAULT_HEAD_LR})). A freshly
+   * initialised head at the 1e-2 that scale/shift methods want oscillates instead of learning.
+   */
+  headLr?: number;
   /** Max tokens per example, special tokens included. */
   maxLength: number;
   seed: number;
@@ -63,13 +68,16 @@ export const DEFAULT_LR: { [M in MethodName]: number } = {
   full: 5e-4, bitfit: 5e-3, lora: 1e-2, rslora: 1e-2, ia3: 1e-2, grasp: 1e-2, stochgrasp: 1e-2,
 };
 
+/** Cap of the head's default learning rate (see FinetuneConfig.headLr). */
+export const DEFAULT_HEAD_LR = 2e-3;
+
 export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'lr'> = {
   epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, seed: 0,
 };
 
 export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
   const errs: string[] = [];
-  const int = (k: keyof FinetuneConfig, min: number) => {
+  const int = (k: 'epochs' | 'batchSize' | 'maxLength' | 'seed', min: number) => {
     if (!(Number.isInteger(c[k]) && c[k] >= min)) errs.push(`${k} = ${c[k]} must be an integer >= ${min}`);
   };
   int('epochs', 1);
@@ -77,6 +85,7 @@ export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
   int('maxLength', 4);
   int('seed', 0);
   if (!(c.lr > 0 && c.lr < 1)) errs.push(`lr = ${c.lr} must be in (0, 1)`);
+  if (c.headLr !== undefined && !(c.headLr > 0 && c.headLr < 1)) errs.push(`headLr = ${c.headLr} must be in (0, 1)`);
   if (!(c.weightDecay >= 0)) errs.push(`weightDecay = ${c.weightDecay} must be >= 0`);
   if (!(c.warmupRatio >= 0 && c.warmupRatio < 1)) errs.push(`warmupRatio = ${c.warmupRatio} must be in [0, 1)`);
   if (!(c.clipNorm >= 0)) errs.push(`clipNorm = ${c.clipNorm} must be >= 0 (0 disables clipping)`);
@@ -179,7 +188,10 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
   const total = Math.max(1, Math.round(c.epochs * o.train.stepsPerEpoch));
   const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.train.stepsPerEpoch));
   const adapted = applyAdapter(o.model, { ...presetFor(o.method), ...(o.adapter ?? {}) } as AdapterConfig);
-  const opt = new AdamW(adapted.trainableParameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  // The schedule drives one lr; the head follows it scaled to its own peak.
+  const headScale = (c.headLr ?? Math.min(c.lr, DEFAULT_HEAD_LR)) / c.lr;
+  const lrScales = new Map(adapted.headParameters().map((p) => [p, headScale] as const));
+  const opt = new AdamW(adapted.trainableParameters(), { lr: c.lr, weightDecay: c.weightDecay, lrScales });
   const trained = { namedParameters: () => adapted.namedTrainable() };
   // Every stream training draws from, for exact resume: the adapter layers' (StochGRASP sampling,
   // LoRA dropout) and the model's dropout generators (our models share one Generator; deduplicated).

@@ -13,6 +13,6 @@ export {
 } from './pretrain.js';
 export { checkpointReadme, type ModelCardInput, type PretrainSummary } from './model-card.js';
 export {
-  batchTensors, DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, validateFinetuneConfig,
+  batchTensors, DEFAULT_HEAD_LR, DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, validateFinetuneConfig,
   type ClassifierEval, type FinetuneConfig, type FinetuneResult, type FinetuneRunOptions, type SequenceClassifier, type TrainBatches,
 } from './finetune.js';
