@@ -132,7 +132,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
       `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed ${o.seed ?? 0}.`,
       `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? DEFAULT_LR[r.method]}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
-      'Trainable params include the classification head, which every method trains; the legend gives each method\'s count without it.',
+      'Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.',
     ],
   };
   await writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...report, runs }, null, 2) + '\n');
