@@ -3,7 +3,7 @@
  * sentences (IMDb, Amazon and Yelp reviews) with full fine-tuning, BitFit, LoRA, GRASP and
  * StochGRASP, measure accuracy clean and under hardware weight noise, and print the comparison
  * table. Also writes runs/demo/report.md, report.html (plots), results.json, metrics JSONL and
- * each method's adapter. Run: npm run demo   (a few minutes on 2 cores)
+ * each method's adapter. Run: npm run demo   (about 8 minutes on 2 cores)
  *
  * The same run from the command line, with every knob:
  *   npx wasmgrad compare --model tiny-roberta --task sentiment --methods full,bitfit,lora,grasp,stochgrasp --out runs/demo
