@@ -7,7 +7,7 @@
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { init } from '../index.js';
+import { ensureBackend } from './backend.js';
 import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import type { NoiseModel } from '../adapters/noise.js';
@@ -80,7 +80,7 @@ function runNames(runs: readonly MethodRun[]): string[] {
 
 export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
   const write = o.write ?? ((t: string) => process.stderr.write(t));
-  await init();
+  await ensureBackend();
   const dir = resolveModelDir(o.model);
   const task = await loadTask(o.task, { datasetsDir: o.datasetsDir });
   const tokenizer = await loadTokenizerFromDirectory(dir);

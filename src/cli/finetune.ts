@@ -7,11 +7,10 @@
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { init } from '../index.js';
+import { ensureBackend } from './backend.js';
 import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
-import { getBackend } from '../tensor/engine.js';
 import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
@@ -45,13 +44,6 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   tty?: boolean;
 }
 
-async function ensureBackend(): Promise<void> {
-  try {
-    getBackend();
-  } catch {
-    await init();
-  }
-}
 
 interface Prepared {
   dir: string;

@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { init } from '../index.js';
-import { getBackend } from '../tensor/engine.js';
+import { ensureBackend } from './backend.js';
 import { splitDocuments, type TextDocument } from '../data/corpus.js';
 import { writeFileAtomic } from '../node/files.js';
 import { savePretrained } from '../node/pretrained.js';
@@ -45,14 +44,6 @@ export type { PretrainSummary };
 const STATE_DIR = 'training_state';
 const STATE_FILE = 'state.safetensors';
 
-/** Uses the active backend if one is set (tests pick theirs), else the fastest WebAssembly build. */
-async function ensureBackend(): Promise<void> {
-  try {
-    getBackend();
-  } catch {
-    await init();
-  }
-}
 
 /** The .txt documents of a corpus, named by file. */
 export async function readCorpus(corpus: string): Promise<TextDocument[]> {
