@@ -189,6 +189,15 @@ describe('wasmgrad eval', () => {
     expect(out.join('')).toMatch(/\(32 examples\): accuracy/);
   });
 
+  it('passes --format through: a renamed task folder read as sst2 reproduces the accuracy, read as cola it is refused', async () => {
+    const renamed = join(tmp('format'), 'reviews');
+    mkdirSync(renamed, { recursive: true });
+    for (const f of ['train.tsv', 'dev.tsv']) copyFileSync(join(task, f), join(renamed, f));
+    const e = await runEvalCli({ model: ckpt, adapter: adapterDir, task: renamed, format: 'sst2', write: quiet });
+    expect(e.accuracy).toBe(saved.accuracy);
+    await expect(runEvalCli({ model: ckpt, adapter: adapterDir, task: renamed, format: 'cola', write: quiet })).rejects.toThrow(/cola .*train\.tsv line 1/);
+  });
+
   it('with draws 2 adds a noise curve whose first point is the clean model (sigma 0, one draw, std 0)', async () => {
     const e = await runEvalCli({ model: ckpt, adapter: adapterDir, task, draws: 2, sigmas: [0, 0.1, 0.2], write: quiet });
     const noise = e.noise as { sigma: number; mean: number; std: number; draws: number; values: number[] }[];

@@ -260,7 +260,7 @@ describe('loadTask from paths', () => {
     const odd = join(dir, 'odd');
     await mkdir(odd);
     await writeFile(join(odd, 'train.tsv'), 'text\tlabel\ngood\t1\n');
-    await expect(loadTask(odd)).rejects.toThrow(/cannot tell the layout of .*train\.tsv.*name the folder SST-2, CoLA or RTE, or pass loadTask's format option \(sst2, cola, rte;/);
+    await expect(loadTask(odd)).rejects.toThrow(/cannot tell the layout of .*train\.tsv.*name the folder SST-2, CoLA or RTE, or pass the format \(--format sst2\|cola\|rte;/);
     await writeFile(join(odd, 'train.tsv'), 'x\ty\n');
     await expect(loadTask(odd, { format: 'sst2' })).rejects.toThrow(/sst2 .*train\.tsv line 1: label "x" is not 0 or 1/);
   });

@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../node/files.js';
 import { saveAdapter } from '../node/adapter-files.js';
 import { resolveModelDir } from '../node/paths.js';
 import { loadTask } from '../node/tasks.js';
+import type { GlueTask } from '../tasks/glue.js';
 import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
 import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
@@ -45,6 +46,8 @@ export interface CompareRunOptions {
   noiseMode?: NoiseModel;
   sigmas?: readonly number[];
   datasetsDir?: string;
+  /** GLUE layout of a task path whose folder name does not tell it. */
+  format?: GlueTask;
   title?: string;
   write?: (text: string) => void;
   tty?: boolean;
@@ -82,7 +85,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await ensureBackend();
   const dir = resolveModelDir(o.model);
-  const task = await loadTask(o.task, { datasetsDir: o.datasetsDir });
+  const task = await loadTask(o.task, { datasetsDir: o.datasetsDir, format: o.format });
   const tokenizer = await loadTokenizerFromDirectory(dir);
   const probe = (await fromPretrained(dir, { architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels } })) as RobertaForSequenceClassification;
   const maxLength = Math.min(o.maxLength ?? FINETUNE_DEFAULTS.maxLength, probe.config.maxLength);
@@ -163,6 +166,7 @@ export function registerCompare(program: Command): void {
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
+    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .option('--seed <n>', 'seed', Number)
     .action(async (a: Record<string, string | number | undefined>) => {
       const specs = String(a.methods).includes(';') ? String(a.methods).split(';') : list(String(a.methods));
@@ -170,7 +174,7 @@ export function registerCompare(program: Command): void {
         model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
-        noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined,
+        noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         seed: a.seed as number | undefined,
       });
     });

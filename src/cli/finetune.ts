@@ -16,7 +16,8 @@ import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js'
 import { writeFileAtomic } from '../node/files.js';
 import { fromPretrained, savePretrained } from '../node/pretrained.js';
 import { resolveModelDir } from '../node/paths.js';
-import { loadTask, type LoadedTask } from '../node/tasks.js';
+import { loadTask, type LoadedTask, type LoadTaskOptions } from '../node/tasks.js';
+import type { GlueTask } from '../tasks/glue.js';
 import { loadTokenizerFromDirectory, saveTokenizer } from '../node/tokenizer-files.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { ClassificationBatches, encodeExamples, evaluationBatches, type EncodedExample } from '../tasks/batches.js';
@@ -27,6 +28,9 @@ import { parseMethodSpec } from './compare.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
+/** Where a task's files are and how to read them. */
+type TaskData = Pick<LoadTaskOptions, 'datasetsDir' | 'format'>;
+
 export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   model: string;
   method: MethodName;
@@ -34,6 +38,8 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   task: string;
   out: string;
   datasetsDir?: string;
+  /** GLUE layout of a task path whose folder name does not tell it. */
+  format?: GlueTask;
   saveEvery?: number;
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
@@ -56,10 +62,10 @@ interface Prepared {
   tokenizer: ByteLevelBPETokenizer;
 }
 
-async function prepare(modelArg: string, taskArg: string, maxLength: number | undefined, datasetsDir?: string): Promise<Prepared> {
+async function prepare(modelArg: string, taskArg: string, maxLength: number | undefined, data: TaskData): Promise<Prepared> {
   await ensureBackend();
   const dir = resolveModelDir(modelArg);
-  const task = await loadTask(taskArg, { datasetsDir });
+  const task = await loadTask(taskArg, data);
   const tokenizer = await loadTokenizerFromDirectory(dir);
   const model = (await fromPretrained(dir, {
     architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels },
@@ -80,7 +86,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
   let bar: ProgressBar | null = null;
   const stopAfter = o.stopAfter;
   class Stop extends Error {}
-  const p = await prepare(o.model, o.task, o.maxLength, o.datasetsDir);
+  const p = await prepare(o.model, o.task, o.maxLength, { datasetsDir: o.datasetsDir, format: o.format });
   try {
     const D = FINETUNE_DEFAULTS;
     const config: FinetuneConfig = {
@@ -165,6 +171,8 @@ export interface EvalCliOptions {
   adapter?: string;
   task: string;
   datasetsDir?: string;
+  /** GLUE layout of a task path whose folder name does not tell it. */
+  format?: GlueTask;
   maxLength?: number;
   draws?: number;
   sigmas?: number[];
@@ -175,7 +183,7 @@ export interface EvalCliOptions {
 /** Evaluates a model (+ adapter) on a task's validation split, clean and (with draws > 0) under noise. */
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
-  const p = await prepare(o.model, o.task, o.maxLength, o.datasetsDir);
+  const p = await prepare(o.model, o.task, o.maxLength, { datasetsDir: o.datasetsDir, format: o.format });
   try {
     const adapted = o.adapter ? await loadAdapterFromDirectory(p.model, resolve(o.adapter)) : null;
     const byLength = [...p.validation].sort((a, b) => a.ids.length - b.ids.length);
@@ -218,6 +226,7 @@ export function registerFinetune(program: Command): void {
     .option('--resume', 'continue from <out>/training_state')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
     .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
+    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
@@ -225,7 +234,7 @@ export function registerFinetune(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
-        noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined,
+        noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
   program
@@ -238,10 +247,11 @@ export function registerFinetune(program: Command): void {
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--datasets <dir>', 'folder holding glue/')
+    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
         model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
-        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined,
+        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
 }

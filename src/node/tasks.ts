@@ -135,7 +135,7 @@ function formatOf(opts: LoadTaskOptions, folder: string, text: string, path: str
   if (format === null) {
     throw new Error(
       `cannot tell the layout of ${path}: the folder is not named SST-2, CoLA or RTE and the first row matches none of them; ` +
-        `name the folder SST-2, CoLA or RTE, or pass loadTask's format option (${GLUE_TASKS.join(', ')}; sst2 = label<TAB>sentence rows)`,
+        `name the folder SST-2, CoLA or RTE, or pass the format (--format ${GLUE_TASKS.join('|')}; sst2 = label<TAB>sentence rows)`,
     );
   }
   return format;
