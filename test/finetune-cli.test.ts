@@ -276,6 +276,35 @@ describe('wasmgrad compare', () => {
     for (const m of ['grasp', 'lora']) expect(html).toContain(m);
   });
 
+  it('--seeds repeats each method and reports the mean and std over seeds, noise pooled over every draw', async () => {
+    const out = tmp('compare-seeds');
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let rep: Awaited<ReturnType<typeof runCompare>>;
+    try {
+      rep = await runCompare({
+        model: ckpt, task, out, methods: ['grasp'].map(parseMethodSpec), epochs: 1, batchSize: 8,
+        draws: 2, sigmas: [0, 0.1], seeds: [0, 1, 2], write: quiet, tty: false,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const [r] = rep.results;
+    expect(r.seeds).toBe(3);
+    expect(r.metricStd).toBeGreaterThanOrEqual(0);
+    expect(r.noise.map((p) => p.draws)).toEqual([3, 6]);
+    const records = parseMetrics(readFileSync(join(out, 'grasp.metrics.jsonl'), 'utf8'));
+    expect(records.filter((x) => x.type === 'start')).toHaveLength(3);
+    // the final validation of each seed's run: the report's metric is their mean, metricStd their sample std
+    const finals = records.flatMap((x, i) => (x.type === 'final' ? [records[i - 1]] : [])) as { type: string; accuracy: number }[];
+    expect(finals.map((x) => x.type)).toEqual(['val', 'val', 'val']);
+    const accs = finals.map((x) => x.accuracy);
+    const mean = (accs[0] + accs[1] + accs[2]) / 3;
+    expect(r.metric).toBeCloseTo(mean, 12);
+    expect(r.metricStd).toBeCloseTo(Math.sqrt(accs.reduce((a, v) => a + (v - mean) ** 2, 0) / 2), 12);
+    expect(readdirSync(join(out, 'adapters'))).toHaveLength(1);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/mean ± std over 3 seeds/);
+  });
+
   it('two variants of one method (the documented "grasp:num_groups=4;grasp:num_groups=8") keep separate metrics and adapters', async () => {
     const out = tmp('compare-variants');
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

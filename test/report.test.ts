@@ -76,6 +76,15 @@ describe('renderMarkdownTable', () => {
     expect(rows[1].slice(2, 5)).toEqual(['n/a', 'n/a', 'n/a']);
   });
 
+  it('shows mean ± std over seeds in the metric column when a result averages several runs', () => {
+    const r = report([result('lora', 2, { metric: 0.626, metricStd: 0.01, seeds: 3 }), result('grasp', 3)]);
+    const { rows } = parseTable(renderMarkdownTable(r));
+    expect(rows[0][2]).toBe('62.6 ± 1.0%');
+    expect(rows[1][2]).toBe('87.0%');
+    expect(renderMarkdownReport(r)).toMatch(/mean ± std over 3 seeds/);
+    expect(() => renderMarkdownTable(report([result('lora', 2, { seeds: 0 })]))).toThrow(/results\[0\]\.seeds = 0 must be a positive integer/);
+  });
+
   it('escapes pipes so a label or method cannot add columns', () => {
     const { rows } = parseTable(renderMarkdownTable(report([result('lo|ra', 0)])).replace(/\\\|/g, '¦'));
     expect(rows[0][0]).toBe('lo¦ra');

@@ -40,6 +40,8 @@ export interface CompareRunOptions {
   lr?: number;
   /** The head's peak learning rate (default: min(lr, DEFAULT_HEAD_LR)). */
   headLr?: number;
+  /** Data-order seeds to repeat each method over (mean ± std in the report; default: `seed` alone). */
+  seeds?: readonly number[];
   /** Use at most this many training examples (quick runs). */
   limitTrain?: number;
   draws?: number;
@@ -114,6 +116,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
       maxLength, seed: o.seed ?? 0, ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.headLr !== undefined ? { headLr: o.headLr } : {}),
     },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
+    seeds: o.seeds,
     log: (m) => (bar ? bar.log(m) : write(m + '\n')),
     onStep: (_method, step, total, loss, tokens) => {
       if (step === 1 || !bar) bar = new ProgressBar({ total, write, tty: o.tty ?? process.stderr.isTTY === true, start: step - 1 });
@@ -132,7 +135,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     noiseTargets: 'every attention projection and both FFN layers of each block (the same layers for every method), perturbed after merging',
     results,
     notes: [
-      `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed ${o.seed ?? 0}.`,
+      `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
       `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? DEFAULT_LR[r.method]}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
       'Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.',
@@ -168,6 +171,7 @@ export function registerCompare(program: Command): void {
     .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
     .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .option('--seed <n>', 'seed', Number)
+    .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
     .action(async (a: Record<string, string | number | undefined>) => {
       const specs = String(a.methods).includes(';') ? String(a.methods).split(';') : list(String(a.methods));
       await runCompare({
@@ -175,7 +179,7 @@ export function registerCompare(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
-        seed: a.seed as number | undefined,
+        seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
       });
     });
 }

@@ -6,7 +6,7 @@
 import type { AdaptedModel } from '../adapters/model.js';
 import { methodName, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
-import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
+import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, type NoiseModel } from '../adapters/noise.js';
 import type { MethodResult } from '../report/types.js';
 import { evaluationBatches, ClassificationBatches, type EncodedExample } from '../tasks/batches.js';
 import type { TaskMetric } from '../tasks/registry.js';
@@ -33,6 +33,8 @@ export interface CompareOptions {
   metric: TaskMetric;
   config: Omit<FinetuneConfig, 'lr'> & { lr?: number };
   noise: { sigmas?: readonly number[]; draws: number; mode: NoiseModel; seed: number };
+  /** Data-order seeds: each method trains once per seed and reports mean ± std (default: config.seed alone). */
+  seeds?: readonly number[];
   log?: (message: string) => void;
   onStep?: (method: string, step: number, total: number, loss: number, tokens: number) => void;
   /** `index`: the run's position in `runs` (two runs may share a method). */
@@ -53,51 +55,92 @@ export function describeConfig(c: AdapterConfig): string {
   }
 }
 
+/** One training run of one method with one data-order seed, and its noise draws by sigma. */
+interface SeedRun {
+  result: MethodResult;
+  values: number[][];
+}
+
+async function runOnce(o: CompareOptions, run: MethodRun, index: number, seed: number, byLength: readonly EncodedExample[], first: boolean): Promise<SeedRun> {
+  const model = await o.loadModel();
+  let adapted: AdaptedModel<SequenceClassifier> | null = null;
+  try {
+    const config: FinetuneConfig = { ...o.config, lr: o.config.lr ?? DEFAULT_LR[run.method], ...(run.train ?? {}), seed };
+    o.log?.(`\n== ${run.method}: lr ${config.lr}, ${config.epochs} epochs, batch ${config.batchSize}, seed ${seed}`);
+    const train = new ClassificationBatches(o.train, { batchSize: config.batchSize, padId: o.padId, seed });
+    const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: o.padId });
+    const r = await runFinetune({
+      model, method: run.method, adapter: run.adapter, config, train, validation,
+      log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec, index),
+    });
+    adapted = r.adapted;
+    o.log?.(r.adapted.parameterTable());
+    const pick = (e: { accuracy: number; f1: number; mcc: number }) => e[o.metric];
+    const noise = await evaluateUnderNoise(r.adapted, () => pick(evaluateClassifier(model, validation())), {
+      sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed + seed,
+    });
+    o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
+    const counts = r.adapted.parameterCounts();
+    const result: MethodResult = {
+      method: methodName(r.adapted.config),
+      label: run.label ?? describeConfig(r.adapted.config),
+      paramsWithoutHead: counts.adapter + counts.trainedBase,
+      trainableParams: counts.trainable,
+      totalParams: counts.total,
+      metric: pick(r.final),
+      metricName: o.metric,
+      noise: noise.map(({ sigma, mean, std, draws }) => ({ sigma, mean, std, draws })),
+      trainSeconds: r.trainSeconds,
+      peakMemoryBytes: r.peakMemoryBytes,
+      steps: r.steps,
+      finalLoss: r.finalLoss,
+      lossCurve: r.lossCurve,
+    };
+    if (first) await o.afterMethod?.(run, result, r.adapted);
+    return { result, values: noise.map((p) => p.values) };
+  } finally {
+    adapted?.remove();
+    model.dispose();
+  }
+}
+
+/**
+ * Several seeds as one result: the clean metric's mean and sample std over seeds; each noise level's
+ * mean and std over every draw of every seed; mean train time and final loss; the largest peak; the
+ * first seed's loss curve and adapter.
+ */
+export function aggregateSeeds(runs: readonly SeedRun[]): MethodResult {
+  const first = runs[0].result;
+  if (runs.length === 1) return first;
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const clean = meanStd(runs.map((r) => r.result.metric));
+  return {
+    ...first,
+    metric: clean.mean,
+    metricStd: clean.std,
+    seeds: runs.length,
+    noise: first.noise.map((p, i) => {
+      const all = runs.flatMap((r) => r.values[i]);
+      return { sigma: p.sigma, ...meanStd(all), draws: all.length };
+    }),
+    trainSeconds: avg(runs.map((r) => r.result.trainSeconds)),
+    peakMemoryBytes: Math.max(...runs.map((r) => r.result.peakMemoryBytes)),
+    finalLoss: avg(runs.map((r) => r.result.finalLoss ?? NaN)),
+  };
+}
+
 export async function compareMethods(o: CompareOptions): Promise<MethodResult[]> {
   const results: MethodResult[] = [];
   // Evaluation order does not change the metrics; batching similar lengths together cuts the padding.
   const byLength = [...o.validation].sort((a, b) => a.ids.length - b.ids.length);
+  const seeds = o.seeds ?? [o.config.seed];
+  if (seeds.length === 0 || seeds.some((s) => !(Number.isInteger(s) && s >= 0))) {
+    throw new Error(`compareMethods: seeds ${JSON.stringify(seeds)} must be a non-empty list of integers >= 0`);
+  }
   for (const [index, run] of o.runs.entries()) {
-    const model = await o.loadModel();
-    let adapted: AdaptedModel<SequenceClassifier> | null = null;
-    try {
-      const config: FinetuneConfig = { ...o.config, lr: o.config.lr ?? DEFAULT_LR[run.method], ...(run.train ?? {}) };
-      o.log?.(`\n== ${run.method}: lr ${config.lr}, ${config.epochs} epochs, batch ${config.batchSize}`);
-      const train = new ClassificationBatches(o.train, { batchSize: config.batchSize, padId: o.padId, seed: config.seed });
-      const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: o.padId });
-      const r = await runFinetune({
-        model, method: run.method, adapter: run.adapter, config, train, validation,
-        log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec, index),
-      });
-      adapted = r.adapted;
-      o.log?.(r.adapted.parameterTable());
-      const pick = (e: { accuracy: number; f1: number; mcc: number }) => e[o.metric];
-      const noise = await evaluateUnderNoise(r.adapted, () => pick(evaluateClassifier(model, validation())), {
-        sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed,
-      });
-      o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
-      const counts = r.adapted.parameterCounts();
-      const result: MethodResult = {
-        method: methodName(r.adapted.config),
-        label: run.label ?? describeConfig(r.adapted.config),
-        paramsWithoutHead: counts.adapter + counts.trainedBase,
-        trainableParams: counts.trainable,
-        totalParams: counts.total,
-        metric: pick(r.final),
-        metricName: o.metric,
-        noise: noise.map(({ sigma, mean, std, draws }) => ({ sigma, mean, std, draws })),
-        trainSeconds: r.trainSeconds,
-        peakMemoryBytes: r.peakMemoryBytes,
-        steps: r.steps,
-        finalLoss: r.finalLoss,
-        lossCurve: r.lossCurve,
-      };
-      results.push(result);
-      await o.afterMethod?.(run, result, r.adapted);
-    } finally {
-      adapted?.remove();
-      model.dispose();
-    }
+    const perSeed: SeedRun[] = [];
+    for (const [k, seed] of seeds.entries()) perSeed.push(await runOnce(o, run, index, seed, byLength, k === 0));
+    results.push(aggregateSeeds(perSeed));
   }
   return results;
 }

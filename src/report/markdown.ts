@@ -92,7 +92,7 @@ export function summaryTable(report: ExperimentReport): TableModel {
     rows: report.results.map((r) => [
       r.method,
       String(r.trainableParams),
-      formatMetric(r.metric, name),
+      (r.seeds ?? 1) > 1 ? formatMeanStd({ sigma: 0, mean: r.metric, std: r.metricStd ?? NaN, draws: r.seeds! }, name) : formatMetric(r.metric, name),
       ...SUMMARY_SIGMAS.map((s) => formatMeanStd(noiseAt(r, s), name)),
       formatTrainTime(r.trainSeconds),
       formatMiB(r.peakMemoryBytes),
@@ -151,7 +151,8 @@ export function methodLines(report: ExperimentReport): string[] {
     const label = r.label ? ` (${r.label})` : '';
     const share = formatShare(r.trainableParams, r.totalParams);
     const own = r.paramsWithoutHead !== undefined ? `, ${r.paramsWithoutHead} of them outside the head` : '';
-    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share})${own}, ${r.steps} steps${loss}`;
+    const seeds = (r.seeds ?? 1) > 1 ? `, mean ± std over ${r.seeds} seeds (noise: every draw of every seed)` : '';
+    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share})${own}, ${r.steps} steps${loss}${seeds}`;
   });
 }
 

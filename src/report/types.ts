@@ -33,6 +33,10 @@ export interface MethodResult {
   paramsWithoutHead?: number;
   /** Clean score of the task's main metric on the validation split (0..1 for accuracy and f1); NaN if not measured. */
   metric: number;
+  /** Standard deviation of `metric` over seeds, when the run repeated over several (see `seeds`). */
+  metricStd?: number;
+  /** Training runs averaged into this result (different data-order seeds); 1 when absent. */
+  seeds?: number;
   /** 'accuracy' | 'mcc' | 'f1'; the same for every result of one report. */
   metricName: string;
   /** Metric under weight noise per sigma (sigma 0 included). */
@@ -131,6 +135,8 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
     }
   }
   measured(`${at}.metric`, res.metric);
+  if (res.metricStd !== undefined) measured(`${at}.metricStd`, res.metricStd);
+  if (res.seeds !== undefined && !(Number.isInteger(res.seeds) && res.seeds >= 1)) fail(`${at}.seeds`, res.seeds, 'must be a positive integer');
   if (typeof res.metricName !== 'string' || res.metricName.trim() === '') {
     fail(`${at}.metricName`, res.metricName, "must be a non-empty string such as 'accuracy', 'mcc' or 'f1'");
   }
