@@ -13,6 +13,10 @@ import type { AdaptedModel, AdapterConfig } from '../src/adapters/index.js';
 import { GPT2LMHeadModel } from '../src/models/gpt2/index.js';
 import { RobertaForSequenceClassification } from '../src/models/roberta/index.js';
 import type { Module } from '../src/nn/index.js';
+import { mulberry32 as uniform } from './helpers.js';
+
+/** A deterministic uniform stream in [0, 1), for parameter values chosen by tests. */
+export { uniform };
 
 export const ROBERTA_CONFIG = {
   vocab_size: 24, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32,
@@ -87,17 +91,6 @@ export function methodsFor(family: Family): { label: string; config: AnyConfig }
   return [...METHODS, { label: `lora on ${targets.join(', ')}`, config: { peft_type: 'LORA', r: 3, target_modules: targets } }];
 }
 
-/** A deterministic uniform stream in [0, 1) (mulberry32), for parameter values chosen by tests. */
-export function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function write(t: W.Tensor, values: ArrayLike<number>): void {
   W.noGrad(() => t.backend.write(t.buf, values));

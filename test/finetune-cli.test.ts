@@ -5,10 +5,9 @@
  * task ("good"/"great" sentences are positive, "bad"/"awful" ones negative): the files each command
  * writes, exact resume, the resume guards, evaluation of a saved adapter, and method specs.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as W from '../src/index.js';
 import { parseMethodSpec, runCompare } from '../src/cli/compare.js';
 import { runEvalCli, runFinetuneCli, type FinetuneCliOptions } from '../src/cli/finetune.js';
@@ -16,14 +15,9 @@ import { RobertaForMaskedLM, RobertaForSequenceClassification } from '../src/mod
 import { fromPretrained, savePretrained } from '../src/node/pretrained.js';
 import { parseSafetensors } from '../src/io/safetensors.js';
 import { parseMetrics, type MetricsRecord } from '../src/train/metrics.js';
+import { tempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-const tmp = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), `wasmgrad-${prefix}-`));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs();
 
 const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer.json'];
 

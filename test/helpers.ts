@@ -3,7 +3,10 @@
  * the float64 reference backend, then every WASM binary vs the reference).
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import type { Backend } from '../src/backend/kernels.js';
 import { createWasmBackendSync, type WasmBackend } from '../src/backend/wasm/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -87,4 +90,27 @@ export function trainSteps(backend: Backend, opt: { step(): void; zeroGrad(): vo
   let last = first;
   for (let i = 0; i < steps; i++) last = step();
   return { first, last, warm, after: backend.liveBytes() };
+}
+
+/** A deterministic uniform stream in [0, 1) (mulberry32) for test data; fast-check may pick the seed. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `tmp(prefix)` makes a temporary directory; all of them are removed after the calling file's tests. */
+export function tempDirs(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return (prefix: string) => {
+    const d = mkdtempSync(join(tmpdir(), `wasmgrad-${prefix}-`));
+    dirs.push(d);
+    return d;
+  };
 }

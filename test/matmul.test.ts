@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { mulberry32 as rng } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VARIANTS = ['simd', 'scalar', 'relaxed'] as const;
@@ -63,17 +64,6 @@ function align64(x: number): number {
   return Math.ceil(x / 64) * 64;
 }
 
-/** Deterministic data from a fast-check-generated seed (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Magnitude = 'unit' | 'large' | 'mixed';
 function fillValues(out: Float32Array, rand: () => number, mag: Magnitude): void {

@@ -2,10 +2,9 @@
  * Pretraining: the LR schedule, progress output, metrics JSONL, the unigram baseline, exact resume
  * (N steps == N/2 steps + resume, bit for bit) and the committed tiny checkpoints.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { runPretrain, type PretrainRunOptions } from '../src/cli/pretrain.js';
 import { fromPretrained } from '../src/node/pretrained.js';
@@ -13,14 +12,9 @@ import { loadTokenizerFromDirectory } from '../src/node/tokenizer-files.js';
 import { metricsLine, parseMetrics, truncateMetrics, unigramCrossEntropy, type MetricsRecord } from '../src/train/metrics.js';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
 import { lrAt, validateLrSchedule } from '../src/train/schedule.js';
+import { tempDirs } from './helpers.js';
 
-const dirs: string[] = [];
-const tmp = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), `wasmgrad-${prefix}-`));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs();
 
 describe('lrAt', () => {
   const c = { peak: 1e-3, warmup: 10, total: 110, minRatio: 0.1 };

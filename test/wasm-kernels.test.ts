@@ -25,6 +25,7 @@ import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { keySchedule, normal } from '../src/backend/rng.js';
 import { contiguousStrides } from '../src/backend/strides.js';
 import { createWasmBackendSync, detectFeatures, type WasmBackend } from '../src/backend/wasm/index.js';
+import { mulberry32 as mulberry } from './helpers.js';
 
 const EPS = 2 ** -24;
 /**
@@ -859,17 +860,6 @@ if (!inRelaxedChild) describe('relaxed-simd binary in a child process', () => {
 
 // ---- small deterministic helpers ----------------------------------------------------------------------
 
-/** A tiny seeded PRNG for bulk test data (fast-check picks the seed, so failures shrink and replay). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Operands for a binary op: wide ranges, ties for eq / max / min, positive bases for pow. */
 function binaryValue(op: string, rnd: () => number): number {
