@@ -18,6 +18,7 @@ import { saveAdapter } from '../node/adapter-files.js';
 import { resolveModelDir } from '../node/paths.js';
 import { loadTask } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
+import { taskOptions, trainingOptions } from './options.js';
 import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
 import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
@@ -152,24 +153,17 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function registerCompare(program: Command): void {
-  program
-    .command('compare')
+  const compare = program.command('compare');
+  trainingOptions(taskOptions(compare))
     .description('fine-tune a classifier with several methods, evaluate clean and under weight noise, and write report.md/report.html')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
-    .option('--task <name|path>', 'sentiment, sst2, cola, rte, or a directory/TSV file', 'sentiment')
     .option('--methods <list>', `comma-separated, each name[:key=value,...] (${METHOD_NAMES.join(', ')}); separate methods with ";" when using overrides`, 'full,bitfit,lora,grasp,stochgrasp')
     .option('--out <dir>', 'output directory', 'runs/compare')
-    .option('--epochs <n>', 'epochs', Number)
-    .option('--batch-size <n>', 'batch size', Number)
-    .option('--max-length <n>', 'max tokens per example', Number)
     .option('--lr <x>', 'one learning rate for all methods (default: per method)', Number)
-    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
     .option('--limit-train <n>', 'use at most n training examples', Number)
     .option('--draws <n>', 'noise draws per sigma', Number)
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
-    .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
-    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .option('--seed <n>', 'seed', Number)
     .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
     .action(async (a: Record<string, string | number | undefined>) => {

@@ -25,6 +25,7 @@ import { DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, type Fi
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
+import { taskOptions, trainingOptions } from './options.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -207,26 +208,19 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 }
 
 export function registerFinetune(program: Command): void {
-  program
-    .command('finetune')
+  const finetune = program.command('finetune');
+  trainingOptions(taskOptions(finetune))
     .description('fine-tune a RoBERTa checkpoint on a classification task with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
-    .option('--task <name|path>', 'sentiment, sst2, cola, rte, or a directory/TSV file', 'sentiment')
     .requiredOption('--out <dir>', 'output directory')
-    .option('--epochs <n>', 'epochs', Number)
-    .option('--batch-size <n>', 'batch size', Number)
     .option('--lr <x>', 'peak learning rate (default per method)', Number)
-    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
     .option('--weight-decay <x>', 'AdamW weight decay', Number)
-    .option('--max-length <n>', 'max tokens per example', Number)
     .option('--seed <n>', 'seed of the data order', Number)
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
-    .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
-    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
@@ -237,17 +231,14 @@ export function registerFinetune(program: Command): void {
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
-  program
-    .command('eval')
+  const evalCmd = program.command('eval');
+  taskOptions(evalCmd)
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
-    .option('--task <name|path>', 'task', 'sentiment')
     .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
-    .option('--datasets <dir>', 'folder holding glue/')
-    .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
         model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
