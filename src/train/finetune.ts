@@ -142,7 +142,7 @@ export function evaluateClassifier(model: SequenceClassifier, batches: Iterable<
   return { loss: lossSum / preds.length, ...classificationMetrics(preds, gold), examples: preds.length, predictions: Int32Array.from(preds) };
 }
 
-/** Peak live bytes of the WASM heap since the last reset (NaN on the reference backend). */
+/** The WASM heap allocator (peak-memory tracking), or null on the reference backend. */
 function heap(): Allocator | null {
   return (getBackend() as { allocator?: Allocator }).allocator ?? null;
 }
