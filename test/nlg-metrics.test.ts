@@ -14,6 +14,7 @@ import { corpusRougeL, lcsLength, rougeL } from '../src/nlg/metrics/rouge.js';
 import { cocoTokenize, mtevalTokenize } from '../src/nlg/metrics/tokenize.js';
 import { scoreGeneration } from '../src/nlg/metrics/index.js';
 import { readE2E } from '../src/nlg/e2e.js';
+import { mulberry32 } from './helpers.js';
 
 const t = (s: string) => (s === '' ? [] : s.split(' '));
 
@@ -146,6 +147,37 @@ describe('METEOR (exact stage)', () => {
     expect(alignExact(t('b a'), t('a b'))).toMatchObject({ matches: 2, chunks: 2 });
     // a repeated hypothesis word: skip the first copy to stay in one chunk
     expect(alignExact(t('cat x cat sat'), t('cat sat'))).toMatchObject({ links: [-1, -1, 0, 1], chunks: 1 });
+  });
+  it('the aligner finds the best alignment of exhaustive search on small random cases', () => {
+    // exhaustive: every one-to-one pairing of equal words, compared by matches, then chunks, then distance
+    const exhaustive = (h: string[], r: string[]) => {
+      let best = { matches: -1, chunks: 0, distance: 0 };
+      const used = new Array<boolean>(r.length).fill(false);
+      const walk = (i: number, last: number, m: number, c: number, d: number) => {
+        if (i === h.length) {
+          if (m > best.matches || (m === best.matches && (c < best.chunks || (c === best.chunks && d < best.distance)))) best = { matches: m, chunks: c, distance: d };
+          return;
+        }
+        walk(i + 1, -2, m, c, d);
+        r.forEach((w, j) => {
+          if (w !== h[i] || used[j]) return;
+          used[j] = true;
+          walk(i + 1, j, m + 1, c + (last === j - 1 ? 0 : 1), d + Math.abs(i - j));
+          used[j] = false;
+        });
+      };
+      walk(0, -2, 0, 0, 0);
+      return best;
+    };
+    const rand = mulberry32(7);
+    const words = ['a', 'b', 'c'];
+    const text = () => Array.from({ length: 1 + Math.floor(rand() * 7) }, () => words[Math.floor(rand() * 3)]!);
+    for (let k = 0; k < 300; k++) {
+      const h = text();
+      const r = text();
+      const a = alignExact(h, r);
+      expect({ matches: a.matches, chunks: a.chunks, distance: a.distance }, `${h.join(' ')} | ${r.join(' ')}`).toEqual(exhaustive(h, r));
+    }
   });
   it('picks the best reference per segment and scores the corpus from summed statistics', () => {
     const seg = meteorSegmentStats(t('a cat sat'), [t('x y'), t('the cat sat down')], params);

@@ -61,51 +61,78 @@ export interface Alignment {
 
 /**
  * The exact-match alignment: most matches, then fewest chunks (runs of matches adjacent on both
- * sides), then smallest summed |i - j|. Beam search left to right over hypothesis positions;
- * states are ranked by matches so far plus the matches still possible, so leaving a word unmatched
- * to match a later copy is explored rather than pruned.
+ * sides), then smallest summed |i - j|. Beam search left to right over hypothesis positions:
+ * a state's bound is its matches plus the matches still possible, states below the best bound are
+ * dropped (with exact matching the largest number of matches is known), and the rest are ranked by
+ * chunks, then distance. So leaving a word unmatched to match a later copy is explored, not pruned.
  */
 export function alignExact(hyp: readonly string[], ref: readonly string[], beamSize = METEOR_DEFAULTS.beamSize): Alignment {
-  const positions = new Map<string, number[]>();
-  ref.forEach((w, j) => positions.set(w, [...(positions.get(w) ?? []), j]));
-  interface State { links: number[]; used: Set<number>; matches: number; chunks: number; distance: number; last: number; bound: number }
-  const hypLeft = new Map<string, number>();
-  for (const w of hyp) hypLeft.set(w, (hypLeft.get(w) ?? 0) + 1);
-  const shared = [...new Set(hyp)].filter((w) => positions.has(w));
-  const potential = (used: Set<number>, left: Map<string, number>): number => {
-    let p = 0;
-    for (const w of shared) {
-      const c = left.get(w)!;
-      if (c === 0) continue;
-      let free = 0;
-      for (const j of positions.get(w)!) if (!used.has(j)) free++;
-      p += Math.min(c, free);
+  // Words found on both sides get ids; only they can match.
+  const ids = new Map<string, number>();
+  const positions: number[][] = [];
+  ref.forEach((w, j) => {
+    let id = ids.get(w);
+    if (id === undefined) {
+      id = positions.length;
+      ids.set(w, id);
+      positions.push([]);
     }
+    positions[id]!.push(j);
+  });
+  const hypIds = hyp.map((w) => ids.get(w) ?? -1);
+  const left = new Array<number>(positions.length).fill(0); // occurrences in the rest of the hypothesis
+  for (const id of hypIds) if (id >= 0) left[id]!++;
+  // States share their parents' arrays until they change them; links come from a chain of match nodes.
+  interface MatchNode { i: number; j: number; prev: MatchNode | null }
+  interface State {
+    node: MatchNode | null; used: Uint8Array; free: Int16Array;
+    matches: number; chunks: number; distance: number; last: number; bound: number;
+  }
+  const bound = (st: State): number => {
+    let p = st.matches;
+    for (let id = 0; id < left.length; id++) p += Math.min(left[id]!, st.free[id]!);
     return p;
   };
-  let beam: State[] = [{ links: [], used: new Set(), matches: 0, chunks: 0, distance: 0, last: -2, bound: 0 }];
+  const skip = (st: State): State => (st.last === -2 ? st : { ...st, last: -2 });
+  let beam: State[] = [{
+    node: null, used: new Uint8Array(ref.length), free: Int16Array.from(positions.map((p) => p.length)),
+    matches: 0, chunks: 0, distance: 0, last: -2, bound: 0,
+  }];
   for (let i = 0; i < hyp.length; i++) {
-    const w = hyp[i]!;
-    hypLeft.set(w, hypLeft.get(w)! - 1);
+    const id = hypIds[i]!;
+    if (id < 0) {
+      beam = beam.map(skip); // nothing to match: every state moves on unchanged
+      continue;
+    }
+    left[id]!--;
     const next: State[] = [];
-    for (const s of beam) {
-      next.push({ ...s, links: [...s.links, -1], last: -2, bound: 0 });
-      for (const j of positions.get(w) ?? []) {
-        if (s.used.has(j)) continue;
-        const used = new Set(s.used).add(j);
+    for (const st of beam) {
+      next.push(skip(st));
+      if (st.free[id] === 0) continue;
+      for (const j of positions[id]!) {
+        if (st.used[j]) continue;
+        const used = st.used.slice();
+        used[j] = 1;
+        const free = st.free.slice();
+        free[id]!--;
         next.push({
-          links: [...s.links, j], used, matches: s.matches + 1,
-          chunks: s.chunks + (s.last === j - 1 ? 0 : 1), distance: s.distance + Math.abs(i - j), last: j, bound: 0,
+          node: { i, j, prev: st.node }, used, free, matches: st.matches + 1,
+          chunks: st.chunks + (st.last === j - 1 ? 0 : 1), distance: st.distance + Math.abs(i - j), last: j, bound: 0,
         });
       }
     }
-    for (const s of next) s.bound = s.matches + potential(s.used, hypLeft);
-    next.sort((a, b) => b.bound - a.bound || a.chunks - b.chunks || a.distance - b.distance);
-    beam = next.slice(0, beamSize);
+    let top = 0;
+    for (const st of next) top = Math.max(top, (st.bound = bound(st)));
+    // Matches come first in the comparison, so a state that can no longer reach the best bound is dropped.
+    const alive = next.filter((st) => st.bound === top);
+    alive.sort((a, b) => a.chunks - b.chunks || a.distance - b.distance);
+    beam = alive.length > beamSize ? alive.slice(0, beamSize) : alive;
   }
   beam.sort((a, b) => b.matches - a.matches || a.chunks - b.chunks || a.distance - b.distance);
   const best = beam[0]!;
-  return { links: best.links, matches: best.matches, chunks: best.chunks, distance: best.distance };
+  const links = new Array<number>(hyp.length).fill(-1);
+  for (let n = best.node; n; n = n.prev) links[n.i] = n.j;
+  return { links, matches: best.matches, chunks: best.chunks, distance: best.distance };
 }
 
 /** METEOR statistics of one hypothesis against one reference. */
