@@ -31,6 +31,8 @@ describe('tokenisation', () => {
     expect(cocoTokenize("It's £20-25, isn't it?")).toEqual(['it', "'s", '£', '20-25', 'is', "n't", 'it']);
     expect(cocoTokenize('"The Eagle" (a pub) - family-friendly.')).toEqual(['the', 'eagle', 'a', 'pub', 'family-friendly']);
     expect(cocoTokenize('...')).toEqual([]);
+    expect(cocoTokenize("riverside,they serve 1,000 dishes at 10:30;it's fine")).toEqual(['riverside', 'they', 'serve', '1,000', 'dishes', 'at', '10:30', 'it', "'s", 'fine']);
+    expect(cocoTokenize("called 'Aromi' near U.S. food.")).toEqual(['called', 'aromi', 'near', 'u.s.', 'food']);
   });
 });
 

@@ -78,6 +78,8 @@ function splitWord(word: string, out: string[]): void {
  */
 export function cocoTokenize(text: string): string[] {
   const out: string[] = [];
-  for (const word of text.toLowerCase().split(/\s+/)) if (word !== '') splitWord(word, out);
+  // , ; : ! ? are tokens of their own except between digits (1,000 and 10:30 stay whole)
+  const spaced = text.toLowerCase().replace(/(?<![0-9])([,;:!?])|([,;:!?])(?![0-9])/g, ' $1$2 ');
+  for (const word of spaced.split(/\s+/)) if (word !== '') splitWord(word, out);
   return out.filter((t) => !COCO_PUNCTUATION.has(t));
 }
