@@ -30,6 +30,10 @@ describe('parseCsv', () => {
       { line: 3, fields: ['', ''] },
     ]);
   });
+  it('counts lines inside quoted fields for later errors; a lone CR is data', () => {
+    expect(() => parseCsv('mr,ref\n"multi\nline",ok\nbad,x"y\n')).toThrow(/line 4, column 6: stray double quote/);
+    expect(parseCsv('a\rb,c\n')).toEqual([{ line: 1, fields: ['a\rb', 'c'] }]);
+  });
   it('rejects a stray quote in an unquoted field, naming line and column', () => {
     expect(() => parseCsv('mr,ref\nabc,the "Eagle" pub\n', 'f.csv')).toThrow(/f\.csv: line 2, column 9: stray double quote/);
   });

@@ -26,6 +26,9 @@ export class CsvError extends Error {
   }
 }
 
+// The longest run of characters that cannot end an unquoted field.
+const UNQUOTED = /[^,"\r\n]*/y;
+
 /** Parses CSV text (a leading byte-order mark is ignored). `source` names the input in errors. */
 export function parseCsv(text: string, source = 'CSV'): CsvRecord[] {
   const s = text.startsWith('\ufeff') ? text.slice(1) : text;
@@ -51,28 +54,25 @@ export function parseCsv(text: string, source = 'CSV'): CsvRecord[] {
         i++;
         let value = '';
         for (;;) {
-          if (i >= n) {
+          const q = s.indexOf('"', i);
+          if (q < 0) {
             fail(
               'a quoted field opened here never closes (unbalanced double quote); close it with " and write any quote inside it as ""',
               openAt, openLine, openLineStart,
             );
           }
-          const c = s[i]!;
-          if (c === '"') {
-            if (s[i + 1] === '"') {
-              value += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === '\n') {
+          for (let nl = s.indexOf('\n', i); nl >= 0 && nl < q; nl = s.indexOf('\n', nl + 1)) {
             line++;
-            lineStart = i + 1;
+            lineStart = nl + 1;
           }
-          value += c;
-          i++;
+          value += s.slice(i, q);
+          if (s[q + 1] === '"') {
+            value += '"';
+            i = q + 2;
+            continue;
+          }
+          i = q + 1;
+          break;
         }
         fields.push(value);
         if (i < n && s[i] !== ',' && s[i] !== '\n' && !(s[i] === '\r' && s[i + 1] === '\n')) {
@@ -83,15 +83,19 @@ export function parseCsv(text: string, source = 'CSV'): CsvRecord[] {
           );
         }
       } else {
-        let j = i;
-        while (j < n && s[j] !== ',' && s[j] !== '\n' && !(s[j] === '\r' && s[j + 1] === '\n')) {
-          if (s[j] === '"') {
-            fail(
-              'stray double quote inside an unquoted field; wrap the whole field in double quotes and double the quotes inside it ("like ""this""")',
-              j,
-            );
-          }
-          j++;
+        UNQUOTED.lastIndex = i;
+        UNQUOTED.exec(s);
+        let j = UNQUOTED.lastIndex; // stops at , " \n or \r
+        while (s[j] === '\r' && s[j + 1] !== '\n') {
+          UNQUOTED.lastIndex = j + 1; // a lone CR is data
+          UNQUOTED.exec(s);
+          j = UNQUOTED.lastIndex;
+        }
+        if (s[j] === '"') {
+          fail(
+            'stray double quote inside an unquoted field; wrap the whole field in double quotes and double the quotes inside it ("like ""this""")',
+            j,
+          );
         }
         fields.push(s.slice(i, j));
         i = j;
