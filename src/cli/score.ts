@@ -46,7 +46,7 @@ export function formatScores(s: GenerationScores): string {
   const rows: [string, number, string][] = [
     ['BLEU', s.bleu, 'mteval-v13a, corpus, 4-gram'],
     ['NIST', s.nist, 'mteval-v13a, corpus, 5-gram'],
-    ['METEOR', s.meteor, 'exact-match stage only (lower than METEOR 1.5 with stem/synonym/paraphrase)'],
+    ['METEOR', s.meteor, 'exact-match stage only (METEOR 1.5 also matches stems, synonyms, paraphrases)'],
     ['ROUGE-L', s.rougeL, 'COCO, F beta 1.2, mean over instances'],
     ['CIDEr', s.cider, 'COCO CIDEr-D, mean over instances'],
   ];

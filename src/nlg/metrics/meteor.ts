@@ -13,8 +13,9 @@
  *   score = Fmean (1 - gamma frag^beta)  (frag = 0 when the hypothesis equals the reference).
  * Not implemented: the stem (Snowball), synonym (WordNet) and paraphrase stages (weights 0.6, 0.8,
  * 0.6 in METEOR 1.5), which need METEOR's Java resources; and METEOR's own function-word list
- * (see function-words.ts). Without those stages fewer words match, so scores are a lower bound of
- * the official METEOR on the same tokens; the text normalisation is `cocoTokenize` followed by
+ * (see function-words.ts). Without those stages fewer words match, so scores are usually lower
+ * than the official METEOR's on the same tokens (not always: the function-word lists differ, and
+ * extra matches can add chunks); the text normalisation is `cocoTokenize` followed by
  * splitting off remaining ASCII punctuation as METEOR's `-norm` does.
  */
 import { ENGLISH_FUNCTION_WORDS } from './function-words.js';
