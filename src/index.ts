@@ -51,4 +51,5 @@ export * from './data/index.js';
 export * from './adapters/index.js';
 export * from './report/index.js';
 export * from './tasks/index.js';
+export * from './nlg/index.js';
 export * from './experiments/index.js';

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerCompare } from './compare.js';
 import { registerFinetune } from './finetune.js';
 import { registerPretrain } from './pretrain.js';
+import { registerScore } from './score.js';
 
 const program = new Command();
 program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');
@@ -22,6 +23,7 @@ program
 registerPretrain(program);
 registerCompare(program);
 registerFinetune(program);
+registerScore(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wasmgrad: ${err.message}`);
