@@ -9,6 +9,7 @@ import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
 import { trainStepBenches } from './train-step.js';
 import { generateBenches } from './generate.js';
+import { parserBenches } from './parsers.js';
 import type { BenchRow } from './types.js';
 
 export interface RunOptions {
@@ -34,7 +35,8 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
     rows.push(...(await matmulBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
   // Skip the kernel benchmarks outright when the filter names nothing but matmul or the train step.
-  if (!only || only.some((o) => !o.startsWith('matmul') && !o.startsWith('train') && !o.startsWith('generate'))) {
+  const own = ['matmul', 'train', 'generate', 'bpe', 'safetensors'];
+  if (!only || only.some((o) => !own.some((prefix) => o.startsWith(prefix)))) {
     rows.push(...(await kernelBenches()).filter((r) => wanted(r.name)));
   }
   if (!only || only.some((o) => 'train'.startsWith(o) || o.startsWith('train'))) {
@@ -42,6 +44,9 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
   }
   if (!only || only.some((o) => 'generate'.startsWith(o) || o.startsWith('generate'))) {
     rows.push(...(await generateBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
+  }
+  if (!only || only.some((o) => ['bpe', 'safetensors'].some((p) => p.startsWith(o) || o.startsWith(p)))) {
+    rows.push(...(await parserBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
 
   console.log('');
@@ -68,9 +73,10 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
   const body = rows.map((r) => [
     r.name, r.shape, r.variant, fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
+    r.scaling === undefined ? '' : `${r.scaling.toFixed(1)}x`,
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,
     r.vsNaive === undefined ? '' : `${r.vsNaive.toFixed(1)}x`,
     r.vsReference === undefined ? '' : `${r.vsReference.toFixed(1)}x`,

@@ -11,6 +11,8 @@ export interface BenchRow {
   gbps?: number;
   /** Training throughput (tokens per second) for whole-step benchmarks. */
   tokensPerSecond?: number;
+  /** Time at this size divided by the time at a tenth of it, same run: ~10 for linear work, ~100 for quadratic. */
+  scaling?: number;
   /** Mean time of one call in milliseconds. */
   ms: number;
   /** Our throughput divided by the same work in @tensorflow/tfjs-backend-wasm (1 thread), same run. */

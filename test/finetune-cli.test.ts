@@ -98,8 +98,7 @@ describe('wasmgrad finetune', () => {
     expect(res).toMatchObject({ task, method: 'grasp', metric: 'accuracy', accuracy: r.accuracy, f1: r.f1, mcc: r.mcc });
     expect((res.params as { trainable: number }).trainable).toBeGreaterThan(0);
     expect(res.peak_memory_bytes).toBeGreaterThan(0);
-    expect(r.accuracy).toBeGreaterThanOrEqual(0);
-    expect(r.accuracy).toBeLessThanOrEqual(1);
+    expect(Array.from({ length: 33 }, (_, k) => k / 32)).toContain(r.accuracy); // k of 32 validation examples
     expect(out.join('')).toContain('64 training / 32 validation examples');
   });
 
@@ -284,7 +283,6 @@ describe('wasmgrad compare', () => {
     }
     const [r] = rep.results;
     expect(r.seeds).toBe(3);
-    expect(r.metricStd).toBeGreaterThanOrEqual(0);
     expect(r.noise.map((p) => p.draws)).toEqual([3, 6]);
     const records = parseMetrics(readFileSync(join(out, 'grasp.metrics.jsonl'), 'utf8'));
     expect(records.filter((x) => x.type === 'start')).toHaveLength(3);

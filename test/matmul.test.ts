@@ -10,7 +10,6 @@
 // underflow to f32 subnormals carry an absolute error of at most 2^-150 each, hence the absolute
 // term (K + 1) * 2^-149. The reference itself is float64 on the same f32 inputs, exact to ~2^-50
 // relative, negligible here. This is a worst-case bound, not a statistical one: it cannot flake.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,20 +238,5 @@ describe('kernel binaries', () => {
   });
 });
 
-if (process.env.WASMGRAD_RELAXED_CHILD !== '1') describe('relaxed build in a child process', () => {
-  // Node 20 runs relaxed SIMD only behind a flag: rerun this file in a Node started with it, where
-  // the relaxed suite above is no longer skipped.
-  const relaxedHere = WebAssembly.validate(loadBytes('relaxed'));
-  (relaxedHere ? it.skip : it)('passes the relaxed matmul suite under node --experimental-wasm-relaxed-simd', () => {
-
-    const res = spawnSync(
-      process.execPath,
-      ['--experimental-wasm-relaxed-simd', join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/matmul.test.ts', '--pool=threads'],
-      { cwd: root, env: { ...process.env, WASMGRAD_RELAXED_CHILD: '1' }, encoding: 'utf8' },
-    );
-    const output = `${res.stdout}\n${res.stderr}`;
-    expect(res.status, output).toBe(0);
-    expect(output).toMatch(/passed/);
-    expect(output, 'the child must run the relaxed suite, not skip it').not.toMatch(/skipped/);
-  }, 300_000);
-});
+// Under Node 20 the relaxed build runs only with --experimental-wasm-relaxed-simd: the slow tier
+// reruns this file in a Node started with it (test/relaxed-simd.slow.test.ts).

@@ -382,13 +382,12 @@ describe('safetensors parser is safe on arbitrary bytes', () => {
     );
   });
 
-  it('stays fast on a large pathological header', () => {
+  // Their parse time (linear in the header) is measured by the bench: `safetensors deep header`, `... many entries`.
+  it('names the problem in a large pathological header', () => {
     const deep = '{"a":' + '['.repeat(200_000) + ']'.repeat(200_000) + '}';
-    const start = performance.now();
     expectSafetensorsError(build(deep), /"a": entry must be an object/);
     const many = '{' + Array.from({ length: 50_000 }, (_, i) => `"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`).join(',') + '}';
     expectSafetensorsError(build(many), /truncated: expected 200000 bytes of tensor data, found 0/);
-    expect(performance.now() - start).toBeLessThan(5000);
   });
 });
 

@@ -153,12 +153,10 @@ describe('long words', () => {
     );
   });
 
-  it('a 6k-character word encodes like the reference; a 60k one stays fast (no quadratic rescans)', () => {
+  // Its speed (no quadratic rescans) is measured by the bench: `bpe long word`, 10x longer.
+  it('a 6k-character word encodes like the reference', () => {
     const word = 'abcdefghij東京'.repeat(500);
     expect(plain.encode(word)).toEqual(referenceEncode(word));
-    const t0 = performance.now();
-    plain.encode('abcdefghij東京'.repeat(5000));
-    expect(performance.now() - t0).toBeLessThan(1000); // ~0.1 s; the reference takes minutes
   });
 });
 

@@ -7,10 +7,10 @@
  * gradients no longer needed are freed as soon as their node has run, which keeps the peak memory of
  * the backward pass close to that of the forward.
  */
-import { noGrad, popScope, pushScope, untrack } from '../tensor/engine.js';
+import { noGrad } from '../tensor/engine.js';
 import { fmtShape, shapesEqual, type Shape } from '../backend/strides.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { add, clone, onesLike, reshape, sum } from '../ops/index.js';
+import { addSameShape, copyFloat, filledLike, reduceKeepdim } from '../tensor/raw.js';
+import { popScope, pushScope, untrack, type Tensor } from '../tensor/tensor.js';
 
 export interface BackwardOptions {
   /** Keep the graph so backward can run again through it (default false: nodes are released). */
@@ -32,10 +32,10 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
       throw new Error(`backward: gradient ${fmtShape(g.shape)} does not broadcast to its input ${fmtShape(shape)}`);
     }
   }
-  const reduced = sum(g, axes, true);
+  const reduced = reduceKeepdim('sum', g, axes);
   if (shapesEqual(reduced.shape, shape)) return reduced;
-  const out = reshape(reduced, shape);
-  reduced.dispose(); // the reshape holds its own reference to the storage
+  const out = reduced.shareStorage(shape);
+  reduced.dispose(); // the view holds its own reference to the storage
   return out;
 }
 
@@ -83,7 +83,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   const order = topoOrder(root);
   const created = pushScope();
   try {
-    noGrad(() => sweep(root, grad ?? onesLike(root), order, created, opts.retainGraph ?? false));
+    noGrad(() => sweep(root, grad ?? filledLike(root, 1), order, created, opts.retainGraph ?? false));
   } finally {
     // Everything the sweep created is garbage now: leaf gradients were copied out (and untracked).
     popScope();
@@ -105,7 +105,7 @@ function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>
     const prev = grads.get(t);
     let next = g;
     if (prev) {
-      next = add(prev, g);
+      next = addSameShape(prev, g);
       release(prev);
       uses.set(g, (uses.get(g) ?? 0) + 1);
       release(g);
@@ -147,7 +147,7 @@ function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
   } else {
     // A private copy: g may share storage with tensors the sweep still uses, and later
     // accumulation into .grad happens in place.
-    const copy = clone(g);
+    const copy = copyFloat(g);
     untrack(copy);
     leaf.grad = copy;
   }

@@ -29,7 +29,12 @@ export class OpContext {
   }
 }
 
-export interface OpSpec<A> {
+/**
+ * One differentiable op. Invariant in its attributes `A` (`in out`): a spec taking `{ axes: number[] }`
+ * is neither an `OpSpec<{ axes: number }>` nor an `OpSpec<{ axes: number[]; keepdim: boolean }>`, so
+ * tables of specs typed by attribute records (ops/table.ts) are checked field by field.
+ */
+export interface OpSpec<in out A> {
   readonly name: string;
   /** Computes the output from the inputs; saves what backward needs with `ctx.save`. */
   forward(ctx: OpContext, inputs: readonly Tensor[], attrs: A): Tensor;
@@ -56,8 +61,11 @@ function checkInputs(op: string, inputs: readonly Tensor[]): void {
   }
 }
 
-/** Runs an op and records it for autodiff when gradients are enabled and an input requires one. */
-export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+/**
+ * Runs an op and records it for autodiff when gradients are enabled and an input requires one.
+ * The attribute type comes from `spec` alone (`NoInfer`): `attrs` is checked against it, never widens it.
+ */
+export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoInfer<A>): Tensor {
   checkInputs(spec.name, inputs);
   const needsGrad = inputs.map((t) => t.requiresGrad);
   const recording = isGradEnabled() && needsGrad.some(Boolean);

@@ -172,3 +172,11 @@ export function scalarLike(value: number, like: Tensor): Tensor {
   like.backend.fill(t.buf, value);
   return t;
 }
+
+/** A tensor, or a number that an op lifts to a scalar tensor. */
+export type TensorLike = Tensor | number;
+
+/** Lifts a number to a scalar tensor on the backend of `like`. */
+export function lift(x: TensorLike, like: Tensor): Tensor {
+  return typeof x === 'number' ? scalarLike(x, like) : x;
+}

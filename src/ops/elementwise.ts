@@ -3,10 +3,8 @@ import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { broadcastShapes, broadcastStrides, coalesce } from '../backend/strides.js';
 import { apply, defineOp, type OpContext } from '../autograd/op.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
-import { scalarLike } from './create.js';
+import { lift, type TensorLike } from './create.js';
 import { where } from './indexing.js';
-
-export type TensorLike = Tensor | number;
 
 function requireFloat(op: string, t: Tensor): void {
   if (t.dtype === 'int32') {
@@ -65,11 +63,6 @@ export const binaryOp = defineOp<{ op: BinaryOp }>({
     return rule(a, b, out, dy, ctx.needsGrad);
   },
 });
-
-/** Lifts a number to a scalar tensor on the backend of `like`. */
-export function lift(x: TensorLike, like: Tensor): Tensor {
-  return typeof x === 'number' ? scalarLike(x, like) : x;
-}
 
 function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') {

@@ -2,8 +2,7 @@
 import { broadcastShapes, fmtShape, shapesEqual } from '../backend/strides.js';
 import { apply, defineOp } from '../autograd/op.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
-import { tensor, zeros, zerosLike } from './create.js';
-import { lift, type TensorLike } from './elementwise.js';
+import { lift, tensor, zeros, zerosLike, type TensorLike } from './create.js';
 import { broadcastTo } from './shape.js';
 
 export const whereOp = defineOp<Record<string, never>>({

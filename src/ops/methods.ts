@@ -5,7 +5,7 @@
 import { backward, type BackwardOptions } from '../autograd/backward.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ops from './index.js';
-import type { TensorLike } from './elementwise.js';
+import type { TensorLike } from './create.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {

@@ -1,8 +1,8 @@
 /** Reductions over axes: sum and max as ops; mean and var composed from them. */
-import type { ReduceOp } from '../backend/kernels.js';
-import { fmtShape, normAxis, sizeOf } from '../backend/strides.js';
+import { normAxis, sizeOf } from '../backend/strides.js';
 import { apply, defineOp } from '../autograd/op.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { reduceKeepdim } from '../tensor/raw.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { div, eq, mul, sub } from './elementwise.js';
 import { broadcastTo, reshape } from './shape.js';
 
@@ -15,42 +15,6 @@ function resolveAxes(op: string, x: Tensor, axes?: number | readonly number[]): 
 
 function keptShape(x: Tensor, axes: readonly number[]): number[] {
   return x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
-}
-
-/**
- * Reduces `axes` of x into a keepdim-shaped result, one run of adjacent axes per kernel call
- * (each run is a single (outer, r, inner) reduction of the current buffer).
- */
-function reduceKeepdim(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor {
-  const runs: [number, number][] = [];
-  for (const a of axes) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === a) last[1] = a + 1;
-    else runs.push([a, a + 1]);
-  }
-  let cur = x;
-  let shape = [...x.shape];
-  for (let k = runs.length - 1; k >= 0; k--) {
-    const [a, b] = runs[k];
-    const outer = sizeOf(shape.slice(0, a));
-    const r = sizeOf(shape.slice(a, b));
-    const inner = sizeOf(shape.slice(b));
-    if (op === 'max' && r === 0) {
-      throw new Error(`max: cannot reduce over an empty dim of ${fmtShape(x.shape)}; max of nothing is undefined`);
-    }
-    shape = shape.map((n, i) => (i >= a && i < b ? 1 : n));
-    const out = emptyTensor(x.backend, shape);
-    x.backend.reduce(op, cur.buf, out.buf, outer, r, inner);
-    if (cur !== x) cur.dispose();
-    cur = out;
-  }
-  if (cur === x) {
-    // No axes: a reduction over nothing is a copy.
-    const out = emptyTensor(x.backend, x.shape);
-    x.backend.scale(1, x.buf, out.buf, x.size);
-    cur = out;
-  }
-  return cur;
 }
 
 interface ReduceAttrs {

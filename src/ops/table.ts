@@ -1,24 +1,52 @@
 /**
- * Every differentiable op, in one table typed by its name. Adding a name to `OpName` without an
- * entry here (or the reverse) is a compile error, and the test suite iterates this table so every op
- * gets a gradient check.
+ * Every differentiable op, in one table typed by its name and attributes. Adding an op to `OpAttrs`
+ * without an entry here (or the reverse), or an entry whose attributes differ from the declared ones,
+ * is a compile error; the test suite iterates this table so every op gets a gradient check.
  */
 import type { OpSpec } from '../autograd/op.js';
+import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { binaryOp, unaryOp } from './elementwise.js';
 import { gaussianSampleOp, groupedScaleShiftOp } from './grouped.js';
 import { embeddingOp, whereOp } from './indexing.js';
 import { matmulOp } from './matmul.js';
 import { crossEntropyOp, layerNormOp, logSoftmaxOp, softmaxOp } from './nn.js';
+import type { Generator } from './random.js';
 import { maxOp, sumOp } from './reduce.js';
 import { broadcastToOp, concatOp, permuteOp, reshapeOp, sliceOp } from './shape.js';
 
-export type OpName =
-  | 'unary' | 'binary' | 'matmul' | 'sum' | 'max' | 'reshape' | 'broadcastTo' | 'permute' | 'slice'
-  | 'concat' | 'where' | 'embedding' | 'softmax' | 'logSoftmax' | 'crossEntropy' | 'layerNorm'
-  | 'groupedScaleShift' | 'gaussianSample';
+/** No attributes: the op is defined by its inputs alone. */
+export type NoAttrs = Record<string, never>;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const OPS: { readonly [K in OpName]: OpSpec<any> } = {
+/**
+ * The attributes each op takes, by name: the contract `OPS` is checked against. `OpSpec` is
+ * invariant in its attributes, so an entry whose op takes other attributes than declared here (a
+ * field missing, added or of another type), a missing entry and an extra entry are compile errors.
+ */
+export interface OpAttrs {
+  unary: { op: UnaryOp };
+  binary: { op: BinaryOp };
+  matmul: { transA: boolean; transB: boolean };
+  sum: { axes: number[]; keepdim: boolean };
+  max: { axes: number[]; keepdim: boolean };
+  reshape: { shape: number[] };
+  broadcastTo: { shape: number[] };
+  permute: { perm: number[] };
+  slice: { starts: number[]; sizes: number[] };
+  concat: { axis: number };
+  where: NoAttrs;
+  embedding: NoAttrs;
+  softmax: NoAttrs;
+  logSoftmax: NoAttrs;
+  /** `count` is written by the forward (rows whose target is not ignoreIndex) for the backward. */
+  crossEntropy: { ignoreIndex: number; smoothing: number; count?: number };
+  layerNorm: { eps: number; hasGamma: boolean; hasBeta: boolean };
+  groupedScaleShift: { K: number };
+  gaussianSample: { generator: Generator };
+}
+
+export type OpName = keyof OpAttrs;
+
+export const OPS: { readonly [K in OpName]: OpSpec<OpAttrs[K]> } = {
   unary: unaryOp,
   binary: binaryOp,
   matmul: matmulOp,

@@ -6,8 +6,7 @@
  * outside the scope or kept. Returned tensors survive together with everything their autograd graph
  * still references, so `const y = tidy(() => f(x)); y.backward()` works.
  */
-import { adoptIntoCurrentScope, popScope, pushScope, untrack } from './engine.js';
-import { Tensor } from './tensor.js';
+import { adoptIntoCurrentScope, popScope, pushScope, Tensor, untrack } from './tensor.js';
 
 /** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result. */
 export function tidy<T>(fn: () => T): T {

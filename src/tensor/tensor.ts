@@ -7,7 +7,6 @@
  */
 import type { Backend, Buf } from '../backend/kernels.js';
 import { fmtShape, sizeOf, type Shape } from '../backend/strides.js';
-import { track, untrack } from './engine.js';
 
 export type DType = 'float32' | 'float64' | 'int32';
 
@@ -31,6 +30,46 @@ export interface GradNode {
   backward(dy: Tensor): (Tensor | null)[];
   /** Tensors the backward closure holds (kept alive when a scope returns this tensor). */
   readonly saved: readonly Tensor[];
+}
+
+/*
+ * The stack of memory scopes. Scopes make lifetimes automatic: every tensor created while a scope is
+ * open is recorded in it, and `tidy` (scope.ts) disposes all of them except what the callback returns
+ * (and what backward still needs from it). Tensors created outside any scope, or passed to `keep`,
+ * live until `dispose()`.
+ */
+const scopes: Set<Tensor>[] = [];
+
+/** Called by every new tensor: records it in the innermost open scope. */
+export function track(t: Tensor): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.add(t);
+}
+
+/** Removes `t` from every open scope so it outlives them (parameters, optimizer state, results). */
+export function untrack(t: Tensor): void {
+  for (const s of scopes) s.delete(t);
+}
+
+export function pushScope(): Set<Tensor> {
+  const s = new Set<Tensor>();
+  scopes.push(s);
+  return s;
+}
+
+export function popScope(): Set<Tensor> {
+  const s = scopes.pop();
+  if (!s) throw new Error('wasmgrad: scope stack underflow (popScope without pushScope)');
+  return s;
+}
+
+/** Records `t` in the innermost open scope (used to hand survivors of a scope to its parent). */
+export function adoptIntoCurrentScope(t: Tensor): void {
+  track(t);
+}
+
+export function scopeDepth(): number {
+  return scopes.length;
 }
 
 let nextId = 1;
