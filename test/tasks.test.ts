@@ -319,7 +319,7 @@ describe('loadTask from paths', () => {
     // "café" in Latin-1 on line 3: 0xE9 followed by a tab is no UTF-8 sequence.
     const latin1 = Uint8Array.from([...Buffer.from('1\tgood\n0\tbad\n1\tcaf'), 0xe9, ...Buffer.from(' au lait\n')]);
     await writeFile(file, latin1);
-    const err = await loadTask(file).catch((e: unknown) => e as Error);
+    const err = (await loadTask(file).then(() => null, (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(TaskFileError);
     expect(err.message).toContain(`${file} line 3: not valid UTF-8 (byte 0xE9 at column 6: "1\\tcaf\uFFFD au lait")`);
     expect(err.message).toContain(`iconv -f latin1 -t utf-8 ${file} > converted.tsv`);
