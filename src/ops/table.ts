@@ -11,11 +11,13 @@ import { matmulOp } from './matmul.js';
 import { crossEntropyOp, layerNormOp, logSoftmaxOp, softmaxOp } from './nn.js';
 import { maxOp, sumOp } from './reduce.js';
 import { broadcastToOp, concatOp, permuteOp, reshapeOp, sliceOp } from './shape.js';
+import { erfOp } from './special.js';
 
 export type OpName =
   | 'unary' | 'binary' | 'matmul' | 'sum' | 'max' | 'reshape' | 'broadcastTo' | 'permute' | 'slice'
   | 'concat' | 'where' | 'embedding' | 'softmax' | 'logSoftmax' | 'crossEntropy' | 'layerNorm'
-  | 'groupedScaleShift' | 'gaussianSample';
+  | 'groupedScaleShift' | 'gaussianSample'
+  | 'erf';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const OPS: { readonly [K in OpName]: OpSpec<any> } = {
@@ -37,4 +39,5 @@ export const OPS: { readonly [K in OpName]: OpSpec<any> } = {
   layerNorm: layerNormOp,
   groupedScaleShift: groupedScaleShiftOp,
   gaussianSample: gaussianSampleOp,
+  erf: erfOp,
 };
