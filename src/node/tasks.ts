@@ -145,7 +145,18 @@ function formatOf(opts: LoadTaskOptions, folder: string, text: string, path: str
 
 function heldOut(name: string, task: GlueTask, examples: ClassificationExample[], path: string, opts: LoadTaskOptions): LoadedTask {
   const seed = opts.splitSeed ?? 0;
-  const { train, validation } = splitExamples(examples, { validationFraction: FILE_VALIDATION_FRACTION, seed });
+  let split: ReturnType<typeof splitExamples>;
+  try {
+    split = splitExamples(examples, { validationFraction: FILE_VALIDATION_FRACTION, seed });
+  } catch (err) {
+    // Too few examples to hold any out: a problem of this file, said in its terms.
+    throw new TaskFileError(
+      `${path}: ${examples.length} example${examples.length === 1 ? '' : 's'} cannot be split ${100 - FILE_VALIDATION_FRACTION * 100}/${FILE_VALIDATION_FRACTION * 100} ` +
+        `into training and validation (${(err as Error).message.replace(/^splitExamples: /, '')}); add examples, or put the validation rows in a dev.tsv next to a train.tsv`,
+      { cause: err },
+    );
+  }
+  const { train, validation } = split;
   const source = `${path} (${FILE_VALIDATION_FRACTION * 100}% of each label held out, seed ${seed})`;
   return { name, task, spec: TASKS[task], train, validation, source };
 }
