@@ -136,9 +136,10 @@ function parse(bytes: Uint8Array, opts: ParseOptions): ParsedSafetensors {
   if (!(bytes instanceof Uint8Array)) fail('expected the file contents as a Uint8Array');
   const { entries, metadata, dataStart } = readHeader(bytes, maxHeader);
   checkLayout(entries, bytes.length - dataStart);
-  const kept = entries.filter((e) => isFloatDType(e.dtype) || isIntDType(e.dtype));
+  const supported = (e: HeaderEntry) => isFloatDType(e.dtype) || isIntDType(e.dtype);
+  const kept = entries.filter(supported);
   if (kept.length !== entries.length && opts.unsupported !== 'skip') {
-    const bad = entries.find((e) => !kept.includes(e))!;
+    const bad = entries.find((e) => !supported(e))!;
     fail(
       `unsupported dtype ${bad.dtype} for tensor ${show(bad.name)}; convert the checkpoint to float32/16 ` +
         "(e.g. tensor.float() in PyTorch before saving), or parse with { unsupported: 'skip' } to leave such tensors out",

@@ -61,7 +61,7 @@ export class StateDictError extends Error {
           (m.got === 'int32' ? ' (integer or bool data where a float weight belongs: a quantized or unrelated checkpoint?)' : ''),
       );
     }
-    lines.push('  pass { strict: false } to load the matching keys anyway (shape mismatches still raise), or fix the config');
+    lines.push('  pass { strict: false } to load the matching keys anyway (shape and dtype mismatches still raise), or fix the config');
     super(lines.join('\n'));
     this.name = 'StateDictError';
   }
