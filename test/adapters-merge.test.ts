@@ -19,7 +19,7 @@
  *   the logits by a sizeable fraction of their size (checked: at least 2^12 of these ulps).
  * - Reloading gives the same float32 values and runs the same kernels, so it is bit-exact.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -190,6 +190,21 @@ describe('saveAdapter / loadAdapterFromDirectory', () => {
       }
     });
   }
+
+  it('a damaged weights file is named in the error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasmgrad-adapter-'));
+    try {
+      const model = makeModel('roberta');
+      await saveAdapter(applyAdapter(model, methodsFor('roberta')[0]!.config), dir);
+      const path = join(dir, 'adapter_model.safetensors');
+      const bytes = await readFile(path);
+      await writeFile(path, bytes.subarray(0, bytes.length - 4));
+      await expect(loadAdapterFromDirectory(makeModel('roberta'), dir)).rejects.toThrow(`safetensors: ${path}: file is truncated`);
+      model.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a missing directory says which file it expected', async () => {
     await expect(loadAdapterFromDirectory(makeModel('roberta'), join(tmpdir(), 'wasmgrad-no-such-adapter-dir')))

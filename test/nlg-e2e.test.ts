@@ -9,7 +9,8 @@ import { parseCsv } from '../src/nlg/csv.js';
 import { readE2E } from '../src/nlg/e2e.js';
 import { e2ePrompt, parseMR } from '../src/nlg/mr.js';
 import { splitByMR } from '../src/nlg/split.js';
-import { decodeUtf8, firstInvalidUtf8 } from '../src/nlg/utf8.js';
+import { decodeUtf8 } from '../src/nlg/utf8.js';
+import { firstInvalidUtf8 } from '../src/tasks/text.js';
 import { parseHypothesisLines, parseReferenceGroups } from '../src/nlg/references.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -156,6 +156,18 @@ const CASES: { [K in OpName]: () => void } = {
       fc.tuple(vals(N * C, { scale: 5 }), fc.array(fc.integer({ min: -1, max: C - 1 }), { minLength: N, maxLength: N }))
         .map(([x, t]) => ({ x: inp([N, C], x), t: { shape: [N], data: t.map((v, i) => (i === 0 && v < 0 ? 0 : v)), dtype: 'int32' as const }, ls, red }))),
     ({ x, t, ls, red }) => checkOp((l, tt) => W.crossEntropy(l, tt, { ignoreIndex: -1, labelSmoothing: ls, reduction: red }), [x, t])), FD_RUNS);
+    // Class weights, and the PyTorch/ONNX layout (N, C, d) with classes on axis 1.
+    fc.assert(fc.property(fc.tuple(dimArb(4), dimArb(5), dimArb(4), fc.constantFrom(0, 0.2), fc.constantFrom('mean', 'sum', 'none') as fc.Arbitrary<'mean' | 'sum' | 'none'>).chain(([N, C, D, ls, red]) =>
+      fc.tuple(vals(N * C * D, { scale: 5 }), fc.array(fc.integer({ min: -1, max: C - 1 }), { minLength: N * D, maxLength: N * D }), vals(C, { positive: true, awayFromZero: 0.1 }))
+        .map(([x, t, w]) => ({ x: inp([N, C, D], x), t: { shape: [N, D], data: t.map((v, i) => (i === 0 && v < 0 ? 0 : v)), dtype: 'int32' as const }, w, ls, red }))),
+    ({ x, t, w, ls, red }) => checkOp((l, tt) =>
+      W.crossEntropy(l, tt, { ignoreIndex: -1, labelSmoothing: ls, reduction: red, classAxis: 1, weight: W.tensor(w, [w.length], { backend: l.backend }) }), [x, t],
+    { wasm: { atol: 1e-5, rtol: 1e-4 } })), FD_RUNS);
+  },
+  erf() {
+    // Scale 2 puts values on both sides of the series/CDF switch at |x| = 0.5 and near saturation.
+    fc.assert(fc.property(shapeArb({ maxRank: 3, maxSize: 64 }).chain((s) => vals(size(s), { scale: 2 }).map((d) => inp(s, d))),
+      (x) => checkOp((t) => W.erf(t), [x], { wasm: { atol: 1e-6, rtol: 1e-5 } })), FD_RUNS);
   },
   layerNorm() {
     fc.assert(fc.property(fc.tuple(dimArb(6), dimArb(17), fc.boolean(), fc.boolean()).chain(([R, D, g, b]) =>
@@ -187,7 +199,7 @@ describe('every op: autodiff = finite differences (float64), WASM = reference', 
 });
 
 describe('composed ops', () => {
-  it('mean, variance, gelu (both forms), linear, dropout, stack, maskedFill', () => {
+  it('mean, variance, gelu (both forms), linear, dropout, stack, maskedFill, indexRows', () => {
     fc.assert(fc.property(fc.tuple(dimArb(5), dimArb(9)).chain(([R, D]) =>
       fc.tuple(vals(R * D, { awayFromZero: 0.01 }), vals(D * D), vals(D)).map(([x, w, b]) => ({ x: inp([R, D], x), w: inp([D, D], w), b: inp([D], b) }))),
     ({ x, w, b }) => {
@@ -198,6 +210,7 @@ describe('composed ops', () => {
       checkOp((t) => W.dropout(t, 0.3, { generator: new W.Generator(7) }), [x]);
       checkOp((t, bb) => W.stack([bb, bb.mul(2)], 1).add(W.sum(t)), [x, b]);
       checkOp((t) => W.maskedFill(t, W.gt(t, 0), -2), [x]);
+      checkOp((t) => W.indexRows(t, W.tensor([-1, 0, t.shape[0] - 1, -t.shape[0]], [2, 2], { dtype: 'int32', backend: t.backend })), [x]);
     }), { numRuns: 6 });
   }, 120_000);
 });

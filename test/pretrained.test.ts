@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { fromPretrained, savePretrained } from '../src/node/pretrained.js';
 import { loadFixture, stateTensors } from './fixtures/models/fixtures.js';
+import { rawSafetensors, rawTensorOf, rawTensorsOf, type RawTensor } from './raw-safetensors.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -78,5 +79,60 @@ describe('fromPretrained / savePretrained', () => {
     await expect(fromPretrained(dir)).rejects.toThrow(/no model.safetensors/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama' }));
     await expect(fromPretrained(dir)).rejects.toThrow(/model_type "llama" .* not supported/);
+  });
+
+  // Buffers as torch stores them, from test/fixtures/torch-int.safetensors (make_int_safetensors.py).
+  const torchInts = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-int.safetensors')));
+  const withBuffers = (dir: string, extra: [string, RawTensor][]) => {
+    const path = join(dir, 'model.safetensors');
+    writeFileSync(path, rawSafetensors([...rawTensorsOf(new Uint8Array(readFileSync(path))), ...extra]));
+  };
+
+  it('skips the integer and bool buffers of real checkpoints: RoBERTa int64 position_ids, GPT-2 uint8/bool attn.bias', async () => {
+    const gpt2 = gpt2FromFixture();
+    const gdir = tmp();
+    await savePretrained(gpt2, gdir);
+    withBuffers(gdir, [
+      ['h.0.attn.bias', rawTensorOf(torchInts, 'h.0.attn.bias')], // uint8
+      ['h.1.attn.bias', rawTensorOf(torchInts, 'h.1.attn.bias')], // bool
+      ['h.0.attn.masked_bias', { dtype: 'BOOL', shape: [], bytes: Uint8Array.of(1) }],
+    ]);
+    const g = (await fromPretrained(gdir)) as W.GPT2LMHeadModel;
+    const ids = [[3, 14, 15, 9, 2, 6]];
+    expect(logitsOf(g, ids)).toEqual(logitsOf(gpt2, ids));
+    gpt2.dispose();
+    g.dispose();
+
+    const f = loadFixture('roberta_cls');
+    const roberta = new W.RobertaForSequenceClassification(new W.RobertaConfig(f.config));
+    const state = stateTensors(f);
+    roberta.loadStateDict(state);
+    W.dispose([...state.values()]);
+    const rdir = tmp();
+    await savePretrained(roberta, rdir);
+    withBuffers(rdir, [['roberta.embeddings.position_ids', rawTensorOf(torchInts, 'roberta.embeddings.position_ids')]]);
+    const r = await fromPretrained(rdir);
+    for (const [name, t] of roberta.stateDict()) {
+      expect(Array.from(r.stateDict().get(name)!.toArray()), name).toEqual(Array.from(t.toArray()));
+    }
+    roberta.dispose();
+    r.dispose();
+  });
+
+  it('refuses integer data in place of a float weight, and names the file in safetensors errors', async () => {
+    const model = gpt2FromFixture();
+    const dir = tmp();
+    await savePretrained(model, dir);
+    model.dispose();
+    const path = join(dir, 'model.safetensors');
+    const entries = rawTensorsOf(new Uint8Array(readFileSync(path)));
+    const ln = entries.find(([name]) => name === 'ln_f.bias')!;
+    ln[1] = { dtype: 'I8', shape: ln[1].shape, bytes: new Uint8Array(ln[1].shape[0]) }; // a quantized-looking weight
+    writeFileSync(path, rawSafetensors(entries));
+    await expect(fromPretrained(dir)).rejects.toThrow(/dtype mismatch for ln_f\.bias: the model has float32, the state dict int32/);
+    writeFileSync(path, rawSafetensors([['x', { dtype: 'I64', shape: [1], bytes: Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0) }]]));
+    await expect(fromPretrained(dir)).rejects.toThrow(`safetensors: ${path}: I64 tensor "x" holds 4294967296 at element 0`);
+    writeFileSync(path, 'not safetensors at all');
+    await expect(fromPretrained(dir)).rejects.toThrow(`safetensors: ${path}: header length`);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../src/index.js';
 import { bf16ToFloat, f16ToFloat } from '../src/io/dtype.js';
 import {
+  inFile,
   parseSafetensors,
   safetensorsToTensors,
   SafetensorsError,
@@ -14,6 +15,7 @@ import {
   type SafetensorsInput,
 } from '../src/io/index.js';
 import { tensor } from '../src/ops/create.js';
+import { recordAllocations } from './allocations.js';
 
 const enc = new TextEncoder();
 
@@ -168,7 +170,7 @@ describe('safetensors round trip', () => {
           const got = parsed.tensors.get(name)!;
           expect(got.dtype).toBe('F32');
           expect(got.shape).toEqual(t.shape);
-          expect(bitsOf(got.data)).toEqual(bitsOf(t.data));
+          expect(bitsOf(got.data as Float32Array)).toEqual(bitsOf(t.data));
         }
         // Deterministic: input order does not matter.
         expect(serializeSafetensors([...pairs].reverse(), meta)).toEqual(bytes);
@@ -301,7 +303,13 @@ describe('safetensors rejects malformed input', () => {
     ['duplicate metadata key', build('{"__metadata__":{"k":"1","k":"2"}}'), /duplicate key "k" in "__metadata__"/],
     ['metadata not a map', build({ __metadata__: ['x'] }), /"__metadata__" must be an object/],
     ['metadata value not a string', build({ __metadata__: { epoch: 3 } }), /value for "epoch" must be a string/],
-    ['unsupported dtype', build({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, new Array(8).fill(0)), /unsupported dtype I64 for tensor "ids"; convert the checkpoint to float32\/16/],
+    ['unsupported dtype', build({ d: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Array(8).fill(0)), /unsupported dtype F64 for tensor "d"; convert the checkpoint to float32\/16/],
+    ['I64 above int32', build({ ids: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, hex('0500000000000000' + '0000008000000000')), /I64 tensor "ids" holds 2147483648 at element 1, outside the int32 range/],
+    ['I64 below int32', build({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, hex('ffffff7fffffffff')), /holds -2147483649 at element 0/],
+    ['I64 far out', build({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, hex('0000000000000080')), /holds -9223372036854775808 at element 0/],
+    ['U64 above int32', build({ ids: { dtype: 'U64', shape: [1], data_offsets: [0, 8] } }, hex('ffffffffffffffff')), /U64 tensor "ids" holds 18446744073709551615/],
+    ['U32 above int32', build({ ids: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, hex('00000080')), /U32 tensor "ids" holds 2147483648/],
+    ['BOOL byte 2', build({ m: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 0, 2]), /BOOL tensor "m" holds the byte 2 at element 2; a bool is stored as 0 or 1/],
   ];
   it.each(table)('%s', (_, bytes, message) => expectSafetensorsError(bytes, message));
 
@@ -310,7 +318,7 @@ describe('safetensors rejects malformed input', () => {
     expect(parseSafetensors(build('{"__metadata__":null}  ')).metadata).toBeNull();
     const zero = parseSafetensors(build({ e: { dtype: 'F32', shape: [3, 0], data_offsets: [0, 0] } }));
     expect(zero.tensors.get('e')!.data.length).toBe(0);
-    const mixed = build({ ids: { dtype: 'I64', shape: [1], data_offsets: [0, 8] }, w: { dtype: 'F32', shape: [], data_offsets: [8, 12] } }, [
+    const mixed = build({ d: { dtype: 'F64', shape: [1], data_offsets: [0, 8] }, w: { dtype: 'F32', shape: [], data_offsets: [8, 12] } }, [
       ...new Array(8).fill(0),
       ...hex('0000803f'),
     ]);
@@ -319,32 +327,80 @@ describe('safetensors rejects malformed input', () => {
   });
 });
 
-/** Runs `fn` while recording the byte size of every typed array or ArrayBuffer allocated by length. */
-function recordAllocations<T>(fn: () => T): { result: T | undefined; error: unknown; largest: number } {
-  const ctors = ['ArrayBuffer', 'Uint8Array', 'Uint16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array'] as const;
-  const g = globalThis as unknown as Record<string, unknown>;
-  const saved = ctors.map((c) => g[c]);
-  let largest = 0;
-  ctors.forEach((name, i) => {
-    const real = saved[i] as { new (...a: unknown[]): unknown; BYTES_PER_ELEMENT?: number };
-    g[name] = new Proxy(real, {
-      construct(target, args, newTarget) {
-        if (typeof args[0] === 'number') largest = Math.max(largest, args[0] * (real.BYTES_PER_ELEMENT ?? 1));
-        else if (args[0] && typeof args[0] === 'object' && !(args[0] instanceof ArrayBuffer) && 'length' in args[0]) {
-          largest = Math.max(largest, (args[0] as ArrayLike<unknown>).length * (real.BYTES_PER_ELEMENT ?? 1));
-        }
-        return Reflect.construct(target, args, newTarget === g[name] ? target : newTarget);
-      },
-    });
+describe('integer and bool tensors are read as int32 data', () => {
+  it('decodes every integer dtype, little-endian, at any data position', () => {
+    // One tensor per dtype, packed back to back: the 1-byte tensors first put the wider ones off their natural alignment.
+    const parts: [string, string, number[], string][] = [
+      ['bool', 'BOOL', [3], '010001'],
+      ['u8', 'U8', [2], '00ff'],
+      ['i8', 'I8', [3], '7f8001'],
+      ['i16', 'I16', [3], 'ff7f' + '0080' + 'feff'],
+      ['u16', 'U16', [2], 'ffff' + '3412'],
+      ['i32', 'I32', [3], 'ffffff7f' + '00000080' + 'ffffffff'],
+      ['u32', 'U32', [2], 'ffffff7f' + '01000000'],
+      ['i64', 'I64', [2, 2], 'ffffff7f00000000' + '00000080ffffffff' + 'feffffffffffffff' + '0200000000000000'],
+      ['u64', 'U64', [1], 'ffffff7f00000000'],
+      ['empty', 'I64', [0, 4], ''],
+    ];
+    const header: Record<string, object> = {};
+    let at = 0;
+    for (const [name, dtype, shape, bytes] of parts) {
+      header[name] = { dtype, shape, data_offsets: [at, at + bytes.length / 2] };
+      at += bytes.length / 2;
+    }
+    const { tensors } = parseSafetensors(build(header, hex(parts.map((p) => p[3]).join(''))));
+    const got = (name: string) => {
+      const e = tensors.get(name)!;
+      expect(e.data, name).toBeInstanceOf(Int32Array);
+      return [e.dtype, e.shape, Array.from(e.data)];
+    };
+    expect(got('bool')).toEqual(['BOOL', [3], [1, 0, 1]]);
+    expect(got('u8')).toEqual(['U8', [2], [0, 255]]);
+    expect(got('i8')).toEqual(['I8', [3], [127, -128, 1]]);
+    expect(got('i16')).toEqual(['I16', [3], [32767, -32768, -2]]);
+    expect(got('u16')).toEqual(['U16', [2], [65535, 0x1234]]);
+    expect(got('i32')).toEqual(['I32', [3], [2 ** 31 - 1, -(2 ** 31), -1]]);
+    expect(got('u32')).toEqual(['U32', [2], [2 ** 31 - 1, 1]]);
+    expect(got('i64')).toEqual(['I64', [2, 2], [2 ** 31 - 1, -(2 ** 31), -2, 2]]);
+    expect(got('u64')).toEqual(['U64', [1], [2 ** 31 - 1]]);
+    expect(got('empty')).toEqual(['I64', [0, 4], []]);
   });
-  try {
-    return { result: fn(), error: undefined, largest };
-  } catch (error) {
-    return { result: undefined, error, largest };
-  } finally {
-    ctors.forEach((name, i) => (g[name] = saved[i]));
-  }
-}
+
+  it('becomes int32 engine tensors next to float ones; int tensors never require gradients', () => {
+    const file = build(
+      { ids: { dtype: 'I64', shape: [1, 3], data_offsets: [0, 24] }, w: { dtype: 'F32', shape: [1], data_offsets: [24, 28] } },
+      hex('0000000000000000' + '0100000000000000' + '0200000000000000' + '0000803f'),
+    );
+    const t = safetensorsToTensors(parseSafetensors(file), { backend: createReferenceBackend(), requiresGrad: true });
+    expect(t.get('ids')!.dtype).toBe('int32');
+    expect(t.get('ids')!.shape).toEqual([1, 3]);
+    expect(t.get('ids')!.requiresGrad).toBe(false);
+    expect(Array.from(t.get('ids')!.toArray())).toEqual([0, 1, 2]);
+    expect(t.get('w')!.requiresGrad).toBe(true);
+  });
+
+  it('names the file in every error when the caller gives it', () => {
+    const bad = new Uint8Array(3);
+    expect(() => parseSafetensors(bad, { file: '/ckpt/model.safetensors' })).toThrow(
+      /^safetensors: \/ckpt\/model\.safetensors: file is 3 bytes/,
+    );
+    const err = (() => {
+      try {
+        parseSafetensors(build({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, [0, 0, 0, 0]), { file: 'a.safetensors' });
+      } catch (e) {
+        return e as SafetensorsError;
+      }
+    })()!;
+    expect(err).toBeInstanceOf(SafetensorsError);
+    expect(err.file).toBe('a.safetensors');
+    expect(err.message.split('\n')[0]).toMatch(/^safetensors: a\.safetensors: tensor "w": shape \[2\] of F32 needs 8 bytes/);
+    expect(() => parseSafetensors(bad)).toThrow(/^safetensors: file is 3 bytes/);
+    // inFile names the file for parsing done elsewhere (adapter and checkpoint loaders), once.
+    expect(() => inFile('x.safetensors', () => inFile('inner', () => parseSafetensors(bad)))).toThrow(/^safetensors: inner: file/);
+    expect(() => inFile('x.safetensors', () => parseSafetensors(bad))).toThrow(/^safetensors: x\.safetensors: file/);
+    expect(() => inFile('x.safetensors', () => { throw new RangeError('other'); })).toThrow(RangeError);
+  });
+});
 
 /** Mutations of a valid file: byte overwrites, header-length edits and truncation. */
 const mutated = fc
@@ -372,10 +428,10 @@ describe('safetensors parser is safe on arbitrary bytes', () => {
           expect(error).toBeInstanceOf(SafetensorsError);
           expect(largest).toBeLessThanOrEqual(bytes.length);
         } else {
-          // A file that still parses: F32 is at most a copy, F16/BF16 widen 2 bytes to 4.
-          let dataBytes = 0;
-          for (const t of result!.tensors.values()) dataBytes += t.data.length * (t.dtype === 'F32' ? 4 : 2);
-          expect(largest).toBeLessThanOrEqual(2 * dataBytes);
+          // A file that still parses: the only allocations are the decoded arrays (4 bytes a value).
+          let decodedBytes = 0;
+          for (const t of result!.tensors.values()) decodedBytes += t.data.length * 4;
+          expect(largest).toBeLessThanOrEqual(decodedBytes);
         }
       }),
       { numRuns: 1500 },
@@ -417,3 +473,27 @@ describe('safetensors written by PyTorch', () => {
     }
   });
 });
+
+describe('integer and bool tensors written by PyTorch', () => {
+  // test/fixtures/torch-int.safetensors comes from test/fixtures/scripts/make_int_safetensors.py; its
+  // metadata holds torch's own tolist() of every tensor.
+  const file = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-int.safetensors')));
+  const { tensors, metadata } = parseSafetensors(file);
+  const values = JSON.parse(metadata!.values) as Record<string, unknown>;
+
+  it.each(Object.keys(values))('%s equals torch\'s values', (name) => {
+    const e = tensors.get(name)!;
+    const flat = [values[name]].flat(Infinity).map(Number); // booleans as 0/1
+    expect(e.data).toBeInstanceOf(Int32Array);
+    expect(e.shape.reduce((a, b) => a * b, 1)).toBe(flat.length);
+    expect(Array.from(e.data)).toEqual(flat);
+  });
+
+  it('keeps the dtypes torch wrote', () => {
+    expect(tensors.get('roberta.embeddings.position_ids')).toMatchObject({ dtype: 'I64', shape: [1, 10] });
+    expect(tensors.get('h.0.attn.bias')).toMatchObject({ dtype: 'U8', shape: [1, 1, 6, 6] });
+    expect(tensors.get('h.1.attn.bias')).toMatchObject({ dtype: 'BOOL', shape: [1, 1, 6, 6] });
+    expect(tensors.get('empty_i64')).toMatchObject({ dtype: 'I64', shape: [0, 3] });
+  });
+});
+

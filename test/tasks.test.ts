@@ -7,11 +7,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTask } from '../src/node/tasks.js';
 import { loadTokenizerFromDirectory } from '../src/node/tokenizer-files.js';
 import {
-  ClassificationBatches, collateExamples, detectGlueFormat, encodeExamples, evaluationBatches, isTaskName, parseGlueTsv,
+  ClassificationBatches, collateExamples, decodeTaskText, detectGlueFormat, firstInvalidUtf8, TaskFileError, encodeExamples, evaluationBatches, isTaskName, parseGlueTsv,
   sentimentExamplesFromFixtures, splitExamples, TASK_NAMES, TASKS, tsvRows, unquoteField,
   type ClassificationExample, type EncodedExample,
 } from '../src/tasks/index.js';
@@ -104,6 +105,44 @@ describe('task table', () => {
     expect(TASK_NAMES.map((n) => TASKS[n].metric)).toEqual(['accuracy', 'accuracy', 'mcc', 'accuracy']);
     expect(isTaskName('cola')).toBe(true);
     expect(isTaskName('toString')).toBe(false);
+  });
+});
+
+describe('task file text', () => {
+  const enc = (...parts: (string | number[])[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p)] : p)));
+
+  it('finds the first invalid UTF-8 sequence, agreeing with the platform decoder', () => {
+    expect(firstInvalidUtf8(enc('plain ascii'))).toBe(-1);
+    expect(firstInvalidUtf8(enc('é€😀 \u{10FFFF}'))).toBe(-1);
+    expect(firstInvalidUtf8(enc('ab', [0x80]))).toBe(2); // stray continuation
+    expect(firstInvalidUtf8(enc('a', [0xc0, 0xaf]))).toBe(1); // overlong "/"
+    expect(firstInvalidUtf8(enc('a', [0xe0, 0x80, 0xaf]))).toBe(1); // overlong
+    expect(firstInvalidUtf8(enc([0xed, 0xa0, 0x80]))).toBe(0); // surrogate U+D800
+    expect(firstInvalidUtf8(enc([0xf4, 0x90, 0x80, 0x80]))).toBe(0); // U+110000
+    expect(firstInvalidUtf8(enc('ok', [0xf0, 0x9f, 0x98]))).toBe(2); // cut short by the end
+    expect(firstInvalidUtf8(enc('ok', [0xe2, 0x82, 0x41]))).toBe(2); // cut short by ASCII
+    const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+        let valid = true;
+        try {
+          strictDecoder.decode(bytes);
+        } catch {
+          valid = false;
+        }
+        expect(firstInvalidUtf8(bytes) === -1).toBe(valid);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodes UTF-8 (BOM dropped) and refuses invalid bytes with the line, column and a fix', () => {
+    expect(decodeTaskText(enc([0xef, 0xbb, 0xbf], '1\tné\n'), 'a.tsv')).toBe('1\tné\n');
+    expect(() => decodeTaskText(enc('1\tok\r\n0\tna', [0xef], 've\r\n'), 'my data.tsv')).toThrow(
+      `my data.tsv line 2: not valid UTF-8 (byte 0xEF at column 5: "0\\tna\uFFFDve"); task files must be UTF-8 text. ` +
+        "Convert the file from its encoding, e.g. from Latin-1: iconv -f latin1 -t utf-8 'my data.tsv' > converted.tsv",
+    );
+    expect(() => decodeTaskText(new Uint8Array(0), 'e.tsv')).toThrow(TaskFileError);
   });
 });
 
@@ -273,6 +312,32 @@ describe('loadTask from paths', () => {
     expect(task.task).toBe('cola');
     expect([task.train.length, task.validation.length]).toEqual([36, 4]);
     expect(task.source).toContain('10% of each label held out, seed 0');
+  });
+
+  it('refuses a file that is not UTF-8, naming the line and how to convert it', async () => {
+    const file = join(dir, 'latin1.tsv');
+    // "café" in Latin-1 on line 3: 0xE9 followed by a tab is no UTF-8 sequence.
+    const latin1 = Uint8Array.from([...Buffer.from('1\tgood\n0\tbad\n1\tcaf'), 0xe9, ...Buffer.from(' au lait\n')]);
+    await writeFile(file, latin1);
+    const err = (await loadTask(file).then(() => null, (e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(TaskFileError);
+    expect(err.message).toContain(`${file} line 3: not valid UTF-8 (byte 0xE9 at column 6: "1\\tcaf\uFFFD au lait")`);
+    expect(err.message).toContain(`iconv -f latin1 -t utf-8 ${file} > converted.tsv`);
+    // In a GLUE directory's dev split too.
+    const sst = join(dir, 'SST-2');
+    await mkdir(sst);
+    await writeFile(join(sst, 'train.tsv'), '1\tgood\n');
+    await writeFile(join(sst, 'dev.tsv'), Uint8Array.from([0x31, 0x09, 0xc3, 0x28, 0x0a]));
+    await expect(loadTask(sst)).rejects.toThrow(/SST-2\/dev\.tsv line 1: not valid UTF-8 \(byte 0xC3 at column 3/);
+  });
+
+  it('says an empty task file is empty', async () => {
+    const empty = join(dir, 'empty.tsv');
+    await writeFile(empty, '');
+    await expect(loadTask(empty)).rejects.toThrow(`${empty}: the file is empty (0 bytes)`);
+    await writeFile(empty, '\n  \r\n\t\n');
+    await expect(loadTask(empty)).rejects.toThrow(`${empty}: the file is empty (7 bytes of blank lines and spaces)`);
+    await expect(loadTask(empty, { format: 'cola' })).rejects.toThrow(TaskFileError);
   });
 
   it('explains unknown names and missing GLUE data', async () => {

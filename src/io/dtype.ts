@@ -115,3 +115,88 @@ function swap32InPlace(b: Uint8Array): void {
     b[i + 3] = b0;
   }
 }
+
+// ---- integer and bool tensors --------------------------------------------------------------------
+//
+// The engine's only integer type is int32 (ids, targets, group maps), so integer tensors are read as
+// int32 values. BOOL, U8, I8, I16, U16 and I32 always fit; I64, U64 and U32 fit unless a value lies
+// outside [-2^31, 2^31): such a file is refused (naming the value) rather than wrapped silently.
+
+/** Integer dtypes read as int32 values. */
+export type IntDType = 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'I32' | 'U32' | 'I64' | 'U64';
+
+/** Bytes per element of each integer dtype. */
+export const INT_DTYPE_BYTES: { readonly [K in IntDType]: number } = {
+  BOOL: 1, U8: 1, I8: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8,
+};
+
+export function isIntDType(dtype: string): dtype is IntDType {
+  return Object.hasOwn(INT_DTYPE_BYTES, dtype);
+}
+
+/** A value that cannot be read as int32 (or, for BOOL, a byte other than 0 and 1). */
+export interface BadInt {
+  /** Element index in the tensor. */
+  index: number;
+  /** The stored value, exactly (a bigint for 64-bit types). */
+  value: number | bigint;
+}
+
+/**
+ * Finds the first element of `count` little-endian `kind` values at `bytes[offset]` that int32
+ * cannot hold (for BOOL: that is not 0 or 1), or null. Reads only: nothing is allocated, so a
+ * bad file is refused before any memory is spent on it.
+ */
+export function findBadInt(bytes: Uint8Array, offset: number, count: number, kind: IntDType): BadInt | null {
+  if (kind === 'BOOL') {
+    for (let i = 0; i < count; i++) if (bytes[offset + i] > 1) return { index: i, value: bytes[offset + i] };
+    return null;
+  }
+  if (kind === 'U32') {
+    // Only the top bit matters: bit 31 set means >= 2^31.
+    for (let i = 0, p = offset + 3; i < count; i++, p += 4) if (bytes[p] & 0x80) return { index: i, value: readU32(bytes, p - 3) };
+    return null;
+  }
+  if (kind === 'I64' || kind === 'U64') {
+    for (let i = 0, p = offset; i < count; i++, p += 8) {
+      const lo = readU32(bytes, p);
+      const hi = readU32(bytes, p + 4);
+      // int32 range: hi is the sign extension of lo's bit 31 (all zeros, or all ones for I64).
+      const fits = lo < 0x80000000 ? hi === 0 : kind === 'I64' && hi === 0xffffffff;
+      if (!fits) {
+        const v = (BigInt(hi) << 32n) | BigInt(lo);
+        return { index: i, value: kind === 'I64' ? BigInt.asIntN(64, v) : v };
+      }
+    }
+    return null;
+  }
+  return null; // BOOL aside, the types narrower than 32 bits and I32 always fit
+}
+
+/**
+ * Decodes `count` little-endian `kind` values at `bytes[offset]` into int32. Call findBadInt first:
+ * values outside int32 are truncated to their low 32 bits here. I32 data shares memory with `bytes`
+ * when 4-byte aligned on a little-endian host, like F32.
+ */
+export function decodeIntLE(bytes: Uint8Array, offset: number, count: number, kind: IntDType): Int32Array {
+  if (kind === 'I32' && hostIsLittleEndian && (bytes.byteOffset + offset) % 4 === 0) {
+    return new Int32Array(bytes.buffer, bytes.byteOffset + offset, count);
+  }
+  const out = new Int32Array(count);
+  const step = INT_DTYPE_BYTES[kind];
+  for (let i = 0, p = offset; i < count; i++, p += step) {
+    switch (kind) {
+      case 'BOOL':
+      case 'U8': out[i] = bytes[p]; break;
+      case 'I8': out[i] = (bytes[p] << 24) >> 24; break;
+      case 'U16': out[i] = bytes[p] | (bytes[p + 1] << 8); break;
+      case 'I16': out[i] = ((bytes[p] | (bytes[p + 1] << 8)) << 16) >> 16; break;
+      default: out[i] = bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24); // low 32 bits
+    }
+  }
+  return out;
+}
+
+function readU32(bytes: Uint8Array, p: number): number {
+  return (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
+}

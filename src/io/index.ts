@@ -1,6 +1,7 @@
 /** Checkpoint I/O on plain bytes (portable: no file system here; see src/node for files). */
 export {
   DEFAULT_MAX_HEADER_BYTES,
+  inFile,
   parseSafetensors,
   safetensorsToTensors,
   SafetensorsError,
@@ -9,6 +10,8 @@ export {
   type ParsedSafetensors,
   type ParseOptions,
   type SafetensorsDType,
+  type SafetensorsFloatDType,
+  type SafetensorsIntDType,
   type SafetensorsEntry,
   type SafetensorsInput,
   type TensorLoadOptions,

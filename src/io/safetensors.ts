@@ -14,11 +14,41 @@
 import type { Backend } from '../backend/kernels.js';
 import { tensor } from '../ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { decodeHalfLE, viewOrCopyF32LE, writeF32LE } from './dtype.js';
+import { decodeHalfLE, decodeIntLE, findBadInt, isIntDType, viewOrCopyF32LE, writeF32LE, type IntDType } from './dtype.js';
 
-/** Every problem found while reading or writing a safetensors file. */
+/**
+ * Every problem found while reading or writing a safetensors file. The message reads
+ * `safetensors: <file>: <problem>` when the file is known, else `safetensors: <problem>`.
+ */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
+  /** What is wrong, without the prefix. */
+  readonly problem: string;
+  /** The file the bytes came from, when the caller said (see ParseOptions.file and inFile). */
+  readonly file: string | undefined;
+
+  constructor(problem: string, file?: string, options?: ErrorOptions) {
+    super(`safetensors: ${file ? `${file}: ` : ''}${problem}`, options);
+    this.problem = problem;
+    this.file = file;
+  }
+
+  /** This error naming `file` (itself when it already names a file). */
+  inFile(file: string): SafetensorsError {
+    return this.file !== undefined ? this : new SafetensorsError(this.problem, file, { cause: this.cause });
+  }
+}
+
+/**
+ * Runs `read` (which parses bytes read from `file`) so that any SafetensorsError it throws names the
+ * file. For callers that hand the bytes to code that does not know where they came from.
+ */
+export function inFile<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw err instanceof SafetensorsError ? err.inFile(file) : err;
+  }
 }
 
 /** Element size in bits of every dtype the reference implementation knows. */
@@ -27,14 +57,27 @@ const DTYPE_BITS: Readonly<Record<string, number>> = {
   I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, F64: 64, I64: 64, U64: 64, C64: 64,
 };
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16';
+/** Float dtypes, read as float32 (F16 and BF16 widen exactly). */
+export type SafetensorsFloatDType = 'F32' | 'F16' | 'BF16';
+/** Integer and bool dtypes, read as int32 (see parseSafetensors for values that do not fit). */
+export type SafetensorsIntDType = IntDType;
+/** Every dtype the parser reads as data; the rest (F64, F8 variants, ...) are unsupported. */
+export type SafetensorsDType = SafetensorsFloatDType | SafetensorsIntDType;
 
-export interface SafetensorsEntry {
-  dtype: SafetensorsDType;
-  shape: number[];
-  /** Values widened to float32. F32 data may share memory with the parsed bytes (see parse). */
-  data: Float32Array;
-}
+/** One tensor read from a file: float dtypes as float32 values, integer and bool dtypes as int32. */
+export type SafetensorsEntry =
+  | {
+      dtype: SafetensorsFloatDType;
+      shape: number[];
+      /** Values widened to float32. F32 data may share memory with the parsed bytes (see parse). */
+      data: Float32Array;
+    }
+  | {
+      dtype: SafetensorsIntDType;
+      shape: number[];
+      /** Values as int32 (BOOL as 0/1). I32 data may share memory with the parsed bytes (see parse). */
+      data: Int32Array;
+    };
 
 export interface ParsedSafetensors {
   /** Tensors in header order. */
@@ -47,10 +90,12 @@ export interface ParseOptions {
   /** Largest accepted JSON header, in bytes (default 100 MB, the reference limit). */
   maxHeaderBytes?: number;
   /**
-   * What to do with tensors of valid but unsupported dtypes (I64, U8, F64, ...): 'error'
-   * (default) or 'skip' them, e.g. integer buffers such as position ids that a model rebuilds.
+   * What to do with tensors of valid but unsupported dtypes (F64, F8_E4M3, C64, ...): 'error'
+   * (default) or 'skip' them. Integer and bool tensors are supported (read as int32).
    */
   unsupported?: 'error' | 'skip';
+  /** The file the bytes came from; errors then name it (`safetensors: <file>: ...`). */
+  file?: string;
 }
 
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
@@ -64,42 +109,63 @@ interface HeaderEntry {
   end: number;
 }
 
-function fail(message: string): never {
-  throw new SafetensorsError(`safetensors: ${message}`);
+function fail(problem: string): never {
+  throw new SafetensorsError(problem);
 }
 
 const show = (name: string): string => JSON.stringify(name);
 
 /**
- * Parses a safetensors file. F16 and BF16 tensors are widened to float32. F32 tensors are views
+ * Parses a safetensors file. F16 and BF16 tensors are widened to float32. Integer and bool tensors
+ * (BOOL, U8, I8, I16, U16, I32, U32, I64, U64) are read as int32 values: the engine's integer type.
+ * A 64-bit or U32 value outside [-2^31, 2^31) is an error naming the tensor, the element and the
+ * value (never wrapped), and so is a BOOL byte other than 0 or 1. F32 and I32 tensors are views
  * into `bytes` when suitably aligned (no copy), so copy them if you later modify `bytes`.
- * All validation happens before any tensor data is touched.
+ * All validation happens before any tensor data is touched, and nothing is allocated for a file
+ * that is refused.
  */
 export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): ParsedSafetensors {
+  return opts.file === undefined ? parse(bytes, opts) : inFile(opts.file, () => parse(bytes, opts));
+}
+
+const isFloatDType = (d: string): d is SafetensorsFloatDType => d === 'F32' || d === 'F16' || d === 'BF16';
+
+function parse(bytes: Uint8Array, opts: ParseOptions): ParsedSafetensors {
   const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxHeader) || maxHeader < 0) fail(`maxHeaderBytes must be a non-negative integer, got ${maxHeader}`);
   if (!(bytes instanceof Uint8Array)) fail('expected the file contents as a Uint8Array');
   const { entries, metadata, dataStart } = readHeader(bytes, maxHeader);
   checkLayout(entries, bytes.length - dataStart);
-  if (opts.unsupported !== 'skip') {
-    const bad = entries.find((e) => e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16');
-    if (bad) {
-      fail(
-        `unsupported dtype ${bad.dtype} for tensor ${show(bad.name)}; convert the checkpoint to float32/16 ` +
-          "(e.g. tensor.float() in PyTorch before saving), or parse with { unsupported: 'skip' } to leave such tensors out",
-      );
-    }
+  const supported = (e: HeaderEntry) => isFloatDType(e.dtype) || isIntDType(e.dtype);
+  const kept = entries.filter(supported);
+  if (kept.length !== entries.length && opts.unsupported !== 'skip') {
+    const bad = entries.find((e) => !supported(e))!;
+    fail(
+      `unsupported dtype ${bad.dtype} for tensor ${show(bad.name)}; convert the checkpoint to float32/16 ` +
+        "(e.g. tensor.float() in PyTorch before saving), or parse with { unsupported: 'skip' } to leave such tensors out",
+    );
   }
-  // Decoding cannot fail from here on: every range was checked against the bytes present.
+  // Integer values int32 cannot hold are refused before anything is allocated.
+  for (const e of kept) {
+    if (!isIntDType(e.dtype)) continue;
+    const bad = findBadInt(bytes, dataStart + e.begin, sizeOfShape(e.shape), e.dtype);
+    if (bad === null) continue;
+    if (e.dtype === 'BOOL') {
+      fail(`BOOL tensor ${show(e.name)} holds the byte ${bad.value} at element ${bad.index}; a bool is stored as 0 or 1 (the file is corrupted)`);
+    }
+    fail(
+      `${e.dtype} tensor ${show(e.name)} holds ${bad.value} at element ${bad.index}, outside the int32 range that integer tensors are read into; ` +
+        'store it as int32 or float before saving (tensor.int() or tensor.float() in PyTorch)',
+    );
+  }
+  // Decoding cannot fail from here on: every range and value was checked.
   const tensors = new Map<string, SafetensorsEntry>();
-  for (const e of entries) {
+  for (const e of kept) {
     const at = dataStart + e.begin;
     const count = sizeOfShape(e.shape);
-    let data: Float32Array;
-    if (e.dtype === 'F32') data = viewOrCopyF32LE(bytes, at, count);
-    else if (e.dtype === 'F16' || e.dtype === 'BF16') data = decodeHalfLE(bytes, at, count, e.dtype);
-    else continue;
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
+    if (e.dtype === 'F32') tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: viewOrCopyF32LE(bytes, at, count) });
+    else if (e.dtype === 'F16' || e.dtype === 'BF16') tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeHalfLE(bytes, at, count, e.dtype) });
+    else if (isIntDType(e.dtype)) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decodeIntLE(bytes, at, count, e.dtype) });
   }
   return { tensors, metadata };
 }
@@ -382,12 +448,16 @@ export interface TensorLoadOptions {
   requiresGrad?: boolean;
 }
 
-/** Creates an engine tensor, named after its key, for each parsed entry (all or none). */
+/**
+ * Creates an engine tensor, named after its key, for each parsed entry (all or none). Integer and
+ * bool entries become int32 tensors, which never require gradients.
+ */
 export function safetensorsToTensors(parsed: ParsedSafetensors, opts: TensorLoadOptions = {}): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   try {
     for (const [name, e] of parsed.tensors) {
-      out.set(name, tensor(e.data, e.shape, { backend: opts.backend, requiresGrad: opts.requiresGrad, name }));
+      const int = e.data instanceof Int32Array;
+      out.set(name, tensor(e.data, e.shape, { backend: opts.backend, requiresGrad: opts.requiresGrad && !int, name, dtype: int ? 'int32' : undefined }));
     }
   } catch (err) {
     for (const t of out.values()) t.dispose();

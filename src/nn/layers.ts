@@ -98,11 +98,12 @@ export class Embedding extends Module {
   constructor(readonly num: number, readonly dim: number, opts: InitOptions & { paddingIdx?: number } = {}) {
     super();
     this.weight = normalParameter([num, dim], opts.std ?? 0.02, opts.generator ?? new Generator(0));
-    this.paddingIdx = opts.paddingIdx ?? null;
+    const pad = opts.paddingIdx ?? null;
+    if (pad !== null && !(Number.isInteger(pad) && pad >= -num && pad < num)) {
+      throw new Error(`Embedding: paddingIdx ${pad} is outside [-${num}, ${num}) (negative counts from the end, as in PyTorch)`);
+    }
+    this.paddingIdx = pad !== null && pad < 0 ? pad + num : pad;
     if (this.paddingIdx !== null) {
-      if (this.paddingIdx < 0 || this.paddingIdx >= num) {
-        throw new Error(`Embedding: paddingIdx ${this.paddingIdx} is outside [0, ${num})`);
-      }
       const w = this.weight.toArray();
       w.fill(0, this.paddingIdx * dim, (this.paddingIdx + 1) * dim);
       this.weight.backend.write(this.weight.buf, w);

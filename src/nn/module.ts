@@ -10,7 +10,7 @@
 import { fmtShape, shapesEqual } from '../backend/strides.js';
 import { noGrad } from '../tensor/engine.js';
 import { keep } from '../tensor/scope.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type DType } from '../tensor/tensor.js';
 
 const PARAMETERS = new WeakSet<Tensor>();
 
@@ -28,7 +28,7 @@ export function isParameter(x: unknown): x is Tensor {
 }
 
 export interface LoadStateDictOptions {
-  /** Missing or unexpected keys raise (default true). Shape mismatches always raise: nothing could be copied. */
+  /** Missing or unexpected keys raise (default true). Shape and dtype mismatches always raise: nothing could be copied. */
   strict?: boolean;
 }
 
@@ -41,6 +41,8 @@ export interface LoadReport {
   unexpected: string[];
   /** Entries whose shape differs from the parameter's. */
   mismatched: { key: string; expected: number[]; got: number[] }[];
+  /** Entries whose dtype cannot load into the parameter: integer data (int32) for a float weight, or the reverse. */
+  wrongDtype: { key: string; expected: DType; got: DType }[];
   /** Entries the model knowingly skips (tied weights, legacy buffers), after key normalisation. */
   ignored: string[];
 }
@@ -53,7 +55,13 @@ export class StateDictError extends Error {
     for (const m of report.mismatched) {
       lines.push(`  shape mismatch for ${m.key}: the model has ${fmtShape(m.expected)}, the state dict ${fmtShape(m.got)}`);
     }
-    lines.push('  pass { strict: false } to load the matching keys anyway (shape mismatches still raise), or fix the config');
+    for (const m of report.wrongDtype) {
+      lines.push(
+        `  dtype mismatch for ${m.key}: the model has ${m.expected}, the state dict ${m.got}` +
+          (m.got === 'int32' ? ' (integer or bool data where a float weight belongs: a quantized or unrelated checkpoint?)' : ''),
+      );
+    }
+    lines.push('  pass { strict: false } to load the matching keys anyway (shape and dtype mismatches still raise), or fix the config');
     super(lines.join('\n'));
     this.name = 'StateDictError';
   }
@@ -120,15 +128,16 @@ export abstract class Module {
     const incoming = state instanceof Map ? state : new Map(Object.entries(state));
     const { state: prepared, ignored } = this.prepareStateDict(incoming);
     const own = new Map(this.namedParameters());
-    const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [], ignored };
+    const report: LoadReport = { loaded: [], missing: [], unexpected: [], mismatched: [], wrongDtype: [], ignored };
     for (const [key, src] of prepared) {
       const p = own.get(key);
       if (!p) report.unexpected.push(key);
       else if (!shapesEqual(p.shape, src.shape)) report.mismatched.push({ key, expected: [...p.shape], got: [...src.shape] });
+      else if ((p.dtype === 'int32') !== (src.dtype === 'int32')) report.wrongDtype.push({ key, expected: p.dtype, got: src.dtype });
       else report.loaded.push(key);
     }
     for (const key of own.keys()) if (!prepared.has(key)) report.missing.push(key);
-    if (report.mismatched.length || (strict && (report.missing.length || report.unexpected.length))) {
+    if (report.mismatched.length || report.wrongDtype.length || (strict && (report.missing.length || report.unexpected.length))) {
       throw new StateDictError(report, this.constructor.name);
     }
     noGrad(() => {

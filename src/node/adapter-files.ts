@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adapterConfigJson, adapterWeights, loadAdapter } from '../adapters/io.js';
 import type { AdaptedModel } from '../adapters/model.js';
+import { inFile } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
 
@@ -18,6 +19,7 @@ export async function saveAdapter(adapted: AdaptedModel, dir: string): Promise<v
 
 export async function loadAdapterFromDirectory<M extends Module>(model: M, dir: string): Promise<AdaptedModel<M>> {
   const config = new TextDecoder().decode(await readFileBytes(join(dir, 'adapter_config.json'), { expected: 'the adapter configuration (adapter_config.json)' }));
-  const weights = await readFileBytes(join(dir, 'adapter_model.safetensors'), { expected: 'the adapter weights (adapter_model.safetensors)' });
-  return loadAdapter(model, config, weights);
+  const path = join(dir, 'adapter_model.safetensors');
+  const weights = await readFileBytes(path, { expected: 'the adapter weights (adapter_model.safetensors)' });
+  return inFile(path, () => loadAdapter(model, config, weights));
 }

@@ -62,8 +62,11 @@ export async function fromPretrained(dir: string, opts: FromPretrainedOptions = 
       : 'the weights file is missing';
     throw new Error(`fromPretrained: ${dir} has no model.safetensors; ${hint}`);
   }
-  const bytes = await readFileBytes(join(dir, 'model.safetensors'), { expected: 'the weights (model.safetensors)' });
-  const weights = safetensorsToTensors(parseSafetensors(bytes), { backend: opts.backend });
+  const path = join(dir, 'model.safetensors');
+  const bytes = await readFileBytes(path, { expected: 'the weights (model.safetensors)' });
+  // Integer and bool entries (position ids, causal-mask buffers) become int32 tensors; the model's
+  // loadStateDict drops the ones it knows and refuses any other in place of a float weight.
+  const weights = safetensorsToTensors(parseSafetensors(bytes, { file: path }), { backend: opts.backend });
   const model =
     arch === 'GPT2LMHeadModel' ? new GPT2LMHeadModel(new GPT2Config(raw))
       : arch === 'RobertaForSequenceClassification' ? new RobertaForSequenceClassification(new RobertaConfig(raw))

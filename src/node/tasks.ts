@@ -10,6 +10,7 @@ import { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type Glue
 import { isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskName, type TaskSpec } from '../tasks/registry.js';
 import { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from '../tasks/sentiment.js';
 import { splitExamples } from '../tasks/split.js';
+import { decodeTaskText, TaskFileError } from '../tasks/text.js';
 import { readFileBytes } from './files.js';
 
 /** Held out from the sentiment fixtures, which have no dev split: 20% of each label. */
@@ -71,8 +72,9 @@ export async function loadTask(nameOrPath: string, opts: LoadTaskOptions = {}): 
   return kind === 'directory' ? loadDirectory(nameOrPath, path, opts) : loadFile(nameOrPath, path, opts);
 }
 
+/** A task file's text: strict UTF-8, not empty (TaskFileError naming the file and line otherwise). */
 async function readText(path: string, expected: string): Promise<string> {
-  return new TextDecoder('utf-8').decode(await readFileBytes(path, { expected }));
+  return decodeTaskText(await readFileBytes(path, { expected }), path);
 }
 
 async function loadSentiment(opts: LoadTaskOptions): Promise<LoadedTask> {
@@ -90,9 +92,9 @@ async function loadSentiment(opts: LoadTaskOptions): Promise<LoadedTask> {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${path}: invalid JSON (${(err as Error).message})`, { cause: err });
+      throw new TaskFileError(`${path}: invalid JSON (${(err as Error).message})`, { cause: err });
     }
-    if (!Array.isArray(json)) throw new Error(`${path}: expected an array of {"text", "class"} objects`);
+    if (!Array.isArray(json)) throw new TaskFileError(`${path}: expected an array of {"text", "class"} objects`);
     all.push(...sentimentExamplesFromFixtures(json, path));
   }
   const seed = opts.splitSeed ?? 0;
@@ -133,7 +135,7 @@ function formatFromName(name: string): GlueTask | null {
 function formatOf(opts: LoadTaskOptions, folder: string, text: string, path: string): GlueTask {
   const format = opts.format ?? formatFromName(basename(folder)) ?? detectGlueFormat(text);
   if (format === null) {
-    throw new Error(
+    throw new TaskFileError(
       `cannot tell the layout of ${path}: the folder is not named SST-2, CoLA or RTE and the first row matches none of them; ` +
         `name the folder SST-2, CoLA or RTE, or pass the format (--format ${GLUE_TASKS.join('|')}; sst2 = label<TAB>sentence rows)`,
     );
@@ -143,7 +145,18 @@ function formatOf(opts: LoadTaskOptions, folder: string, text: string, path: str
 
 function heldOut(name: string, task: GlueTask, examples: ClassificationExample[], path: string, opts: LoadTaskOptions): LoadedTask {
   const seed = opts.splitSeed ?? 0;
-  const { train, validation } = splitExamples(examples, { validationFraction: FILE_VALIDATION_FRACTION, seed });
+  let split: ReturnType<typeof splitExamples>;
+  try {
+    split = splitExamples(examples, { validationFraction: FILE_VALIDATION_FRACTION, seed });
+  } catch (err) {
+    // Too few examples to hold any out: a problem of this file, said in its terms.
+    throw new TaskFileError(
+      `${path}: ${examples.length} example${examples.length === 1 ? '' : 's'} cannot be split ${100 - FILE_VALIDATION_FRACTION * 100}/${FILE_VALIDATION_FRACTION * 100} ` +
+        `into training and validation (${(err as Error).message.replace(/^splitExamples: /, '')}); add examples, or put the validation rows in a dev.tsv next to a train.tsv`,
+      { cause: err },
+    );
+  }
+  const { train, validation } = split;
   const source = `${path} (${FILE_VALIDATION_FRACTION * 100}% of each label held out, seed ${seed})`;
   return { name, task, spec: TASKS[task], train, validation, source };
 }

@@ -7,4 +7,6 @@ export * from './indexing.js';
 export * from './nn.js';
 export * from './grouped.js';
 export * from './random.js';
+export * from './special.js';
+export * from './rows.js';
 export { OPS, type OpName } from './table.js';

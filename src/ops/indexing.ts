@@ -43,7 +43,9 @@ function checkIds(op: string, ids: Tensor, limit: number, what: string): void {
   const v = ids.toArray();
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= limit) {
-      throw new Error(`${op}: id ${v[i]} at position ${i} is outside [0, ${limit}) (${what})`);
+      // As in PyTorch, only x[ids] (indexRows here) counts negative ids from the end.
+      const hint = v[i] < 0 && v[i] >= -limit ? '; negative ids are not wrapped here (nor in PyTorch); for x[ids] semantics use indexRows' : '';
+      throw new Error(`${op}: id ${v[i]} at position ${i} is outside [0, ${limit}) (${what})${hint}`);
     }
   }
 }

@@ -25,6 +25,7 @@ declare module '../tensor/tensor.js' {
     gelu(approximate?: 'none' | 'tanh'): Tensor;
     softplus(): Tensor;
     square(): Tensor;
+    erf(): Tensor;
     matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor;
     sum(axes?: number | readonly number[], keepdim?: boolean): Tensor;
     mean(axes?: number | readonly number[], keepdim?: boolean): Tensor;
@@ -66,6 +67,7 @@ p.relu = function () { return ops.relu(this); };
 p.gelu = function (approximate) { return ops.gelu(this, approximate); };
 p.softplus = function () { return ops.softplus(this); };
 p.square = function () { return ops.square(this); };
+p.erf = function () { return ops.erf(this); };
 p.matmul = function (b, opts) { return ops.matmul(this, b, opts); };
 p.sum = function (axes, keepdim) { return ops.sum(this, axes, keepdim); };
 p.mean = function (axes, keepdim) { return ops.mean(this, axes, keepdim); };

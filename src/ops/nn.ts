@@ -3,10 +3,10 @@ import type { Backend, Buf } from '../backend/kernels.js';
 import { fmtShape, normAxis, shapesEqual } from '../backend/strides.js';
 import { apply, defineOp } from '../autograd/op.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
-import { full } from './create.js';
-import { div, mul } from './elementwise.js';
+import { full, tensor } from './create.js';
+import { div, mul, sub } from './elementwise.js';
 import { defaultGenerator, type Generator } from './random.js';
-import { reshape, transpose } from './shape.js';
+import { permute, reshape, transpose } from './shape.js';
 import { sum } from './reduce.js';
 
 function lastDim(x: Tensor): { rows: number; cols: number } {
@@ -114,9 +114,23 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** 'mean' over non-ignored rows (default), 'sum', or 'none' (per-row losses shaped like targets). */
   reduction?: 'mean' | 'sum' | 'none';
+  /**
+   * Per-class weights [C] (torch's `weight`): row i's loss is scaled by weight[target_i], and 'mean'
+   * divides by the sum of those weights over the non-ignored rows, as PyTorch does. With label
+   * smoothing, the smoothing term weights each class c by weight[c]. No gradient flows to the weights.
+   */
+  weight?: Tensor;
+  /**
+   * The axis of `logits` holding the classes (default -1, the last). PyTorch and ONNX put it at 1:
+   * logits (N, C, d1, ...) with targets (N, d1, ...); pass `classAxis: 1` for that layout.
+   */
+  classAxis?: number;
 }
 
-/** Cross-entropy of logits [..., C] against int32 class targets [...]. */
+/**
+ * Cross-entropy of logits [..., C] against int32 class targets [...] (or, with `classAxis`, classes
+ * on another axis of logits and targets shaped like logits without it).
+ */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const smoothing = opts.labelSmoothing ?? 0;
@@ -124,11 +138,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   if (targets.dtype !== 'int32') {
     throw new Error(`crossEntropy: targets ${targets.describe()} must be int32 class indices (create them with { dtype: 'int32' })`);
   }
+  if (opts.classAxis !== undefined) {
+    const moved = classesLast(logits, targets, opts.classAxis);
+    if (moved !== logits) return crossEntropy(moved, targets, { ...opts, classAxis: undefined });
+  }
   if (logits.rank < 1 || !shapesEqual(logits.shape.slice(0, -1), targets.shape)) {
     throw new Error(
-      `crossEntropy: logits ${fmtShape(logits.shape)} need shape [...targets.shape, classes] for targets ${fmtShape(targets.shape)}`,
+      `crossEntropy: logits ${fmtShape(logits.shape)} need shape [...targets.shape, classes] for targets ${fmtShape(targets.shape)}` +
+        (logits.rank >= 2 && shapesEqual([logits.shape[0], ...logits.shape.slice(2)], targets.shape)
+          ? ' (for PyTorch/ONNX logits (N, C, d1, ...) pass { classAxis: 1 })' : ''),
     );
   }
+  if (opts.weight) return weightedCrossEntropy(logits, targets, opts.weight, ignoreIndex, smoothing, opts.reduction ?? 'mean');
   const attrs: XentAttrs = { ignoreIndex, smoothing };
   const loss = apply(crossEntropyOp, [logits, targets], attrs);
   const reduction = opts.reduction ?? 'mean';
@@ -136,6 +157,65 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const total = sum(loss);
   if (reduction === 'sum') return total;
   return div(total, attrs.count!); // 0/0 = NaN when every row is ignored, as in PyTorch
+}
+
+// ---- cross-entropy options beyond the fused kernel: the class axis and class weights ----------
+
+/** logits with the class axis moved last (itself when it is already last), after checking the shapes. */
+function classesLast(logits: Tensor, targets: Tensor, classAxis: number): Tensor {
+  if (logits.rank < 1) throw new Error(`crossEntropy: logits ${fmtShape(logits.shape)} need a class axis`);
+  const a = normAxis('crossEntropy', classAxis, logits.rank);
+  const rest = logits.shape.filter((_, i) => i !== a);
+  if (!shapesEqual(rest, targets.shape)) {
+    throw new Error(
+      `crossEntropy: logits ${fmtShape(logits.shape)} with classes on axis ${classAxis} need targets ${fmtShape(rest)}, ` +
+        `got ${fmtShape(targets.shape)}`,
+    );
+  }
+  if (a === logits.rank - 1) return logits;
+  return permute(logits, [...rest.map((_, i) => (i < a ? i : i + 1)), a]); // (N, C, d1, ...) -> (N, d1, ..., C)
+}
+
+/**
+ * PyTorch's weighted cross-entropy, for logits (..., C):
+ *   loss_i = (1 - s) w[t_i] (-log p_i[t_i]) + (s / C) sum_c w[c] (-log p_i[c]),  0 for ignored rows,
+ *   mean = sum_i loss_i / sum_{i not ignored} w[t_i].
+ * The first term is the fused kernel's per-row loss (s = 0) times a constant per-row weight; the
+ * smoothing term is a weighted row sum of logSoftmax. Gradients reach the logits only.
+ */
+function weightedCrossEntropy(
+  logits: Tensor, targets: Tensor, weight: Tensor, ignoreIndex: number, smoothing: number, reduction: 'mean' | 'sum' | 'none',
+): Tensor {
+  const C = logits.shape[logits.rank - 1];
+  if (!shapesEqual(weight.shape, [C]) || weight.dtype === 'int32') {
+    throw new Error(`crossEntropy: weight ${weight.describe()} must be a float tensor [${C}], one weight per class`);
+  }
+  const w = weight.toArray();
+  const t = targets.toArray();
+  const rowWeight = new Float64Array(t.length);
+  const kept = new Float64Array(t.length);
+  let total = 0;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] === ignoreIndex) continue;
+    if (!(t[i] >= 0 && t[i] < C)) {
+      throw new Error(`crossEntropy: target ${t[i]} in row ${i} is outside [0, ${C}) and is not the ignore index ${ignoreIndex}`);
+    }
+    rowWeight[i] = w[t[i]];
+    kept[i] = 1;
+    total += w[t[i]];
+  }
+  const be = logits.backend;
+  const rows = targets.shape;
+  const nll = apply(crossEntropyOp, [logits, targets], { ignoreIndex, smoothing: 0 }); // (rows), 0 where ignored
+  let loss = mul(reshape(nll, rows), tensor(rowWeight, rows, { backend: be }));
+  if (smoothing > 0) {
+    const weighted = mul(logSoftmax(logits), tensor(w, [C], { backend: be })); // w[c] log p_i[c]
+    const smooth = mul(sum(weighted, -1), tensor(kept, rows, { backend: be }));
+    loss = sub(mul(loss, 1 - smoothing), mul(smooth, smoothing / C));
+  }
+  if (reduction === 'none') return loss;
+  const summed = sum(loss);
+  return reduction === 'sum' ? summed : div(summed, total); // 0/0 = NaN when every row is ignored, as in PyTorch
 }
 
 export const layerNormOp = defineOp<{ eps: number; hasGamma: boolean; hasBeta: boolean }>({

@@ -13,6 +13,7 @@ import { crossEntropyOp, layerNormOp, logSoftmaxOp, softmaxOp } from './nn.js';
 import type { Generator } from './random.js';
 import { maxOp, sumOp } from './reduce.js';
 import { broadcastToOp, concatOp, permuteOp, reshapeOp, sliceOp } from './shape.js';
+import { erfOp } from './special.js';
 
 /** No attributes: the op is defined by its inputs alone. */
 export type NoAttrs = Record<string, never>;
@@ -42,6 +43,7 @@ export interface OpAttrs {
   layerNorm: { eps: number; hasGamma: boolean; hasBeta: boolean };
   groupedScaleShift: { K: number };
   gaussianSample: { generator: Generator };
+  erf: NoAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -65,4 +67,5 @@ export const OPS: { readonly [K in OpName]: OpSpec<OpAttrs[K]> } = {
   layerNorm: layerNormOp,
   groupedScaleShift: groupedScaleShiftOp,
   gaussianSample: gaussianSampleOp,
+  erf: erfOp,
 };

@@ -10,6 +10,7 @@
  * A header is a first row whose fields are all identifiers and include `label`. Quoting: see tsv.ts.
  */
 import { TASKS, type ClassificationExample, type TaskSpec } from './registry.js';
+import { TaskFileError } from './text.js';
 import { tsvRows } from './tsv.js';
 
 export type GlueTask = 'sst2' | 'cola' | 'rte';
@@ -47,7 +48,7 @@ function headerColumns(task: GlueTask, fields: readonly string[], where: string)
   const needed = [...HEADER_TEXT[task], 'label'];
   const missing = needed.filter((n) => !names.includes(n));
   if (missing.length > 0) {
-    throw new Error(`${where}: the header (${fields.join(', ')}) has no ${missing.join(' or ')} column; ${task} needs ${needed.join(', ')}`);
+    throw new TaskFileError(`${where}: the header (${fields.join(', ')}) has no ${missing.join(' or ')} column; ${task} needs ${needed.join(', ')}`);
   }
   const [text, pair] = HEADER_TEXT[task].map((n) => names.indexOf(n));
   return { count: fields.length, names: fields, text: text!, pair, label: names.indexOf('label') };
@@ -58,9 +59,9 @@ function headerlessColumns(task: GlueTask, fields: readonly string[], where: str
   if (task === 'cola') {
     if (fields.length === 2) return { count: 2, names: ['sentence', 'label'], text: 0, label: 1 };
     if (fields.length === 4) return { count: 4, names: ['source', 'label', 'mark', 'sentence'], label: 1, text: 3 };
-    throw new Error(`${where}: expected 2 tab-separated fields (sentence, label) or 4 (source, label, mark, sentence), found ${fields.length}`);
+    throw new TaskFileError(`${where}: expected 2 tab-separated fields (sentence, label) or 4 (source, label, mark, sentence), found ${fields.length}`);
   }
-  throw new Error(`${where}: expected a header naming the columns sentence1, sentence2 and label, found ${JSON.stringify(fields.join('\t'))}`);
+  throw new TaskFileError(`${where}: expected a header naming the columns sentence1, sentence2 and label, found ${JSON.stringify(fields.join('\t'))}`);
 }
 
 /** A label written as its index or its name (`1`, `not_entailment`). */
@@ -70,7 +71,7 @@ function parseLabel(raw: string, spec: TaskSpec, where: string): number {
   const named = spec.labelNames.indexOf(s);
   if (named >= 0) return named;
   const indices = spec.numLabels === 2 ? '0 or 1' : `an integer in [0, ${spec.numLabels})`;
-  throw new Error(`${where}: label ${JSON.stringify(raw)} is not ${indices} (nor a label name: ${spec.labelNames.join(', ')})`);
+  throw new TaskFileError(`${where}: label ${JSON.stringify(raw)} is not ${indices} (nor a label name: ${spec.labelNames.join(', ')})`);
 }
 
 /**
@@ -81,25 +82,25 @@ export function parseGlueTsv(task: GlueTask, text: string, file = `${task}.tsv`)
   const spec = TASKS[task];
   const at = (line: number) => `${task} ${file} line ${line}`;
   const rows = tsvRows(text);
-  if (rows.length === 0) throw new Error(`${task} ${file}: no examples (the file is empty)`);
+  if (rows.length === 0) throw new TaskFileError(`${task} ${file}: no examples (the file is empty)`);
   const first = rows[0]!;
   const header = isHeader(first.fields);
   const cols = header ? headerColumns(task, first.fields, at(first.line)) : headerlessColumns(task, first.fields, at(first.line));
   const out: ClassificationExample[] = [];
   for (const { line, fields } of header ? rows.slice(1) : rows) {
     if (fields.length !== cols.count) {
-      throw new Error(`${at(line)}: expected ${cols.count} tab-separated fields (${cols.names.join(', ')}), found ${fields.length}`);
+      throw new TaskFileError(`${at(line)}: expected ${cols.count} tab-separated fields (${cols.names.join(', ')}), found ${fields.length}`);
     }
     const textAt = (column: number) => {
       const value = fields[column]!;
-      if (value.trim() === '') throw new Error(`${at(line)}: the ${cols.names[column]} field is empty`);
+      if (value.trim() === '') throw new TaskFileError(`${at(line)}: the ${cols.names[column]} field is empty`);
       return value;
     };
     const example: ClassificationExample = { text: textAt(cols.text), label: parseLabel(fields[cols.label]!, spec, at(line)) };
     if (cols.pair !== undefined) example.textPair = textAt(cols.pair);
     out.push(example);
   }
-  if (out.length === 0) throw new Error(`${task} ${file}: no examples after the header`);
+  if (out.length === 0) throw new TaskFileError(`${task} ${file}: no examples after the header`);
   return out;
 }
 

@@ -2,6 +2,7 @@
 export { isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskMetric, type TaskName, type TaskSpec } from './registry.js';
 export { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type GlueTask } from './glue.js';
 export { tsvRows, unquoteField, type TsvRow } from './tsv.js';
+export { decodeTaskText, firstInvalidUtf8, TaskFileError } from './text.js';
 export { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from './sentiment.js';
 export { splitExamples, type ExampleSplit, type ExampleSplitOptions } from './split.js';
 export {
