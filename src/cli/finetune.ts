@@ -163,7 +163,8 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
   try {
     const adapted = o.adapter ? await loadAdapterFromDirectory(model, resolve(o.adapter)) : null;
     const clean = task.evaluate(model, task.validationBatches());
-    write(`${task.name} (${clean.examples} examples): ${task.describe(clean)}\n`);
+    const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
+    write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
     const result: Record<string, unknown> = { task: task.name, ...clean.metrics, loss: clean.loss };
     if ((o.draws ?? 0) > 0) {
       const metric = task.metric;
