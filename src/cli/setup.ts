@@ -61,6 +61,7 @@ export async function prepareRun(modelArg: string, taskArg: string, o: PrepareOp
   const overrides = loaded.kind === 'sequence-classification' ? { num_labels: loaded.spec.numLabels } : {};
   const spec = FAMILIES[family];
   const config = spec.parseConfig({ ...raw, ...overrides });
+  if (!spec.specialIds) throw new Error(`task ${loaded.name} reads text, and ${family} models read no tokens`);
   const ids = spec.specialIds(config);
   const maxLength = Math.min(o.maxLength ?? FINETUNE_DEFAULTS.maxLength, spec.maxPositions(config));
   const tokenizer = await loadTokenizerFromDirectory(dir);

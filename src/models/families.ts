@@ -79,9 +79,12 @@ export interface FamilySpec {
   readonly defaultArchitecture: string;
   /** Parses and validates config.json fields (throws naming the field and what to change). */
   parseConfig(raw: Record<string, unknown>): { toJSON(): object };
-  /** Token ids tasks need from a config: begin/end of text, and the id padded positions hold (masked out anyway). */
-  specialIds(config: object): { bos: number; eos: number; pad: number };
-  /** The longest input (tokens) the config allows. */
+  /**
+   * Token ids text tasks need from a config: begin/end of text, and the id padded positions hold
+   * (masked out anyway). Absent for families that read no tokens (a model of float series).
+   */
+  specialIds?(config: object): { bos: number; eos: number; pad: number };
+  /** The longest input (positions) the config allows. */
   maxPositions(config: object): number;
   /** Embedding tables the model also uses as its output projection (merging an adapter into them would change the head). */
   tiedWeights(model: Module): Tensor[];
@@ -92,8 +95,8 @@ export interface FamilySpec {
    * base-model checkpoints such as GPT2Model's `h.0.attn.c_attn.weight`) are accepted on loading.
    */
   readonly basePrefix: string;
-  /** Pretraining: the architecture it trains, its objective, the tokenizer's special tokens in id order, and the config for a shape. */
-  readonly pretrain: {
+  /** Pretraining (`wasmgrad pretrain --arch <family>`): the architecture it trains, its objective, the tokenizer's special tokens in id order, and the config for a shape. Absent for families that are not pretrained here. */
+  readonly pretrain?: {
     readonly architecture: string;
     readonly objective: Extract<TaskKind, 'causal-lm' | 'masked-lm'>;
     readonly specialTokens: readonly (string | { content: string; lstrip: boolean })[];

@@ -31,7 +31,7 @@ export interface ModelCardInput {
   sessionSeconds: number;
 }
 
-type Objective = FamilySpec['pretrain']['objective'];
+type Objective = NonNullable<FamilySpec['pretrain']>['objective'];
 const OBJECTIVE_NAME: { [O in Objective]: string } = { 'causal-lm': 'causal language model', 'masked-lm': 'masked language model' };
 const OBJECTIVE_TARGETS: { [O in Objective]: string } = {
   'causal-lm': 'next-token positions',
@@ -41,8 +41,10 @@ const OBJECTIVE_TARGETS: { [O in Objective]: string } = {
 export function checkpointReadme(m: ModelCardInput): string {
   const { config: c, summary: s } = m;
   const family = FAMILIES[c.arch];
-  const kind = `${family.description}, ${OBJECTIVE_NAME[family.pretrain.objective]} (${family.pretrain.architecture})`;
-  const targets = OBJECTIVE_TARGETS[family.pretrain.objective];
+  const pretrain = family.pretrain;
+  if (!pretrain) throw new Error(`checkpointReadme: the ${c.arch} family has no pretraining entry in the family table`);
+  const kind = `${family.description}, ${OBJECTIVE_NAME[pretrain.objective]} (${pretrain.architecture})`;
+  const targets = OBJECTIVE_TARGETS[pretrain.objective];
   const f = (x: number) => x.toFixed(4);
   return [
     `# tiny-${c.arch}`,
