@@ -155,12 +155,13 @@ export class AdaptedModel<M extends Module = Module> {
 
   /**
    * Marks which trainable tensors train at 0-based step `step` (requiresGrad on or off), as the
-   * method's selector decides; without a selector every one trains. Returns how many tensors train.
+   * method's selector decides; without a selector, or with step null (after training), every one
+   * trains. Returns how many tensors train.
    */
-  selectForStep(step: number): number {
+  selectForStep(step: number | null): number {
     this.checkLive();
     const named = this.namedTrainable();
-    const active = this.selector ? this.selector.activeAt(step, named) : null;
+    const active = this.selector && step !== null ? this.selector.activeAt(step, named) : null;
     let n = 0;
     for (const [k, t] of named) {
       t.requiresGrad = active ? active.has(k) : true;

@@ -163,7 +163,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       await trainer.run(start, total);
     } finally {
       opt.dispose();
-      if (adapted.selector) adapted.selectForStep(-1);
+      if (adapted.selector) adapted.selectForStep(null);
     }
     const trainSeconds = seconds();
     const peakMemoryBytes = backend.peakBytes();
