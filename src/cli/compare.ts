@@ -122,7 +122,9 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
       `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.loaded.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
       `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.`,
-      'Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.',
+      ...(task.kind === 'sequence-classification'
+        ? ['Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.']
+        : []),
     ],
   };
   await writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...report, runs }, null, 2) + '\n');
