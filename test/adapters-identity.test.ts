@@ -43,12 +43,12 @@ describe('adapters start as the identity', () => {
   it('GPT-2: LoRA attaches to the Conv1D c_attn layers and GRASP to c_attn, attn.c_proj, mlp.c_fc and mlp.c_proj', () => {
     const model = makeModel('gpt2');
     const lora = applyAdapter(model, { peft_type: 'LORA' });
-    expect(lora.modulatedLayerNames()).toEqual(['h.0.attn.c_attn', 'h.1.attn.c_attn']);
+    expect(lora.modulatedLayerNames()).toEqual(['transformer.h.0.attn.c_attn', 'transformer.h.1.attn.c_attn']);
     expect(lora.config).toMatchObject({ fan_in_fan_out: true });
     lora.remove();
     const grasp = applyAdapter(model, { peft_type: 'GRASP' });
     expect(grasp.modulatedLayerNames()).toEqual(
-      [0, 1].flatMap((i) => [`h.${i}.attn.c_attn`, `h.${i}.attn.c_proj`, `h.${i}.mlp.c_fc`, `h.${i}.mlp.c_proj`]),
+      [0, 1].flatMap((i) => [`transformer.h.${i}.attn.c_attn`, `transformer.h.${i}.attn.c_proj`, `transformer.h.${i}.mlp.c_fc`, `transformer.h.${i}.mlp.c_proj`]),
     );
     for (const l of grasp.layers) expect(l.layer).toBeInstanceOf(W.Conv1D);
     grasp.remove();

@@ -57,8 +57,7 @@ export function logits(model: TinyModel): Float32Array | Float64Array {
   return W.tidy(() =>
     W.noGrad(() => {
       const ids = inputIds();
-      const out = model instanceof GPT2LMHeadModel ? model.forward(ids).logits : model.forward(ids);
-      return out.toArray() as Float32Array | Float64Array;
+      return model.forward(ids).logits.toArray() as Float32Array | Float64Array;
     }),
   );
 }

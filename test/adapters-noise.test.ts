@@ -123,7 +123,7 @@ describe('evaluateUnderNoise', () => {
     const before = snapshot(model);
     let seen: string[] = [];
     await evaluateUnderNoise(model, () => ((seen = perturbed(model, before)), 0), { sigmas: [0.1], draws: 1 });
-    expect(seen).toEqual([0, 1].flatMap((i) => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `h.${i}.${m}.weight`)));
+    expect(seen).toEqual([0, 1].flatMap((i) => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((m) => `transformer.h.${i}.${m}.weight`)));
   });
 
   it('multiplicative noise: W / W0 has mean 1 and std sigma over the perturbed weights', async () => {

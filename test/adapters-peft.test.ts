@@ -124,12 +124,21 @@ describe('loading PEFT-written LoRA adapters', () => {
 
   it('a PEFT GPT-2 file, whose module names start with transformer. (PEFT wraps GPT2LMHeadModel), loads', () => {
     const src = trained('gpt2', { peft_type: 'LORA', r: 4, lora_alpha: 16 });
-    const peftWeights = handWrittenFile(src.adapted, 'transformer.');
+    const peftWeights = handWrittenFile(src.adapted, ''); // our module paths are GPT2LMHeadModel's
     expect([...fileShapes(peftWeights).keys()]).toContain(`${P}transformer.h.0.attn.c_attn.lora_A.weight`);
     const config = peftLoraConfig({ target_modules: ['c_attn'], fan_in_fan_out: true, task_type: 'CAUSAL_LM', modules_to_save: null });
     const fresh = makeModel('gpt2');
     loadAdapter(fresh, config, peftWeights);
     expectBitwiseEqual(logits(fresh), src.logits, 'PEFT GPT-2 adapter');
+  });
+
+  it('a GPT-2 file with bare module names (h.N..., as a GPT2Model adapter names them) loads too', () => {
+    const src = trained('gpt2', { peft_type: 'LORA', r: 4, lora_alpha: 16 });
+    const bare = renameKeys(src.weights, (k) => k.replace(`${P}transformer.`, P));
+    expect([...fileShapes(bare).keys()]).toContain(`${P}h.0.attn.c_attn.lora_A.weight`);
+    const fresh = makeModel('gpt2');
+    loadAdapter(fresh, adapterConfigJson(src.adapted), bare);
+    expectBitwiseEqual(logits(fresh), src.logits, 'bare-key GPT-2 adapter');
   });
 
   it('our GPT-2 file names modules as PEFT does (transformer.h.N...), so PEFT finds its LoRA weights', () => {

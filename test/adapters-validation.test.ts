@@ -44,7 +44,7 @@ describe('adapter config validation', () => {
     expectRefused({ peft_type: 'GRASP', num_groups: 0 }, /GRASP: num_groups = 0 must be an integer >= 1/);
     expectRefused({ peft_type: 'GRASP', num_groups: 17 }, /GRASP: num_groups 17 exceeds the 16 input dims of roberta\.encoder\.layer\.0\.attention\.self\.query/);
     expectRefused({ peft_type: 'STOCHGRASP', num_groups: 17 }, /StochGRASP: num_groups 17 exceeds the 16 input dims/);
-    expectRefused({ peft_type: 'GRASP', num_groups: 17 }, /num_groups 17 exceeds the 16 input dims of h\.0\.attn\.c_attn/, 'gpt2');
+    expectRefused({ peft_type: 'GRASP', num_groups: 17 }, /num_groups 17 exceeds the 16 input dims of transformer\.h\.0\.attn\.c_attn/, 'gpt2');
     // The FFN output layers read the 32-wide intermediate activation, so up to 32 groups fit there.
     const adapted = applyAdapter(makeModel('roberta'), { peft_type: 'GRASP', num_groups: 32, target_modules: '.*layer\\.\\d+\\.output\\.dense' });
     expect(adapted.modulatedLayerNames()).toEqual(['roberta.encoder.layer.0.output.dense', 'roberta.encoder.layer.1.output.dense']);
@@ -62,7 +62,7 @@ describe('adapter config validation', () => {
   it('target_modules that match nothing list the adaptable layers', () => {
     expectRefused({ peft_type: 'LORA', target_modules: ['nope'] },
       /LoRA: target_modules \["nope"\] match no layer of this model; adaptable layers are: roberta\.embeddings\.word_embeddings, roberta\.embeddings\.position_embeddings, .* \(\d+ in all\)/);
-    expectRefused({ peft_type: 'GRASP', target_modules: 'h\\.9\\..*' }, /GRASP: target_modules "h\\\\.9\\\\..*" match no layer of this model; adaptable layers are: wte, wpe, h\.0\.attn\.c_attn/, 'gpt2');
+    expectRefused({ peft_type: 'GRASP', target_modules: 'h\\.9\\..*' }, /GRASP: target_modules "h\\\\.9\\\\..*" match no layer of this model; adaptable layers are: transformer\.wte, transformer\.wpe, transformer\.h\.0\.attn\.c_attn/, 'gpt2');
     expectRefused({ peft_type: 'IA3', target_modules: [] }, /\(IA\)3: target_modules must be a non-empty list of layer names or a regex string, got \[\]/);
     expectRefused({ peft_type: 'LORA', target_modules: '(' }, /LoRA: target_modules "\(" is not a valid regex/);
   });
@@ -73,7 +73,7 @@ describe('adapter config validation', () => {
 
   it('GRASP, StochGRASP and (IA)3 refuse Embedding targets', () => {
     expectRefused({ peft_type: 'GRASP', target_modules: ['word_embeddings'] }, /GRASP: target roberta\.embeddings\.word_embeddings is an Embedding; GRASP modulates Linear\/Conv1D inputs/);
-    expectRefused({ peft_type: 'STOCHGRASP', target_modules: ['query', 'wpe'] }, /StochGRASP: target wpe is an Embedding/, 'gpt2');
+    expectRefused({ peft_type: 'STOCHGRASP', target_modules: ['query', 'wpe'] }, /StochGRASP: target transformer\.wpe is an Embedding/, 'gpt2');
     expectRefused({ peft_type: 'IA3', target_modules: ['word_embeddings'], feedforward_modules: ['output.dense'] }, /\(IA\)3: target roberta\.embeddings\.word_embeddings is an Embedding/);
   });
 

@@ -172,6 +172,34 @@ describe('generate on the fixture GPT-2', () => {
     }
   });
 
+  it('a left-padded batch (mask + position ids) decodes each prompt as alone, with and without the cache, scores included', () => {
+    const prompts = [[7, 8], [33, 4, 19, 50, 50, 1], [12, 13, 40]];
+    for (const useCache of [true, false]) {
+      for (const opts of [{}, { strategy: 'beam' as const, numBeams: 3 }]) {
+        const alone = prompts.map((p) => generate(model, [p], { ...opts, useCache, maxNewTokens: 6 }));
+        const together = generate(model, prompts, { ...opts, useCache, maxNewTokens: 6 });
+        expect(together.sequences).toEqual(alone.map((a) => a.sequences[0]));
+        together.scores.forEach((s, i) => expect(s).toBeCloseTo(alone[i].scores[0], 4));
+      }
+    }
+  });
+
+  it('GPT-2 with position ids: a left-padded row has the logits it has alone', () => {
+    const short = [12, 13, 40];
+    const long = [33, 4, 19, 50, 50, 1];
+    const pad = long.length - short.length;
+    const [batched, alone] = W.tidy(() => {
+      const ids = W.tensor([...Array(pad).fill(0), ...short, ...long], [2, long.length], { dtype: 'int32' });
+      const attentionMask = W.tensor([...Array(pad).fill(0), ...short.map(() => 1), ...long.map(() => 1)], [2, long.length], { dtype: 'int32' });
+      const positionIds = W.tensor([...Array(pad).fill(0), ...short.map((_, t) => t), ...long.map((_, t) => t)], [2, long.length], { dtype: 'int32' });
+      const b = model.forward(ids, { attentionMask, positionIds }).logits.toArray();
+      const a = model.forward(W.tensor(short, [1, short.length], { dtype: 'int32' })).logits.toArray();
+      return [Array.from(b.subarray(pad * V, long.length * V)), Array.from(a)];
+    });
+    expect(batched.length).toBe(alone.length);
+    for (let i = 0; i < alone.length; i++) expect(Math.abs(batched[i] - alone[i])).toBeLessThan(1e-5);
+  });
+
   it('sampling is deterministic by seed, differs across seeds, and is the same with and without the cache', () => {
     const opts: GenerateOptions = { strategy: 'sample', maxNewTokens: 12, temperature: 1.3, repetitionPenalty: 1.2 };
     const run = (seed: number, useCache = true) => flat(() => generate(model, PROMPTS, { ...opts, useCache, generator: new W.Generator(seed) }).sequences);

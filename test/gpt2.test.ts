@@ -39,15 +39,16 @@ beforeAll(() => {
 afterAll(() => model.dispose());
 
 describe('GPT-2 vs PyTorch', () => {
-  it('names its parameters as HF checkpoints (without the transformer. prefix) and ties the LM head', () => {
+  it('names its parameters as GPT2LMHeadModel checkpoints (with the transformer. prefix) and ties the LM head', () => {
     const names = model.namedParameters().map(([n]) => n);
-    expect(names.slice(0, 4)).toEqual(['wte.weight', 'wpe.weight', 'h.0.ln_1.weight', 'h.0.ln_1.bias']);
-    expect(names).toContain('h.1.attn.c_attn.weight');
-    expect(names).toContain('h.1.mlp.c_proj.bias');
-    expect(names[names.length - 1]).toBe('ln_f.bias');
+    expect(names.slice(0, 4)).toEqual(['transformer.wte.weight', 'transformer.wpe.weight', 'transformer.h.0.ln_1.weight', 'transformer.h.0.ln_1.bias']);
+    expect(names).toContain('transformer.h.1.attn.c_attn.weight');
+    expect(names).toContain('transformer.h.1.mlp.c_proj.bias');
+    expect(names[names.length - 1]).toBe('transformer.ln_f.bias');
     expect(names.some((n) => n.startsWith('lm_head'))).toBe(false);
-    expect(new Set(names)).toEqual(new Set(Object.keys(fx.cases[0].grads!)));
-    expect(model.h[0].attn.c_attn.weight.shape).toEqual([32, 96]); // Conv1D: [in, out]
+    // the fixture's gradients are keyed by GPT2Model (bare) names
+    expect(new Set(names)).toEqual(new Set(Object.keys(fx.cases[0].grads!).map((k) => `transformer.${k}`)));
+    expect(model.transformer.h[0].attn.c_attn.weight.shape).toEqual([32, 96]); // Conv1D: [in, out]
   });
 
   for (const name of ['padded', 'no_mask']) {
@@ -74,7 +75,7 @@ describe('GPT-2 vs PyTorch', () => {
       loss.backward();
       for (const [n, p] of model.namedParameters()) {
         expect(p.grad, n).not.toBeNull();
-        worst = Math.max(worst, expectClose(`grad ${n}`, p.grad!.toArray(), c.grads![n], GRAD_ATOL, GRAD_RTOL));
+        worst = Math.max(worst, expectClose(`grad ${n}`, p.grad!.toArray(), c.grads![n.slice('transformer.'.length)], GRAD_ATOL, GRAD_RTOL));
         p.grad!.dispose();
         p.grad = null;
       }
@@ -91,7 +92,7 @@ describe('GPT-2 vs PyTorch', () => {
     const fresh = new GPT2LMHeadModel(fx.config);
     expect(fresh.loadStateDict(state).loaded.length).toBe(model.namedParameters().length);
     state.delete('ln_f.bias');
-    expect(() => fresh.loadStateDict(state)).toThrow(/missing keys \(1\): ln_f\.bias/);
+    expect(() => fresh.loadStateDict(state)).toThrow(/missing keys \(1\): transformer\.ln_f\.bias/);
     W.dispose([...state.values()]);
     fresh.dispose();
   });
@@ -153,11 +154,11 @@ describe('GPT-2 vs PyTorch', () => {
   it('initialises as HF: N(0, 0.02) weights, c_proj scaled by 1/sqrt(2 n_layer), LN ones and zeros', () => {
     const m = new GPT2LMHeadModel({ vocab_size: 100, n_positions: 16, n_embd: 64, n_layer: 8, n_head: 4 }, { generator: new W.Generator(3) });
     const std = (t: W.Tensor) => Math.sqrt(Array.from(t.toArray()).reduce((a, x) => a + x * x, 0) / t.size);
-    expect(std(m.wte.weight)).toBeCloseTo(0.02, 3);
-    expect(std(m.h[0].mlp.c_fc.weight)).toBeCloseTo(0.02, 3);
-    expect(std(m.h[0].mlp.c_proj.weight)).toBeCloseTo(0.02 / 4, 3);
-    expect(Array.from(m.ln_f.weight.toArray()).every((x) => x === 1)).toBe(true);
-    expect(Array.from(m.h[0].attn.c_attn.bias.toArray()).every((x) => x === 0)).toBe(true);
+    expect(std(m.transformer.wte.weight)).toBeCloseTo(0.02, 3);
+    expect(std(m.transformer.h[0].mlp.c_fc.weight)).toBeCloseTo(0.02, 3);
+    expect(std(m.transformer.h[0].mlp.c_proj.weight)).toBeCloseTo(0.02 / 4, 3);
+    expect(Array.from(m.transformer.ln_f.weight.toArray()).every((x) => x === 1)).toBe(true);
+    expect(Array.from(m.transformer.h[0].attn.c_attn.bias.toArray()).every((x) => x === 0)).toBe(true);
     expect(m.numParameters()).toBe(100 * 64 + 16 * 64 + 8 * (12 * 64 * 64 + 13 * 64) + 2 * 64);
     m.dispose();
   });

@@ -8,9 +8,10 @@ import * as W from '../src/index.js';
 import type { Backend } from '../src/backend/kernels.js';
 import { getBackend } from '../src/tensor/engine.js';
 import {
-  attend, attentionBlockMask, CausalSelfAttention, Conv1D, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList,
-  PostLNBlock, PreLNBlock, SelfAttention, StateDictError, type LayerPast,
+  attend, attentionBlockMask, Conv1D, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, StateDictError, type LayerPast,
 } from '../src/nn/index.js';
+import { CausalSelfAttention, PreLNBlock } from '../src/models/gpt2/index.js';
+import { PostLNBlock, SelfAttention } from '../src/models/roberta/index.js';
 import { checkOp, f32round } from './helpers.js';
 
 /** Deterministic float32-exact values in about [-1, 1]. */

@@ -38,7 +38,7 @@ function inputs(c: FixtureCase) {
 function checkAgainstTorch(name: string, model: Head, c: FixtureCase): void {
   const r = W.tidy(() => {
     const { ids, labels, tokenTypeIds } = inputs(c);
-    const logits = model.forward(ids, { tokenTypeIds });
+    const { logits } = model.forward(ids, { tokenTypeIds });
     expect(logits.shape).toEqual(c.logits.shape);
     const maxLogit = expectClose(`${name} logits`, logits.toArray(), c.logits, LOGIT_ATOL);
     const loss = model.loss(ids, labels, { tokenTypeIds });
@@ -109,14 +109,14 @@ describe('RoBERTa vs PyTorch', () => {
       const c = fx.cases[0];
       const ids = ints(c.input_ids);
       const mask = W.tensor(Array.from(ids.toArray(), (v) => (v === 1 ? 0 : 1)), ids.shape, { dtype: 'int32' });
-      const a = model.forward(ids).toArray();
-      const b = model.forward(ids, { attentionMask: mask }).toArray();
+      const a = model.forward(ids).logits.toArray();
+      const b = model.forward(ids, { attentionMask: mask }).logits.toArray();
       expect(Array.from(a)).toEqual(Array.from(b));
       // Row 2 has 4 real tokens; more padding after them must not change its logits.
       const short = W.slice(ids, [2, 0], [3, 4]);
       const longer = W.tensor([...Array.from(short.toArray()), 1, 1, 1, 1, 1, 1, 1], [1, 11], { dtype: 'int32' });
-      const x = model.forward(short).toArray();
-      const y = model.forward(longer).toArray();
+      const x = model.forward(short).logits.toArray();
+      const y = model.forward(longer).logits.toArray();
       for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5);
     });
     model.dispose();

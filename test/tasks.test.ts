@@ -341,7 +341,7 @@ describe('loadTask from paths', () => {
   });
 
   it('explains unknown names and missing GLUE data', async () => {
-    await expect(loadTask(join(dir, 'nope'))).rejects.toThrow(/unknown task ".*nope": expected one of sentiment, sst2, cola, rte, or the path/);
+    await expect(loadTask(join(dir, 'nope'))).rejects.toThrow(/unknown task ".*nope": expected one of sentiment, sst2, cola, rte, sentiment-lm, or the path/);
     await expect(loadTask('sst2', { datasetsDir: join(dir, 'empty') })).rejects.toThrow(
       /sst2: cannot read .*glue\/SST-2\/train\.tsv: no such file.*--datasets <dir> or WASMGRAD_DATASETS/,
     );

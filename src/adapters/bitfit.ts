@@ -18,6 +18,9 @@ export function biasNames(model: Module): string[] {
 export const FULL: AdapterMethod<'FULL'> = {
   peftType: 'FULL',
   name: 'full',
+  // Chosen on the bundled tiny RoBERTa (sentiment, a coarse sweep of 1e-3..3e-2): full fine-tuning wants the smallest.
+  defaultLr: 5e-4,
+  describe: () => 'full fine-tuning',
   resolve(config, model) {
     checkKnownFields('full fine-tuning', config, FIELDS);
     return {
@@ -34,6 +37,8 @@ export const FULL: AdapterMethod<'FULL'> = {
 export const BITFIT: AdapterMethod<'BITFIT'> = {
   peftType: 'BITFIT',
   name: 'bitfit',
+  defaultLr: 5e-3,
+  describe: () => 'BitFit',
   resolve(config, model) {
     checkKnownFields('BitFit', config, FIELDS);
     if (biasNames(model).length === 0) throw new Error('BitFit: the model has no bias parameters to train');

@@ -183,6 +183,8 @@ export function resolveGroupedBase(m: string, c: Partial<Omit<GraspConfig, 'peft
 export const GRASP: AdapterMethod<'GRASP'> = {
   peftType: 'GRASP',
   name: 'grasp',
+  defaultLr: 1e-2,
+  describe: (c) => `GRASP K=${c.num_groups}`,
   resolve(config, model) {
     checkKnownFields('GRASP', config, GRASP_FIELDS);
     return { peft_type: 'GRASP', ...resolveGroupedBase('GRASP', config, model) };

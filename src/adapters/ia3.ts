@@ -82,6 +82,9 @@ class IA3Layer implements AttachedLayer, LayerAdapter {
 export const IA3: AdapterMethod<'IA3'> = {
   peftType: 'IA3',
   name: 'ia3',
+  // Scale/shift methods move few values and want ~1e-2 (METHODS.md gives 1e-3..1e-2).
+  defaultLr: 1e-2,
+  describe: () => '(IA)3',
   resolve(config, model) {
     const m = '(IA)3';
     checkKnownFields(m, config, FIELDS);

@@ -1,11 +1,11 @@
 /** Fine-tuning methods: full, BitFit, LoRA/rsLoRA, (IA)3, GRASP, StochGRASP; adapter files; noise robustness. */
 export type {
   AdaptableLayer, AdapterConfig, AdapterMethod, AttachedLayer, Attachment, BitFitConfig, ConfigOf, FullConfig, GraspConfig,
-  IA3Config, LoraConfig, PeftType, StochGraspConfig, TargetModules,
+  IA3Config, LoraConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector,
 } from './types.js';
-export { ADAPTERS, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
+export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
 export { AdaptedModel, applyAdapter, PEFT_PREFIX, validateAdapterConfig, type ParameterCounts } from './model.js';
-export { DEFAULT_TARGETS, defaultTargets, findTargets, matchesTarget, modelFamily, seededPermutation, type ModelFamily } from './targets.js';
+export { defaultTargets, findTargets, matchesTarget, modelFamily, seededPermutation, type ModelFamily } from './targets.js';
 export { loraParameterCount, loraScaling } from './lora.js';
 export { graspGroupMap } from './grasp.js';
 export { gaussianKL, inverseSoftplus, klToTarget } from './stochgrasp.js';

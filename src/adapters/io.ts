@@ -6,7 +6,7 @@
 import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { methodFor } from './registry.js';
-import { modelFamily } from './targets.js';
+import { FAMILIES, familyOf, taskOf, type TaskKind } from '../models/families.js';
 import { AdaptedModel, applyAdapter, PEFT_PREFIX } from './model.js';
 import type { AdapterConfig } from './types.js';
 
@@ -27,38 +27,34 @@ const PEFT_UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   alpha_pattern: (v) => !!v && typeof v === 'object' && Object.keys(v).length > 0,
 };
 
-/** PEFT's task_type for our model classes. */
+/** PEFT's task_type for each kind of head (a mapped type: a new task kind must say its PEFT name). */
+const PEFT_TASK_TYPE: { [K in TaskKind]: string | null } = {
+  'sequence-classification': 'SEQ_CLS',
+  'causal-lm': 'CAUSAL_LM',
+  'masked-lm': null,
+};
+
 function taskType(model: Module): string | null {
-  if ([...model.namedChildren()].some(([n]) => n === 'classifier')) return 'SEQ_CLS';
-  return modelFamily(model) === 'gpt2' ? 'CAUSAL_LM' : null;
+  const task = taskOf(model);
+  return task ? PEFT_TASK_TYPE[task] : null;
 }
 
 /**
- * PEFT names tensors by the Transformers module path: GPT2LMHeadModel keeps every block under
- * `transformer.`, our GPT-2 (like the original checkpoints) at the top level.
+ * The file's key -> ours. Our parameter names are the Hugging Face module paths PEFT writes, so keys
+ * normally pass unchanged; keys written without the family's base prefix (adapters of bare GPT2Model
+ * checkpoints: `base_model.model.h.0...`) get it back when that names one of ours.
  */
-function filePrefix(model: Module): string {
-  return modelFamily(model) === 'gpt2' ? `${PEFT_PREFIX}transformer.` : PEFT_PREFIX;
-}
-
-/** Our key -> the file's key. */
-function toFileKey(key: string, model: Module): string {
-  return key.startsWith(PEFT_PREFIX) ? filePrefix(model) + key.slice(PEFT_PREFIX.length) : key;
-}
-
-/** The file's key -> ours (keys without the family prefix, as written before, pass unchanged). */
-function fromFileKey(key: string, model: Module): string {
-  const p = filePrefix(model);
-  return key.startsWith(p) ? PEFT_PREFIX + key.slice(p.length) : key;
+function fromFileKey(key: string, model: Module, own: ReadonlySet<string>): string {
+  const family = familyOf(model);
+  if (!family || own.has(key) || !key.startsWith(PEFT_PREFIX)) return key;
+  const prefixed = PEFT_PREFIX + FAMILIES[family].basePrefix + key.slice(PEFT_PREFIX.length);
+  return own.has(prefixed) ? prefixed : key;
 }
 
 /** The adapter_config.json text. */
 export function adapterConfigJson(adapted: AdaptedModel): string {
-  const c: Record<string, unknown> = { ...adapted.config };
-  if (c.peft_type === 'LORA') {
-    delete c.seed; // initialisation only; PEFT has no such field
-    c.bias = 'none';
-  }
+  const method = methodFor(adapted.config.peft_type);
+  const c: Record<string, unknown> = method.toFile ? method.toFile({ ...adapted.config }) : { ...adapted.config };
   c.task_type = taskType(adapted.base);
   c.inference_mode = true;
   return JSON.stringify(c, null, 2) + '\n';
@@ -66,7 +62,7 @@ export function adapterConfigJson(adapted: AdaptedModel): string {
 
 /** The adapter_model.safetensors bytes (group maps stored as float32: exact below 2^24). */
 export function adapterWeights(adapted: AdaptedModel): Uint8Array {
-  const entries = [...adapted.stateDict()].map(([k, t]) => [toFileKey(k, adapted.base), { shape: [...t.shape], data: Float32Array.from(t.toArray()) }] as const);
+  const entries = [...adapted.stateDict()].map(([k, t]) => [k, { shape: [...t.shape], data: Float32Array.from(t.toArray()) }] as const);
   return serializeSafetensors(entries, { format: 'pt' });
 }
 
@@ -81,15 +77,15 @@ export function parseAdapterConfig(json: string | object, file = 'adapter_config
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: must be a JSON object`);
-  const c = { ...(raw as Record<string, unknown>) };
+  let c = { ...(raw as Record<string, unknown>) };
   if (typeof c.peft_type !== 'string') throw new Error(`${file}: no "peft_type"; is this an adapter config?`);
-  methodFor(c.peft_type as AdapterConfig['peft_type']);
+  const method = methodFor(c.peft_type as AdapterConfig['peft_type']);
   for (const [k, bad] of Object.entries(PEFT_UNSUPPORTED)) {
     if (bad(c[k])) throw new Error(`${file}: ${k} = ${JSON.stringify(c[k])} is not supported by wasmgrad's ${c.peft_type}; retrain without it`);
     delete c[k];
   }
   for (const k of Object.keys(c)) if (PEFT_INFORMATIONAL.has(k)) delete c[k];
-  if (c.init_lora_weights === false) c.init_lora_weights = true; // init is irrelevant once weights are loaded
+  if (method.fromFile) c = method.fromFile(c);
   if (Array.isArray(c.target_modules)) c.target_modules = [...c.target_modules].map(String).sort();
   return c as Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] };
 }
@@ -100,7 +96,8 @@ export function loadAdapter<M extends Module>(model: M, configJson: string | obj
   const adapted = applyAdapter(model, config);
   try {
     const parsed = parseSafetensors(weights);
-    adapted.loadStateDict(new Map([...parsed.tensors].map(([k, v]) => [fromFileKey(k, model), { shape: v.shape, data: v.data }])));
+    const own = new Set(adapted.stateDict().keys());
+    adapted.loadStateDict(new Map([...parsed.tensors].map(([k, v]) => [fromFileKey(k, model, own), { shape: v.shape, data: v.data }])));
   } catch (err) {
     adapted.remove();
     throw err;

@@ -5,21 +5,19 @@
  * under HF PEFT's key names (`base_model.model.<module>.lora_A.weight`, ...).
  */
 import { fmtShape, shapesEqual } from '../backend/strides.js';
-import { GPT2LMHeadModel } from '../models/gpt2/model.js';
-import { RobertaForMaskedLM } from '../models/roberta/heads.js';
+import { FAMILIES, familyOf } from '../models/families.js';
 import type { Module } from '../nn/module.js';
 import { add, mul } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { methodFor, methodName, type MethodName } from './registry.js';
 import { matchesTarget } from './targets.js';
-import type { AdapterConfig, AttachedLayer } from './types.js';
+import type { AdapterConfig, AttachedLayer, TrainableSelector } from './types.js';
 import { writeInto } from './weights.js';
 
 /** Embedding tables a model also uses as its output projection (tied LM heads). */
 function tiedEmbeddings(model: Module): Set<Tensor> {
-  if (model instanceof GPT2LMHeadModel) return new Set([model.wte.weight]);
-  if (model instanceof RobertaForMaskedLM) return new Set([model.roberta.embeddings.word_embeddings.weight]);
-  return new Set();
+  const family = familyOf(model);
+  return new Set(family ? FAMILIES[family].tiedWeights(model) : []);
 }
 
 /** PEFT's prefix of every key in adapter_model.safetensors. */
@@ -48,6 +46,8 @@ function inModules(name: string, modules: readonly string[]): boolean {
 
 export class AdaptedModel<M extends Module = Module> {
   readonly layers: readonly AttachedLayer[];
+  /** The method's step-by-step choice of what trains (layer-wise selectors), or null: everything trainable trains every step. */
+  readonly selector: TrainableSelector | null;
   private readonly headNames: string[];
   private readonly baseNames: string[];
   private mergedState = false;
@@ -58,6 +58,7 @@ export class AdaptedModel<M extends Module = Module> {
     base.freeze();
     const attachment = method.attach(base, config as never);
     this.layers = attachment.layers;
+    this.selector = attachment.selector ?? null;
     const names = base.namedParameters().map(([n]) => n);
     this.headNames = names.filter((n) => inModules(n, config.modules_to_save));
     const head = new Set(this.headNames);
@@ -139,7 +140,8 @@ export class AdaptedModel<M extends Module = Module> {
    */
   regularizer(): Tensor | null {
     this.checkLive();
-    if (this.config.peft_type !== 'STOCHGRASP' || this.config.kl_weight === 0 || this.mergedState) return null;
+    const weight = methodFor(this.config.peft_type).regularizerWeight?.(this.config as never) ?? 0;
+    if (weight === 0 || this.mergedState) return null;
     let total: Tensor | null = null;
     let size = 0;
     for (const l of this.layers) {
@@ -148,7 +150,24 @@ export class AdaptedModel<M extends Module = Module> {
       total = total ? add(total, r) : r;
       size += l.regularizerSize ?? 0;
     }
-    return total && size > 0 ? mul(total, this.config.kl_weight / size) : null;
+    return total && size > 0 ? mul(total, weight / size) : null;
+  }
+
+  /**
+   * Marks which trainable tensors train at 0-based step `step` (requiresGrad on or off), as the
+   * method's selector decides; without a selector, or with step null (after training), every one
+   * trains. Returns how many tensors train.
+   */
+  selectForStep(step: number | null): number {
+    this.checkLive();
+    const named = this.namedTrainable();
+    const active = this.selector && step !== null ? this.selector.activeAt(step, named) : null;
+    let n = 0;
+    for (const [k, t] of named) {
+      t.requiresGrad = active ? active.has(k) : true;
+      if (t.requiresGrad) n++;
+    }
+    return n;
   }
 
   /** Folds every layer's adapter into its weights; forward passes then cost what the base model costs. */

@@ -39,6 +39,16 @@ export function methodFor<T extends PeftType>(type: T): AdapterMethod<T> {
   return m;
 }
 
+/** The peak learning rate of a method name when the user gives none (its AdapterMethod's). */
+export function defaultLr(name: MethodName): number {
+  return methodFor(METHOD_PRESETS[name].peft_type).defaultLr;
+}
+
+/** A short description of a resolved config, for legends (its AdapterMethod's). */
+export function describeConfig(config: AdapterConfig): string {
+  return methodFor(config.peft_type).describe(config as never);
+}
+
 /** The preset of a method name, or an error listing the names. */
 export function presetFor(name: string): Partial<AdapterConfig> {
   if (!Object.hasOwn(METHOD_PRESETS, name)) throw new Error(`unknown method ${JSON.stringify(name)}; choose one of ${METHOD_NAMES.join(', ')}`);

@@ -91,6 +91,9 @@ const FIELDS = [...GRASP_FIELDS, 'init_sigma', 'target_sigma', 'kl_weight', 'sam
 export const STOCHGRASP: AdapterMethod<'STOCHGRASP'> = {
   peftType: 'STOCHGRASP',
   name: 'stochgrasp',
+  defaultLr: 1e-2,
+  describe: (c) => `StochGRASP K=${c.num_groups} σt=${c.target_sigma} λ=${c.kl_weight}`,
+  regularizerWeight: (c) => c.kl_weight,
   resolve(config, model) {
     const m = 'StochGRASP';
     checkKnownFields(m, config, FIELDS);

@@ -1,20 +1,18 @@
 /**
  * Choosing layers by name (PEFT's rules: a list matches by suffix, a string is a full-match regex),
- * the per-family defaults, and the small validation helpers every method's resolve() uses.
+ * the family's default targets (read from the family table), and the small validation helpers every method's resolve() uses.
  */
 import { Conv1D, Embedding, Linear } from '../nn/layers.js';
+import { FAMILIES, familyOf, type DefaultTargets, type Family } from '../models/families.js';
 import type { Module } from '../nn/module.js';
 import type { AdaptableLayer, TargetModules } from './types.js';
 
-export type ModelFamily = 'roberta' | 'gpt2' | 'custom';
+/** A model's family from the family table (src/models/families.ts), or 'custom' for any other module. */
+export type ModelFamily = Family | 'custom';
 
-/** RoBERTa/BERT (`attention.self.query`) or GPT-2 (`attn.c_attn`), from the module names. */
+/** The family of `model` (the table's models say it themselves), or 'custom'. */
 export function modelFamily(model: Module): ModelFamily {
-  for (const [name] of model.namedModules()) {
-    if (name.endsWith('attention.self.query')) return 'roberta';
-    if (name.endsWith('attn.c_attn')) return 'gpt2';
-  }
-  return 'custom';
+  return familyOf(model) ?? 'custom';
 }
 
 /** Does module `name` match the targets? */
@@ -49,27 +47,11 @@ export function findTargets(model: Module, targets: TargetModules, method: strin
   return out;
 }
 
-/** Default targets per family: LoRA's q and v (Hu et al.); GRASP's attention projections and both FFN layers. */
-export const DEFAULT_TARGETS: { [F in Exclude<ModelFamily, 'custom'>]: { lora: TargetModules; grasp: TargetModules; ia3: TargetModules; ia3Feedforward: TargetModules } } = {
-  roberta: {
-    lora: ['query', 'value'],
-    grasp: '(?:.*\\.)?layer\\.\\d+\\.(attention\\.self\\.(query|key|value)|attention\\.output\\.dense|intermediate\\.dense|output\\.dense)',
-    ia3: '(?:.*\\.)?layer\\.\\d+\\.(attention\\.self\\.(key|value)|output\\.dense)',
-    ia3Feedforward: '(?:.*\\.)?layer\\.\\d+\\.output\\.dense',
-  },
-  gpt2: {
-    lora: ['c_attn'],
-    grasp: '(?:.*\\.)?h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)',
-    ia3: '(?:.*\\.)?h\\.\\d+\\.(attn\\.c_attn|mlp\\.c_proj)',
-    ia3Feedforward: '(?:.*\\.)?h\\.\\d+\\.mlp\\.c_proj',
-  },
-};
-
-/** The family's default, or an error asking for explicit targets on models we do not know. */
-export function defaultTargets(model: Module, key: keyof (typeof DEFAULT_TARGETS)['roberta'], method: string): TargetModules {
-  const family = modelFamily(model);
-  if (family === 'custom') throw new Error(`${method}: no default target_modules for this model; pass target_modules (layer names or a regex)`);
-  return DEFAULT_TARGETS[family][key];
+/** The family's default targets for a method (FAMILIES[f].targets), or an error asking for explicit targets on models the table does not know. */
+export function defaultTargets(model: Module, key: keyof DefaultTargets, method: string): TargetModules {
+  const family = familyOf(model);
+  if (!family) throw new Error(`${method}: no default target_modules for this model; pass target_modules (layer names or a regex)`);
+  return FAMILIES[family].targets[key];
 }
 
 /** The head modules trained alongside the adapter: `classifier` when the model has one. */

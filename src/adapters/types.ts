@@ -129,21 +129,55 @@ export interface AttachedLayer {
   readonly generator?: Generator;
 }
 
+/**
+ * A method that chooses, step by step, which of its trainable tensors update (layer-wise selectors
+ * such as LISA and GRASS). The training loop asks it before every step; tensors left out get no
+ * gradient that step, so the optimizer leaves them (and their moments) as they are.
+ */
+export interface TrainableSelector {
+  /**
+   * The keys (as in AdaptedModel.namedTrainable) that train at 0-based step `step`. Must be a pure
+   * function of the step and the selector's state, so resuming at a step selects the same set.
+   */
+  activeAt(step: number, trainable: readonly (readonly [string, Tensor])[]): ReadonlySet<string>;
+  /** The selector's own random state, saved in training states for exact resume. */
+  readonly generator?: Generator;
+}
+
 /** What attaching a method did to a model. */
 export interface Attachment {
   layers: AttachedLayer[];
   /** Base-model parameters the method trains itself (BitFit's biases; every one for full fine-tuning). */
   trainBase: string[];
+  /** Present for methods whose trainable set changes during training (see {@link TrainableSelector}). */
+  selector?: TrainableSelector;
 }
 
 /**
- * A fine-tuning method: resolves a partial config against a model (defaults depend on the model
- * family: RoBERTa's `query`/`value` vs GPT-2's `c_attn`) and attaches it.
+ * A fine-tuning method: resolves a partial config against a model (default targets come from the
+ * family table: RoBERTa's `query`/`value` vs GPT-2's `c_attn`) and attaches it. Everything the loop,
+ * the reports and the adapter files need to know about a method, it says here: adding a method is
+ * its file, its config type in {@link AdapterConfig} and one entry in the registry.
  */
 export interface AdapterMethod<T extends PeftType> {
   readonly peftType: T;
   /** Short name used by the CLI and reports (`lora`, `grasp`, ...). */
   readonly name: string;
+  /** Peak learning rate fine-tuning uses when the user gives none (see each method's file for how it was chosen). */
+  readonly defaultLr: number;
+  /** A short description of a resolved config for report legends (`LoRA r=8 α=8 (query,value)`). */
+  describe(config: ConfigOf<T>): string;
+  /**
+   * The weight of the method's extra loss term for `config` (StochGRASP's kl_weight); absent or 0
+   * when the method has none. The term itself comes from the attached layers' `regularizer()`.
+   */
+  regularizerWeight?(config: ConfigOf<T>): number;
+  /**
+   * adapter_config.json quirks. `toFile` edits the fields written (PEFT's own methods drop what PEFT
+   * lacks and add what it expects), `fromFile` the fields read before `resolve`. Default: unchanged.
+   */
+  toFile?(fields: Record<string, unknown>): Record<string, unknown>;
+  fromFile?(fields: Record<string, unknown>): Record<string, unknown>;
   /** Fills defaults for `model` and validates every field; errors say which field and what to change. */
   resolve(config: Partial<ConfigOf<T>>, model: Module): ConfigOf<T>;
   /** Attaches to `model` (whose parameters are already frozen). */

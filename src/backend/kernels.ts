@@ -246,4 +246,8 @@ export interface Backend extends Kernels {
   write(buf: Buf, data: ArrayLike<number>): void;
   /** Bytes currently held by live (not freed) buffers. */
   liveBytes(): number;
+  /** The most bytes live at once since creation or the last {@link resetPeak} (training-memory reports). */
+  peakBytes(): number;
+  /** Starts a new peak measurement from the bytes live now. */
+  resetPeak(): void;
 }

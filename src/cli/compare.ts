@@ -8,23 +8,18 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
-import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { defaultLr, presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import type { NoiseModel } from '../adapters/noise.js';
 import { compareMethods, type MethodRun } from '../experiments/compare.js';
-import { fromPretrained } from '../node/pretrained.js';
 import { writeFileAtomic } from '../node/files.js';
 import { saveAdapter } from '../node/adapter-files.js';
-import { resolveModelDir } from '../node/paths.js';
-import { loadTask } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
 import { taskOptions, trainingOptions } from './options.js';
-import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
-import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
+import { prepareRun } from './setup.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport } from '../report/types.js';
-import { encodeExamples } from '../tasks/batches.js';
-import { DEFAULT_HEAD_LR, DEFAULT_LR, FINETUNE_DEFAULTS } from '../train/finetune.js';
+import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
 import { metricsLine } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 
@@ -37,7 +32,7 @@ export interface CompareRunOptions {
   batchSize?: number;
   maxLength?: number;
   seed?: number;
-  /** One learning rate for every method (default: each method's own, DEFAULT_LR). */
+  /** One learning rate for every method (default: each method's own, AdapterMethod.defaultLr). */
   lr?: number;
   /** The head's peak learning rate (default: min(lr, DEFAULT_HEAD_LR)). */
   headLr?: number;
@@ -87,17 +82,9 @@ function runNames(runs: readonly MethodRun[]): string[] {
 export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await ensureBackend();
-  const dir = resolveModelDir(o.model);
-  const task = await loadTask(o.task, { datasetsDir: o.datasetsDir, format: o.format });
-  const tokenizer = await loadTokenizerFromDirectory(dir);
-  const probe = (await fromPretrained(dir, { architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels } })) as RobertaForSequenceClassification;
-  const maxLength = Math.min(o.maxLength ?? FINETUNE_DEFAULTS.maxLength, probe.config.maxLength);
-  const padId = probe.config.pad_token_id;
-  probe.dispose();
-  const trainExamples = o.limitTrain ? task.train.slice(0, o.limitTrain) : task.train;
-  const train = encodeExamples(tokenizer, trainExamples, { maxLength });
-  const validation = encodeExamples(tokenizer, task.validation, { maxLength });
-  write(`task ${task.name}: ${train.length} training, ${validation.length} validation examples (${task.spec.metric}); model ${dir}\n`);
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, limitTrain: o.limitTrain });
+  const { task, maxLength } = p;
+  write(`task ${task.name}: ${task.trainExamples} training, ${task.validationExamples} validation examples (${task.metric}); model ${p.dir}\n`);
   const out = resolve(o.out);
   await mkdir(out, { recursive: true });
   const runs = o.methods.map((m) => (typeof m === 'string' ? { method: m } : m));
@@ -106,16 +93,12 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const draws = o.draws ?? 10;
   const mode = o.noiseMode ?? 'multiplicative';
   let bar: ProgressBar | null = null;
+  const D = FINETUNE_DEFAULTS;
   const results = await compareMethods({
     runs,
-    loadModel: async () => (await fromPretrained(dir, {
-      architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels },
-    })) as RobertaForSequenceClassification,
-    train, validation, padId, metric: task.spec.metric,
-    config: {
-      ...FINETUNE_DEFAULTS, epochs: o.epochs ?? FINETUNE_DEFAULTS.epochs, batchSize: o.batchSize ?? FINETUNE_DEFAULTS.batchSize,
-      maxLength, seed: o.seed ?? 0, ...(o.lr !== undefined ? { lr: o.lr } : {}), ...(o.headLr !== undefined ? { headLr: o.headLr } : {}),
-    },
+    loadModel: p.loadModel,
+    task,
+    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
     log: (m) => (bar ? bar.log(m) : write(m + '\n')),
@@ -136,10 +119,12 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     noiseTargets: 'every attention projection and both FFN layers of each block (the same layers for every method), perturbed after merging',
     results,
     notes: [
-      `${train.length} training / ${validation.length} validation examples (${task.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
-      `AdamW, warmup ${FINETUNE_DEFAULTS.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? FINETUNE_DEFAULTS.batchSize}, ${o.epochs ?? FINETUNE_DEFAULTS.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? DEFAULT_LR[r.method]}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
-      `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.spec.metric}.`,
-      'Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.',
+      `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.loaded.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
+      `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
+      `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.`,
+      ...(task.kind === 'sequence-classification'
+        ? ['Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.']
+        : []),
     ],
   };
   await writeFileAtomic(join(out, 'results.json'), JSON.stringify({ ...report, runs }, null, 2) + '\n');

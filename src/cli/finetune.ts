@@ -1,6 +1,6 @@
 /**
- * `wasmgrad finetune` and `wasmgrad eval`: fine-tune a pretrained RoBERTa classifier on a task with
- * one method and save only the adapter (adapter_config.json + adapter_model.safetensors; full
+ * `wasmgrad finetune` and `wasmgrad eval`: fine-tune a pretrained checkpoint on a task (any family x
+ * task pair the family table allows) with one method and save only the adapter (adapter_config.json + adapter_model.safetensors; full
  * fine-tuning also writes the whole model), with a progress bar, metrics.jsonl, periodic atomic
  * training states and `--resume`; evaluate a saved adapter clean and under weight noise.
  */
@@ -8,24 +8,22 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
-import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
-import type { RobertaForSequenceClassification } from '../models/roberta/index.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
 import { fromPretrained, savePretrained } from '../node/pretrained.js';
-import { resolveModelDir } from '../node/paths.js';
-import { loadTask, type LoadedTask, type LoadTaskOptions } from '../node/tasks.js';
+import type { LoadTaskOptions } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
-import { loadTokenizerFromDirectory, saveTokenizer } from '../node/tokenizer-files.js';
-import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
-import { ClassificationBatches, encodeExamples, evaluationBatches, type EncodedExample } from '../tasks/batches.js';
-import { DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, type FinetuneConfig } from '../train/finetune.js';
+import { saveTokenizer } from '../node/tokenizer-files.js';
+import { resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
+import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
 import { taskOptions, trainingOptions } from './options.js';
+import { prepareRun } from './setup.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -52,53 +50,29 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
 }
 
 
-interface Prepared {
-  dir: string;
-  task: LoadedTask;
-  model: RobertaForSequenceClassification;
-  train: EncodedExample[];
-  validation: EncodedExample[];
-  padId: number;
-  maxLength: number;
-  tokenizer: ByteLevelBPETokenizer;
-}
+/** Fine-tunes and writes the adapter; returns the final validation metrics (NaN when stopped early). */
+export type FinetuneCliResult = { stopped: boolean } & { [metric: string]: number | boolean };
 
-async function prepare(modelArg: string, taskArg: string, maxLength: number | undefined, data: TaskData): Promise<Prepared> {
-  await ensureBackend();
-  const dir = resolveModelDir(modelArg);
-  const task = await loadTask(taskArg, data);
-  const tokenizer = await loadTokenizerFromDirectory(dir);
-  const model = (await fromPretrained(dir, {
-    architecture: 'RobertaForSequenceClassification', strict: false, config: { num_labels: task.spec.numLabels },
-  })) as RobertaForSequenceClassification;
-  const len = Math.min(maxLength ?? FINETUNE_DEFAULTS.maxLength, model.config.maxLength);
-  return {
-    dir, task, model, tokenizer, padId: model.config.pad_token_id, maxLength: len,
-    train: encodeExamples(tokenizer, task.train, { maxLength: len }),
-    validation: encodeExamples(tokenizer, task.validation, { maxLength: len }),
-  };
-}
-
-/** Fine-tunes and writes the adapter; returns the final validation scores. */
-export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy: number; f1: number; mcc: number; stopped: boolean }> {
+export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCliResult> {
   const write = o.write ?? ((t: string) => void process.stderr.write(t));
   const out = resolve(o.out);
-  presetFor(o.method);
   let bar: ProgressBar | null = null;
   const stopAfter = o.stopAfter;
   class Stop extends Error {}
-  const p = await prepare(o.model, o.task, o.maxLength, { datasetsDir: o.datasetsDir, format: o.format });
+  await ensureBackend();
+  const config = resolveFinetuneConfig(
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
+    o.method,
+  );
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  config.maxLength = p.maxLength;
+  const { task } = p;
+  const model = await p.loadModel();
   try {
-    const D = FINETUNE_DEFAULTS;
-    const config: FinetuneConfig = {
-      epochs: o.epochs ?? D.epochs, batchSize: o.batchSize ?? D.batchSize, lr: o.lr ?? DEFAULT_LR[o.method],
-      weightDecay: o.weightDecay ?? D.weightDecay, warmupRatio: o.warmupRatio ?? D.warmupRatio, clipNorm: o.clipNorm ?? D.clipNorm,
-      maxLength: p.maxLength, seed: o.seed ?? D.seed, ...(o.headLr !== undefined ? { headLr: o.headLr } : {}),
-    };
-    write(`${p.task.name}: ${p.train.length} training / ${p.validation.length} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
+    write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: p.task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
       const bytes = await readFile(join(out, STATE)).catch(() => {
@@ -113,11 +87,9 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
       await writeFile(metricsPath, '');
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
-    const train = new ClassificationBatches(p.train, { batchSize: config.batchSize, padId: p.padId, seed: config.seed });
-    const byLength = [...p.validation].sort((a, b) => a.ids.length - b.ids.length); // less padding; same metrics
-    const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: p.padId });
+    const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
     const r = await runFinetune({
-      model: p.model, method: o.method, adapter: o.adapter, config, train, validation, resumeFrom,
+      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
       onCheckpoint: async (bytes, step) => {
         await writeFileAtomic(join(out, STATE), bytes);
@@ -140,30 +112,30 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<{ accuracy:
     write(r.adapted.parameterTable() + '\n');
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
-      task: p.task.name, method: o.method, metric: p.task.spec.metric, accuracy: r.final.accuracy, f1: r.final.f1, mcc: r.final.mcc,
+      task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
       params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
     };
     if ((o.noiseDraws ?? 0) > 0) {
-      summary.noise = await evaluateUnderNoise(r.adapted, () => evaluateClassifier(p.model, validation())[p.task.spec.metric], { draws: o.noiseDraws });
+      summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
     r.adapted.remove();
     if (o.method === 'full') {
-      await savePretrained(p.model, join(out, 'model'));
+      await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
     await rm(join(out, 'training_state'), { recursive: true, force: true });
     write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
-    return { accuracy: r.final.accuracy, f1: r.final.f1, mcc: r.final.mcc, stopped: false };
+    return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
       (bar as ProgressBar | null)?.finish();
       write(`stopped after step ${stopAfter}; continue with --resume\n`);
-      return { accuracy: NaN, f1: NaN, mcc: NaN, stopped: true };
+      return { ...Object.fromEntries(task.metricNames.map((k) => [k, NaN])), stopped: true };
     }
     throw err;
   } finally {
-    p.model.dispose();
+    model.dispose();
   }
 }
 
@@ -184,17 +156,19 @@ export interface EvalCliOptions {
 /** Evaluates a model (+ adapter) on a task's validation split, clean and (with draws > 0) under noise. */
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
-  const p = await prepare(o.model, o.task, o.maxLength, { datasetsDir: o.datasetsDir, format: o.format });
+  await ensureBackend();
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const { task } = p;
+  const model = await p.loadModel();
   try {
-    const adapted = o.adapter ? await loadAdapterFromDirectory(p.model, resolve(o.adapter)) : null;
-    const byLength = [...p.validation].sort((a, b) => a.ids.length - b.ids.length);
-    const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: p.padId });
-    const clean = evaluateClassifier(p.model, validation());
-    write(`${p.task.name} (${clean.examples} examples): accuracy ${(100 * clean.accuracy).toFixed(2)}%, F1 ${clean.f1.toFixed(4)}, MCC ${clean.mcc.toFixed(4)}, loss ${clean.loss.toFixed(4)}\n`);
-    const result: Record<string, unknown> = { task: p.task.name, accuracy: clean.accuracy, f1: clean.f1, mcc: clean.mcc, loss: clean.loss };
+    const adapted = o.adapter ? await loadAdapterFromDirectory(model, resolve(o.adapter)) : null;
+    const clean = task.evaluate(model, task.validationBatches());
+    const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
+    write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
+    const result: Record<string, unknown> = { task: task.name, ...clean.metrics, loss: clean.loss };
     if ((o.draws ?? 0) > 0) {
-      const metric = p.task.spec.metric;
-      const noise = await evaluateUnderNoise(adapted ?? p.model, () => evaluateClassifier(p.model, validation())[metric], {
+      const metric = task.metric;
+      const noise = await evaluateUnderNoise(adapted ?? model, () => task.evaluate(model, task.validationBatches()).metrics[metric], {
         draws: o.draws, sigmas: o.sigmas, mode: o.noiseMode,
       });
       write(`${metric} under ${o.noiseMode ?? 'multiplicative'} weight noise:\n`);
@@ -203,14 +177,14 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
     }
     return result;
   } finally {
-    p.model.dispose();
+    model.dispose();
   }
 }
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
   trainingOptions(taskOptions(finetune))
-    .description('fine-tune a RoBERTa checkpoint on a classification task with one method; writes the adapter')
+    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
     .requiredOption('--out <dir>', 'output directory')

@@ -1,16 +1,16 @@
 /**
  * The method comparison behind the main job and the GLUE experiments: for each method, load the
- * same pretrained classifier (same head initialisation), fine-tune it, measure the validation metric
- * clean and under weight noise, and collect a {@link MethodResult} per method for the report.
+ * same pretrained model (same head initialisation), fine-tune it on the task, measure the task's
+ * metric clean and under weight noise, and collect a {@link MethodResult} per method for the report.
  */
 import type { AdaptedModel } from '../adapters/model.js';
-import { methodName, type MethodName } from '../adapters/registry.js';
+import { describeConfig, methodName, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, type NoiseModel } from '../adapters/noise.js';
 import type { MethodResult } from '../report/types.js';
-import { evaluationBatches, ClassificationBatches, type EncodedExample } from '../tasks/batches.js';
-import type { TaskMetric } from '../tasks/registry.js';
-import { DEFAULT_LR, evaluateClassifier, runFinetune, type FinetuneConfig, type SequenceClassifier } from '../train/finetune.js';
+import type { Task, TaskEval, TaskModel } from '../tasks/task.js';
+import { resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
+import { runFinetune } from '../train/finetune.js';
 import type { MetricsRecord } from '../train/metrics.js';
 
 export interface MethodRun {
@@ -23,15 +23,13 @@ export interface MethodRun {
   label?: string;
 }
 
-export interface CompareOptions {
+export interface CompareOptions<B = unknown, E extends TaskEval = TaskEval> {
   runs: readonly MethodRun[];
-  /** A fresh base classifier per method (same pretrained weights and head init every time). */
-  loadModel: () => Promise<SequenceClassifier>;
-  train: readonly EncodedExample[];
-  validation: readonly EncodedExample[];
-  padId: number;
-  metric: TaskMetric;
-  config: Omit<FinetuneConfig, 'lr'> & { lr?: number };
+  /** A fresh base model per method (same pretrained weights and head init every time). */
+  loadModel: () => Promise<TaskModel>;
+  task: Task<B, E>;
+  /** Overrides of the fine-tuning config shared by every run (resolved per method: lr defaults to the method's). */
+  config: Partial<FinetuneConfig>;
   noise: { sigmas?: readonly number[]; draws: number; mode: NoiseModel; seed: number };
   /** Data-order seeds: each method trains once per seed and reports mean ± std (default: config.seed alone). */
   seeds?: readonly number[];
@@ -40,19 +38,7 @@ export interface CompareOptions {
   /** `index`: the run's position in `runs` (two runs may share a method). */
   onRecord?: (method: string, record: MetricsRecord, index: number) => void | Promise<void>;
   /** After each method, with the trained model still adapted (save the adapter here). */
-  afterMethod?: (run: MethodRun, result: MethodResult, adapted: AdaptedModel<SequenceClassifier>) => Promise<void> | void;
-}
-
-/** A short description of a method's configuration, for legends. */
-export function describeConfig(c: AdapterConfig): string {
-  switch (c.peft_type) {
-    case 'LORA': return `${c.use_rslora ? 'rsLoRA' : 'LoRA'} r=${c.r} α=${c.lora_alpha} (${Array.isArray(c.target_modules) ? c.target_modules.join(',') : 'regex'})`;
-    case 'GRASP': return `GRASP K=${c.num_groups}`;
-    case 'STOCHGRASP': return `StochGRASP K=${c.num_groups} σt=${c.target_sigma} λ=${c.kl_weight}`;
-    case 'IA3': return '(IA)3';
-    case 'BITFIT': return 'BitFit';
-    case 'FULL': return 'full fine-tuning';
-  }
+  afterMethod?: (run: MethodRun, result: MethodResult, adapted: AdaptedModel<TaskModel>) => Promise<void> | void;
 }
 
 /** One training run of one method with one data-order seed, and its noise draws by sigma. */
@@ -61,22 +47,21 @@ interface SeedRun {
   values: number[][];
 }
 
-async function runOnce(o: CompareOptions, run: MethodRun, index: number, seed: number, byLength: readonly EncodedExample[], first: boolean): Promise<SeedRun> {
+async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: MethodRun, index: number, seed: number, first: boolean): Promise<SeedRun> {
   const model = await o.loadModel();
-  let adapted: AdaptedModel<SequenceClassifier> | null = null;
+  let adapted: AdaptedModel<TaskModel> | null = null;
   try {
-    const config: FinetuneConfig = { ...o.config, lr: o.config.lr ?? DEFAULT_LR[run.method], ...(run.train ?? {}), seed };
+    const config = resolveFinetuneConfig({ ...o.config, ...(run.train ?? {}), seed }, run.method);
     o.log?.(`\n== ${run.method}: lr ${config.lr}, ${config.epochs} epochs, batch ${config.batchSize}, seed ${seed}`);
-    const train = new ClassificationBatches(o.train, { batchSize: config.batchSize, padId: o.padId, seed });
-    const validation = () => evaluationBatches(byLength, { batchSize: 64, padId: o.padId });
+    const { task } = o;
     const r = await runFinetune({
-      model, method: run.method, adapter: run.adapter, config, train, validation,
+      model, task, method: run.method, adapter: run.adapter, config,
       log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec, index),
     });
     adapted = r.adapted;
     o.log?.(r.adapted.parameterTable());
-    const pick = (e: { accuracy: number; f1: number; mcc: number }) => e[o.metric];
-    const noise = await evaluateUnderNoise(r.adapted, () => pick(evaluateClassifier(model, validation())), {
+    const pick = (e: TaskEval) => e.metrics[task.metric];
+    const noise = await evaluateUnderNoise(r.adapted, () => pick(task.evaluate(model, task.validationBatches())), {
       sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed + seed,
     });
     o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
@@ -88,7 +73,7 @@ async function runOnce(o: CompareOptions, run: MethodRun, index: number, seed: n
       trainableParams: counts.trainable,
       totalParams: counts.total,
       metric: pick(r.final),
-      metricName: o.metric,
+      metricName: task.metric,
       noise: noise.map(({ sigma, mean, std, draws }) => ({ sigma, mean, std, draws })),
       trainSeconds: r.trainSeconds,
       peakMemoryBytes: r.peakMemoryBytes,
@@ -129,17 +114,15 @@ export function aggregateSeeds(runs: readonly SeedRun[]): MethodResult {
   };
 }
 
-export async function compareMethods(o: CompareOptions): Promise<MethodResult[]> {
+export async function compareMethods<B, E extends TaskEval>(o: CompareOptions<B, E>): Promise<MethodResult[]> {
   const results: MethodResult[] = [];
-  // Evaluation order does not change the metrics; batching similar lengths together cuts the padding.
-  const byLength = [...o.validation].sort((a, b) => a.ids.length - b.ids.length);
-  const seeds = o.seeds ?? [o.config.seed];
+  const seeds = o.seeds ?? [o.config.seed ?? 0];
   if (seeds.length === 0 || seeds.some((s) => !(Number.isInteger(s) && s >= 0))) {
     throw new Error(`compareMethods: seeds ${JSON.stringify(seeds)} must be a non-empty list of integers >= 0`);
   }
   for (const [index, run] of o.runs.entries()) {
     const perSeed: SeedRun[] = [];
-    for (const [k, seed] of seeds.entries()) perSeed.push(await runOnce(o, run, index, seed, byLength, k === 0));
+    for (const [k, seed] of seeds.entries()) perSeed.push(await runOnce(o, run, index, seed, k === 0));
     results.push(aggregateSeeds(perSeed));
   }
   return results;

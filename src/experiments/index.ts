@@ -1,2 +1,2 @@
 /** Method comparisons: fine-tune, evaluate clean and under weight noise, collect report rows. */
-export { compareMethods, describeConfig, type CompareOptions, type MethodRun } from './compare.js';
+export { compareMethods, type CompareOptions, type MethodRun } from './compare.js';

@@ -1,3 +1,4 @@
 /** Transformer models with Hugging Face parameter names and config.json fields. */
 export * from './gpt2/index.js';
 export * from './roberta/index.js';
+export * from './families.js';

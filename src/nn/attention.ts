@@ -1,7 +1,7 @@
 /**
- * Multi-head scaled dot-product attention: masks, head split/merge, the KV cache, and the two
- * projection layouts of the Hugging Face checkpoints (GPT-2's fused `c_attn`, BERT/RoBERTa's
- * separate `query` / `key` / `value`).
+ * The multi-head attention core every family shares: masks, head split/merge, scaled dot-product
+ * attention and the KV cache. The projection layouts (GPT-2's fused `c_attn`, RoBERTa's `query` /
+ * `key` / `value`) live with their models.
  */
 import { fmtShape } from '../backend/strides.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -11,9 +11,8 @@ import { maskedFill } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
 import { softmax } from '../ops/nn.js';
 import type { Generator } from '../ops/random.js';
-import { concat, permute, reshape, slice } from '../ops/shape.js';
-import { Conv1D, Dropout, Linear } from './layers.js';
-import { Module } from './module.js';
+import { concat, permute, reshape } from '../ops/shape.js';
+import type { Dropout } from './layers.js';
 
 /**
  * Score written where attention is forbidden (it replaces the score rather than being added, as HF's
@@ -102,7 +101,8 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, dro
   return matmul(w, v); // (B, nh, Tq, hs)
 }
 
-function appendPast(past: LayerPast | null | undefined, k: Tensor, v: Tensor): LayerPast {
+/** The cache after this step: past keys/values with the new ones appended along the time dim. */
+export function appendPast(past: LayerPast | null | undefined, k: Tensor, v: Tensor): LayerPast {
   if (!past) return { key: k, value: v };
   return { key: concat([past.key, k], 2), value: concat([past.value, v], 2) }; // (B, nh, Tpast + T, hs)
 }
@@ -123,59 +123,4 @@ export interface AttentionCall {
   past?: LayerPast | null;
   /** Return this layer's keys/values (past + current) for the next step. */
   useCache?: boolean;
-}
-
-/** GPT-2 attention: `c_attn` projects to q, k, v at once (Conv1D C -> 3C), `c_proj` back to C. */
-export class CausalSelfAttention extends Module {
-  readonly c_attn: Conv1D;
-  readonly c_proj: Conv1D;
-  readonly attn_dropout: Dropout;
-  readonly resid_dropout: Dropout;
-
-  constructor(readonly nEmbd: number, readonly nHead: number, o: AttentionOptions = {}) {
-    super();
-    if (nEmbd % nHead !== 0) throw new Error(`CausalSelfAttention: n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
-    this.c_attn = new Conv1D(nEmbd, 3 * nEmbd, { generator: o.generator, std: o.std });
-    this.c_proj = new Conv1D(nEmbd, nEmbd, { generator: o.generator, std: o.projStd ?? o.std });
-    this.attn_dropout = new Dropout(o.attnPdrop ?? 0, o.generator);
-    this.resid_dropout = new Dropout(o.residPdrop ?? 0, o.generator);
-  }
-
-  /** x (B, T, C) -> (B, T, C), and the updated cache when `useCache`. */
-  forward(x: Tensor, call: AttentionCall = {}): { out: Tensor; present: LayerPast | null } {
-    const [B, T, C] = x.shape;
-    const qkv = this.c_attn.forward(x); // (B, T, 3C)
-    const part = (i: number) => splitHeads(slice(qkv, [0, 0, i * C], [B, T, (i + 1) * C]), this.nHead); // (B, nh, T, hs)
-    const q = part(0);
-    const all = appendPast(call.past, part(1), part(2)); // (B, nh, Tpast + T, hs)
-    const y = mergeHeads(attend(q, all.key, all.value, call.mask ?? null, this.attn_dropout)); // (B, T, C)
-    const out = this.resid_dropout.forward(this.c_proj.forward(y));
-    return { out, present: call.useCache ? all : null };
-  }
-}
-
-/** BERT/RoBERTa self-attention (`attention.self`): separate `query`, `key`, `value` Linear layers. */
-export class SelfAttention extends Module {
-  readonly query: Linear;
-  readonly key: Linear;
-  readonly value: Linear;
-  readonly dropout: Dropout;
-
-  constructor(readonly hidden: number, readonly nHead: number, o: AttentionOptions = {}) {
-    super();
-    if (hidden % nHead !== 0) throw new Error(`SelfAttention: hidden_size ${hidden} is not divisible by num_attention_heads ${nHead}`);
-    const init = { generator: o.generator, std: o.std };
-    this.query = new Linear(hidden, hidden, init);
-    this.key = new Linear(hidden, hidden, init);
-    this.value = new Linear(hidden, hidden, init);
-    this.dropout = new Dropout(o.attnPdrop ?? 0, o.generator);
-  }
-
-  /** x (B, T, C) -> context (B, T, C) before the output projection. */
-  forward(x: Tensor, mask: Tensor | null = null): Tensor {
-    const q = splitHeads(this.query.forward(x), this.nHead); // (B, nh, T, hs)
-    const k = splitHeads(this.key.forward(x), this.nHead);
-    const v = splitHeads(this.value.forward(x), this.nHead);
-    return mergeHeads(attend(q, k, v, mask, this.dropout)); // (B, T, C)
-  }
 }

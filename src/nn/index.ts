@@ -2,4 +2,4 @@
 export * from './module.js';
 export * from './layers.js';
 export * from './attention.js';
-export * from './blocks.js';
+export * from './mlp.js';

@@ -7,17 +7,21 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors } from '../io/safetensors.js';
-import { GPT2Config, GPT2LMHeadModel } from '../models/gpt2/index.js';
-import { RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification } from '../models/roberta/index.js';
+import { buildModel, chooseArchitecture, familyForModelType, type FamilyModel } from '../models/families.js';
 import type { Backend } from '../backend/kernels.js';
 import { dispose } from '../tensor/scope.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
 
-export type PretrainedModel = GPT2LMHeadModel | RobertaForMaskedLM | RobertaForSequenceClassification;
+/** Any model of the family table (src/models/families.ts): GPT2LMHeadModel, RobertaForMaskedLM, RobertaForSequenceClassification, ... */
+export type PretrainedModel = FamilyModel;
 
 export interface FromPretrainedOptions {
-  /** Force a head for RoBERTa checkpoints (default: from config.json `architectures`, else masked LM). */
-  architecture?: 'GPT2LMHeadModel' | 'RobertaForMaskedLM' | 'RobertaForSequenceClassification';
+  /**
+   * Load as this architecture of the checkpoint's family (e.g. RobertaForSequenceClassification for
+   * a masked-LM checkpoint). Default: the first of config.json's `architectures` the family knows,
+   * else the family's default.
+   */
+  architecture?: string;
   /** Override config fields (e.g. num_labels for a new classification head). */
   config?: Record<string, unknown>;
   /** Fail on missing/unexpected keys (default true). With false, a new head starts from its init. */
@@ -25,7 +29,8 @@ export interface FromPretrainedOptions {
   backend?: Backend;
 }
 
-async function readConfig(dir: string): Promise<Record<string, unknown>> {
+/** The parsed config.json of a checkpoint directory (an error names the file when it is missing or not JSON). */
+export async function readPretrainedConfig(dir: string): Promise<Record<string, unknown>> {
   const text = new TextDecoder().decode(await readFileBytes(join(dir, 'config.json'), { expected: 'the model configuration (config.json)' }));
   try {
     const parsed: unknown = JSON.parse(text);
@@ -36,25 +41,12 @@ async function readConfig(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
-function chooseArchitecture(cfg: Record<string, unknown>, forced?: FromPretrainedOptions['architecture']): NonNullable<FromPretrainedOptions['architecture']> {
-  const type = cfg.model_type;
-  const archs = Array.isArray(cfg.architectures) ? (cfg.architectures as unknown[]).map(String) : [];
-  if (type === 'gpt2') {
-    if (forced && forced !== 'GPT2LMHeadModel') throw new Error(`fromPretrained: a gpt2 checkpoint cannot load as ${forced}`);
-    return 'GPT2LMHeadModel';
-  }
-  if (type === 'roberta') {
-    if (forced === 'GPT2LMHeadModel') throw new Error('fromPretrained: a roberta checkpoint cannot load as GPT2LMHeadModel');
-    if (forced) return forced;
-    return archs.includes('RobertaForSequenceClassification') ? 'RobertaForSequenceClassification' : 'RobertaForMaskedLM';
-  }
-  throw new Error(`fromPretrained: model_type ${JSON.stringify(type)} in config.json is not supported (supported: "gpt2", "roberta")`);
-}
-
 /** Loads a model from a Hugging Face-style directory. */
-export async function fromPretrained(dir: string, opts: FromPretrainedOptions = {}): Promise<PretrainedModel> {
-  const raw = { ...(await readConfig(dir)), ...(opts.config ?? {}) };
-  const arch = chooseArchitecture(raw, opts.architecture);
+export async function fromPretrained<M extends PretrainedModel = PretrainedModel>(dir: string, opts: FromPretrainedOptions = {}): Promise<M> {
+  const raw = { ...(await readPretrainedConfig(dir)), ...(opts.config ?? {}) };
+  const family = familyForModelType(raw.model_type, join(dir, 'config.json'));
+  const declared = Array.isArray(raw.architectures) ? (raw.architectures as unknown[]).map(String) : [];
+  const arch = chooseArchitecture(family, declared, opts.architecture);
   const files = await readdir(dir).catch(() => [] as string[]);
   if (!files.includes('model.safetensors')) {
     const hint = files.includes('pytorch_model.bin')
@@ -67,10 +59,7 @@ export async function fromPretrained(dir: string, opts: FromPretrainedOptions = 
   // Integer and bool entries (position ids, causal-mask buffers) become int32 tensors; the model's
   // loadStateDict drops the ones it knows and refuses any other in place of a float weight.
   const weights = safetensorsToTensors(parseSafetensors(bytes, { file: path }), { backend: opts.backend });
-  const model =
-    arch === 'GPT2LMHeadModel' ? new GPT2LMHeadModel(new GPT2Config(raw))
-      : arch === 'RobertaForSequenceClassification' ? new RobertaForSequenceClassification(new RobertaConfig(raw))
-        : new RobertaForMaskedLM(new RobertaConfig(raw));
+  const model = buildModel(family, arch, raw);
   try {
     model.loadStateDict(weights, { strict: opts.strict ?? true });
   } catch (err) {
@@ -79,7 +68,7 @@ export async function fromPretrained(dir: string, opts: FromPretrainedOptions = 
   } finally {
     dispose([...weights.values()]);
   }
-  return model;
+  return model as M;
 }
 
 /** Writes config.json and model.safetensors (float32, HF key names) into `dir`, each atomically. */

@@ -7,7 +7,10 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type GlueTask } from '../tasks/glue.js';
-import { isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskName, type TaskSpec } from '../tasks/registry.js';
+import type { TaskKind } from '../models/families.js';
+import {
+  CAUSAL_TASK_NAMES, CAUSAL_TASKS, isCausalTaskName, isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskName, type TaskSpec,
+} from '../tasks/registry.js';
 import { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from '../tasks/sentiment.js';
 import { splitExamples } from '../tasks/split.js';
 import { decodeTaskText, TaskFileError } from '../tasks/text.js';
@@ -35,6 +38,8 @@ export interface LoadTaskOptions {
 export interface LoadedTask {
   /** The task name, or the path as given. */
   name: string;
+  /** What the model is trained to do: classify the examples, or continue their text (causal tasks). */
+  kind: TaskKind;
   /** Which spec applies (for a path: the detected or given format). */
   task: TaskName;
   spec: TaskSpec;
@@ -58,6 +63,10 @@ export async function loadTask(nameOrPath: string, opts: LoadTaskOptions = {}): 
   if (opts.format !== undefined && !GLUE_TASKS.includes(opts.format)) {
     throw new Error(`loadTask: format ${JSON.stringify(opts.format)} is not one of ${GLUE_TASKS.join(', ')}`);
   }
+  if (isCausalTaskName(nameOrPath)) {
+    const from = await loadTask(CAUSAL_TASKS[nameOrPath].from, opts);
+    return { ...from, name: nameOrPath, kind: 'causal-lm', source: `${from.source}; ${CAUSAL_TASKS[nameOrPath].description}` };
+  }
   if (isTaskName(nameOrPath)) {
     return nameOrPath === 'sentiment' ? loadSentiment(opts) : loadGlue(nameOrPath, opts);
   }
@@ -65,7 +74,7 @@ export async function loadTask(nameOrPath: string, opts: LoadTaskOptions = {}): 
   const kind = await stat(path).then((s) => (s.isDirectory() ? 'directory' : 'file'), () => null);
   if (kind === null) {
     throw new Error(
-      `unknown task ${JSON.stringify(nameOrPath)}: expected one of ${TASK_NAMES.join(', ')}, or the path of a .tsv file ` +
+      `unknown task ${JSON.stringify(nameOrPath)}: expected one of ${[...TASK_NAMES, ...CAUSAL_TASK_NAMES].join(', ')}, or the path of a .tsv file ` +
         `or of a directory holding train.tsv and dev.tsv (nothing exists at ${path})`,
     );
   }
@@ -100,7 +109,7 @@ async function loadSentiment(opts: LoadTaskOptions): Promise<LoadedTask> {
   const seed = opts.splitSeed ?? 0;
   const { train, validation } = splitExamples(all, { validationFraction: SENTIMENT_VALIDATION_FRACTION, seed });
   const source = `${SENTIMENT_FIXTURES.map((f) => join(dir, f)).join(', ')} (${all.length} sentences, ${SENTIMENT_VALIDATION_FRACTION * 100}% of each label held out, seed ${seed})`;
-  return { name: 'sentiment', task: 'sentiment', spec: TASKS.sentiment, train, validation, source };
+  return { name: 'sentiment', kind: 'sequence-classification', task: 'sentiment', spec: TASKS.sentiment, train, validation, source };
 }
 
 async function loadGlue(task: GlueTask, opts: LoadTaskOptions): Promise<LoadedTask> {
@@ -123,7 +132,7 @@ async function loadGlue(task: GlueTask, opts: LoadTaskOptions): Promise<LoadedTa
   };
   const train = await read('train');
   const validation = await read('dev');
-  return { name: task, task, spec: TASKS[task], train, validation, source: `${join(dir, 'train.tsv')}, ${join(dir, 'dev.tsv')}` };
+  return { name: task, kind: 'sequence-classification', task, spec: TASKS[task], train, validation, source: `${join(dir, 'train.tsv')}, ${join(dir, 'dev.tsv')}` };
 }
 
 /** A GLUE task from a folder name: SST-2 -> sst2, CoLA -> cola, RTE -> rte. */
@@ -158,7 +167,7 @@ function heldOut(name: string, task: GlueTask, examples: ClassificationExample[]
   }
   const { train, validation } = split;
   const source = `${path} (${FILE_VALIDATION_FRACTION * 100}% of each label held out, seed ${seed})`;
-  return { name, task, spec: TASKS[task], train, validation, source };
+  return { name, kind: 'sequence-classification', task, spec: TASKS[task], train, validation, source };
 }
 
 async function loadFile(name: string, path: string, opts: LoadTaskOptions): Promise<LoadedTask> {
@@ -179,5 +188,5 @@ async function loadDirectory(name: string, dir: string, opts: LoadTaskOptions): 
   });
   if (devText === null) return heldOut(name, task, train, trainPath, opts);
   const validation = parseGlueTsv(task, devText, devPath);
-  return { name, task, spec: TASKS[task], train, validation, source: `${trainPath}, ${devPath}` };
+  return { name, kind: 'sequence-classification', task, spec: TASKS[task], train, validation, source: `${trainPath}, ${devPath}` };
 }

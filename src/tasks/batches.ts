@@ -3,10 +3,12 @@
  * Padding is dynamic (to the longest sequence of each batch), so batches of short sentences stay cheap.
  * Plain Int32Arrays only: turning a batch into tensors is the caller's step.
  */
-import { permutation } from '../data/blocks.js';
+import { ExampleOrder, type ExampleCursor } from './order.js';
 import type { PairLayoutOptions } from '../tokenizer/layout.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import type { ClassificationExample } from './registry.js';
+
+export type { ExampleCursor };
 
 /** An example as token ids (specials included, not padded) and its label. */
 export interface EncodedExample {
@@ -85,75 +87,45 @@ export interface TrainingBatchOptions extends ClassificationBatchOptions {
   seed?: number;
 }
 
-/** Where a training step starts: the epoch and the position inside that epoch's order. */
-export interface ExampleCursor {
-  epoch: number;
-  position: number;
-}
-
-function checkBatchOptions(name: string, count: number, opts: ClassificationBatchOptions): void {
+export function checkBatchOptions(name: string, count: number, opts: ClassificationBatchOptions): void {
   if (count < 1) throw new Error(`${name}: no examples to batch`);
   if (!(Number.isInteger(opts.batchSize) && opts.batchSize >= 1)) throw new Error(`${name}: batchSize ${opts.batchSize} must be a positive integer`);
   if (!Number.isInteger(opts.padId)) throw new Error(`${name}: padId ${opts.padId} must be an integer token id`);
 }
 
-/**
- * Training batches in a seeded shuffled order. The order is an endless stream of epochs, each a
- * fresh permutation of all examples keyed by (seed, epoch); step s takes stream positions
- * [s * batchSize, (s + 1) * batchSize). So every batch is full, every example is seen exactly once
- * per epoch (a batch may straddle two epochs), and `batchAt(step)` is a pure function of
- * (seed, step, batchSize, example count): resuming a run needs nothing but its step counter.
- * The permutation is the pretraining BlockSampler's (src/data/blocks.ts: Fisher-Yates driven by the
- * counter-based hash), so the library has one definition of a seeded shuffle, not two.
- */
+/** Training batches in the seeded shuffled order of {@link ExampleOrder}. */
 export class ClassificationBatches {
   readonly batchSize: number;
   readonly padId: number;
   readonly seed: number;
-  private cached: { epoch: number; order: Uint32Array } | null = null;
+  private readonly order: ExampleOrder;
 
   constructor(readonly examples: readonly EncodedExample[], opts: TrainingBatchOptions) {
     checkBatchOptions('ClassificationBatches', examples.length, opts);
     this.batchSize = opts.batchSize;
     this.padId = opts.padId;
     this.seed = opts.seed ?? 0;
+    this.order = new ExampleOrder(examples.length, this.batchSize, this.seed);
   }
 
   /** Steps per epoch; fractional when batchSize does not divide the example count. */
   get stepsPerEpoch(): number {
-    return this.examples.length / this.batchSize;
+    return this.order.stepsPerEpoch;
   }
 
   /** The epoch and position where step `step` begins. */
   cursorAt(step: number): ExampleCursor {
-    if (!(Number.isSafeInteger(step) && step >= 0)) throw new RangeError(`ClassificationBatches: step ${step} must be a non-negative integer`);
-    const start = step * this.batchSize;
-    return { epoch: Math.floor(start / this.examples.length), position: start % this.examples.length };
+    return this.order.cursorAt(step, 'ClassificationBatches');
   }
 
   /** Example indices of training step `step`. */
   indicesAt(step: number): number[] {
-    let { epoch, position } = this.cursorAt(step);
-    const out: number[] = [];
-    while (out.length < this.batchSize) {
-      if (position === this.examples.length) {
-        epoch++;
-        position = 0;
-      }
-      out.push(this.orderOf(epoch)[position++]!);
-    }
-    return out;
+    return this.order.indicesAt(step, 'ClassificationBatches');
   }
 
   /** The batch of training step `step`. */
   batchAt(step: number): ClassificationBatch {
     return collateExamples(this.examples, this.indicesAt(step), this.padId);
-  }
-
-  // One epoch's permutation is kept: consecutive steps reuse it, and recomputing is O(n) anyway.
-  private orderOf(epoch: number): Uint32Array {
-    if (this.cached?.epoch !== epoch) this.cached = { epoch, order: permutation(this.examples.length, this.seed, epoch) };
-    return this.cached.order;
   }
 }
 

@@ -1,5 +1,6 @@
-/** Classification tasks for fine-tuning: the task table, GLUE and sentiment readers, splits, batches, metrics. */
-export { isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskMetric, type TaskName, type TaskSpec } from './registry.js';
+/** Fine-tuning tasks: the Task contract, sequence classification and causal LM, the task table, GLUE and sentiment readers, splits, batches, metrics. */
+export {
+  CAUSAL_TASK_NAMES, CAUSAL_TASKS, isCausalTaskName, isTaskName, TASK_NAMES, TASKS, type CausalTaskName, type CausalTaskSpec, type ClassificationExample, type TaskMetric, type TaskName, type TaskSpec } from './registry.js';
 export { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type GlueTask } from './glue.js';
 export { tsvRows, unquoteField, type TsvRow } from './tsv.js';
 export { decodeTaskText, firstInvalidUtf8, TaskFileError } from './text.js';
@@ -10,4 +11,10 @@ export {
   type ClassificationBatchOptions, type ClassificationBatch, type EncodedExample, type EncodeExamplesOptions,
   type ExampleCursor, type ExampleEncoder, type TrainingBatchOptions,
 } from './batches.js';
+export { ExampleOrder } from './order.js';
+export type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+export { batchTensors, evaluateClassifier, SequenceClassificationTask, type ClassificationTaskOptions, type ClassifierEval } from './classification.js';
+export {
+  CausalLMTask, collatePrompts, promptExamples, type CausalBatch, type CausalEval, type CausalLMTaskOptions, type PromptExample,
+} from './causal-lm.js';
 export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';

@@ -64,6 +64,31 @@ export const TASKS: { readonly [N in TaskName]: TaskSpec } = {
 
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
+export type CausalTaskName = 'sentiment-lm';
+
+/** A causal-LM task built from a classification task's sentences: the first part of each is the prompt, the model writes the rest. */
+export interface CausalTaskSpec {
+  /** The sentences come from this task (labels unused). */
+  from: TaskName;
+  /** Share of each sentence's tokens that form the prompt. */
+  promptFraction: number;
+  description: string;
+}
+
+export const CAUSAL_TASKS: { readonly [N in CausalTaskName]: CausalTaskSpec } = {
+  'sentiment-lm': {
+    from: 'sentiment',
+    promptFraction: 0.5,
+    description: 'the sentiment sentences as text continuation: the first half of each sentence (in tokens) is the prompt, the model writes the rest',
+  },
+};
+
+export const CAUSAL_TASK_NAMES = Object.keys(CAUSAL_TASKS) as CausalTaskName[];
+
+export function isCausalTaskName(name: string): name is CausalTaskName {
+  return Object.hasOwn(CAUSAL_TASKS, name);
+}
+
 export function isTaskName(name: string): name is TaskName {
   return Object.hasOwn(TASKS, name);
 }

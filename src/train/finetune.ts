@@ -1,161 +1,52 @@
 /**
- * Fine-tuning a sequence classifier with any method: the one loop behind `wasmgrad finetune`, the
- * main job (`npm run demo`) and the GLUE experiment script. It attaches the method, trains the
- * trainable set with AdamW under a warmup + linear-decay schedule, adds the method's regularizer
- * (StochGRASP's KL term) to the loss, evaluates each epoch, and hands JSONL records and resumable
- * training states to the caller, which does the I/O. Portable: no Node imports.
+ * Fine-tuning any model of the family table on any task with any method: the one loop behind
+ * `wasmgrad finetune`, `compare`, the main job (`npm run demo`) and the GLUE experiment script. It
+ * attaches the method, trains the trainable set with AdamW under a warmup + linear-decay schedule
+ * (asking the method's selector, if it has one, which tensors train each step), adds the method's
+ * regularizer to the loss, evaluates with the task each epoch, and hands JSONL records and resumable
+ * training states to the caller, which does the I/O. The task (src/tasks/task.ts) owns batches,
+ * loss and metrics; the method (src/adapters) owns its defaults; the loop knows neither.
+ * Portable: no Node imports.
  */
 import { AdaptedModel, applyAdapter } from '../adapters/model.js';
 import { presetFor, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
-import type { Allocator } from '../backend/wasm/allocator.js';
 import type { Module } from '../nn/module.js';
-import { tensor } from '../ops/create.js';
 import { add } from '../ops/elementwise.js';
-import { crossEntropy } from '../ops/nn.js';
 import { AdamW } from '../optim/adamw.js';
 import { Dropout } from '../nn/layers.js';
 import type { Generator } from '../ops/random.js';
-import { getBackend, noGrad } from '../tensor/engine.js';
-import { tidy } from '../tensor/scope.js';
+import { getBackend } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ClassificationBatch } from '../tasks/batches.js';
-import { classificationMetrics } from '../tasks/metrics.js';
+import { batchTensors, evaluateClassifier, type ClassifierEval } from '../tasks/classification.js';
+import type { Task, TaskEval, TaskModel, TrainBatches } from '../tasks/task.js';
 import { decodeTrainingState, encodeTrainingState } from './checkpoint.js';
+import { DEFAULT_HEAD_LR, validateFinetuneConfig, type FinetuneConfig } from './finetune-config.js';
 import type { MetricsRecord } from './metrics.js';
 import { Trainer } from './trainer.js';
 
-export type { ClassificationBatch };
+export type { ClassificationBatch, ClassifierEval, FinetuneConfig, TrainBatches };
+export { batchTensors, evaluateClassifier };
+export { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS, resolveFinetuneConfig, validateFinetuneConfig } from './finetune-config.js';
 
-/** A model that maps ids (B, T) to logits (B, C) and has a classification loss (RobertaForSequenceClassification); evaluation scores the logits with cross-entropy. */
+/** A model that maps ids (B, T) to logits (B, C) (RobertaForSequenceClassification). */
 export interface SequenceClassifier extends Module {
-  forward(ids: Tensor, opts?: { attentionMask?: Tensor | null }): Tensor;
-  loss(ids: Tensor, labels: Tensor, opts?: { attentionMask?: Tensor | null }): Tensor;
+  forward(ids: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
 }
 
-/** Training batches by step index (a pure function of the step, so resuming is exact). */
-export interface TrainBatches {
-  batchAt(step: number): ClassificationBatch;
-  readonly stepsPerEpoch: number;
-}
-
-export interface FinetuneConfig {
-  epochs: number;
-  batchSize: number;
-  /** Peak learning rate (default per method: {@link DEFAULT_LR}). */
-  lr: number;
-  weightDecay: number;
-  /** Fraction of the steps spent in linear warmup (LoRA's RoBERTa recipe: 0.06). */
-  warmupRatio: number;
-  clipNorm: number;
-  /**
-   * Peak learning rate of the task head (default: min(lr, {@link DEFAULT_HEAD_LR})). A freshly
-   * initialised head at the 1e-2 that scale/shift methods want oscillates instead of learning.
-   */
-  headLr?: number;
-  /** Max tokens per example, special tokens included. */
-  maxLength: number;
-  seed: number;
-}
-
-/**
- * Peak learning rates per method, chosen on the bundled tiny RoBERTa (sentiment task; a coarse sweep
- * of 1e-3..3e-2, single runs). Scale/shift methods (GRASP, (IA)3) move few values and want ~1e-2
- * (METHODS.md gives 1e-3..1e-2). LoRA at 1e-2 stopped learning in 3 of 4 runs, hence 3e-3. Full
- * fine-tuning wants the smallest. For large pretrained models use the papers' recipes instead
- * (LoRA on RoBERTa-base: 4e-4..5e-4).
- */
-export const DEFAULT_LR: { [M in MethodName]: number } = {
-  full: 5e-4, bitfit: 5e-3, lora: 3e-3, rslora: 3e-3, ia3: 1e-2, grasp: 1e-2, stochgrasp: 1e-2,
-};
-
-/** Cap of the head's default learning rate (see FinetuneConfig.headLr). */
-export const DEFAULT_HEAD_LR = 2e-3;
-
-export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'lr'> = {
-  epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, seed: 0,
-};
-
-export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
-  const errs: string[] = [];
-  const int = (k: 'epochs' | 'batchSize' | 'maxLength' | 'seed', min: number) => {
-    if (!(Number.isInteger(c[k]) && c[k] >= min)) errs.push(`${k} = ${c[k]} must be an integer >= ${min}`);
-  };
-  int('epochs', 1);
-  int('batchSize', 1);
-  int('maxLength', 4);
-  int('seed', 0);
-  if (!(c.lr > 0 && c.lr < 1)) errs.push(`lr = ${c.lr} must be in (0, 1)`);
-  if (c.headLr !== undefined && !(c.headLr > 0 && c.headLr < 1)) errs.push(`headLr = ${c.headLr} must be in (0, 1)`);
-  if (!(c.weightDecay >= 0)) errs.push(`weightDecay = ${c.weightDecay} must be >= 0`);
-  if (!(c.warmupRatio >= 0 && c.warmupRatio < 1)) errs.push(`warmupRatio = ${c.warmupRatio} must be in [0, 1)`);
-  if (!(c.clipNorm >= 0)) errs.push(`clipNorm = ${c.clipNorm} must be >= 0 (0 disables clipping)`);
-  if (errs.length) throw new Error(`finetune config: ${errs.join('; ')}`);
-  return c;
-}
-
-/** Tensors of a batch on the current backend. */
-export function batchTensors(b: Pick<ClassificationBatch, 'ids' | 'attentionMask' | 'labels' | 'batch' | 'length'>): { ids: Tensor; attentionMask: Tensor; labels: Tensor } {
-  return {
-    ids: tensor(b.ids, [b.batch, b.length], { dtype: 'int32' }),
-    attentionMask: tensor(b.attentionMask, [b.batch, b.length], { dtype: 'int32' }),
-    labels: tensor(b.labels, [b.batch], { dtype: 'int32' }),
-  };
-}
-
-export interface ClassifierEval {
-  loss: number;
-  accuracy: number;
-  f1: number;
-  mcc: number;
-  examples: number;
-  predictions: Int32Array;
-}
-
-/** Predictions and metrics over evaluation batches, in eval mode and without a graph. */
-export function evaluateClassifier(model: SequenceClassifier, batches: Iterable<ClassificationBatch>): ClassifierEval {
-  const wasTraining = model.training;
-  model.eval();
-  const preds: number[] = [];
-  const gold: number[] = [];
-  let lossSum = 0;
-  try {
-    for (const b of batches) {
-      tidy(() => noGrad(() => {
-        const t = batchTensors(b);
-        const logits = model.forward(t.ids, { attentionMask: t.attentionMask }); // (B, C)
-        lossSum += crossEntropy(logits, t.labels).item() * b.batch;
-        const v = logits.toArray();
-        const C = logits.shape[1];
-        for (let i = 0; i < b.batch; i++) {
-          let best = 0;
-          for (let c = 1; c < C; c++) if (v[i * C + c] > v[i * C + best]) best = c;
-          preds.push(best);
-          gold.push(b.labels[i]);
-        }
-      }));
-    }
-  } finally {
-    model.train(wasTraining);
-  }
-  if (preds.length === 0) throw new Error('evaluateClassifier: no evaluation examples');
-  return { loss: lossSum / preds.length, ...classificationMetrics(preds, gold), examples: preds.length, predictions: Int32Array.from(preds) };
-}
-
-/** The WASM heap allocator (peak-memory tracking), or null on the reference backend. */
-function heap(): Allocator | null {
-  return (getBackend() as { allocator?: Allocator }).allocator ?? null;
-}
-
-export interface FinetuneRunOptions {
-  model: SequenceClassifier;
+export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> {
+  model: TaskModel;
+  task: Task<B, E>;
   method: MethodName;
   /** Overrides of the method's config (e.g. { r: 16 } or { num_groups: 32 }). */
   adapter?: Partial<AdapterConfig>;
+  /** A resolved config (resolveFinetuneConfig). */
   config: FinetuneConfig;
-  train: TrainBatches;
-  /** Validation batches, re-iterated at each evaluation. */
-  validation: () => Iterable<ClassificationBatch>;
+  /** Training batches (default: the task's, with config.batchSize and config.seed). */
+  train?: TrainBatches<B>;
+  /** Validation batches, re-iterated at each evaluation (default: the task's). */
+  validation?: () => Iterable<B>;
   /** Evaluate every this many steps (default: once per epoch and at the end). */
   evalEvery?: number;
   /** Write a training state every this many steps (0 = never); `onCheckpoint` receives the bytes. */
@@ -171,23 +62,26 @@ export interface FinetuneRunOptions {
   log?: (message: string) => void;
 }
 
-export interface FinetuneResult {
-  adapted: AdaptedModel<SequenceClassifier>;
+export interface FinetuneResult<E extends TaskEval = TaskEval> {
+  adapted: AdaptedModel<TaskModel>;
   steps: number;
   trainSeconds: number;
-  /** Peak bytes live in the WASM heap during training (model, adapter, optimizer state, activations). */
+  /** Peak bytes live in the backend's memory during training (model, adapter, optimizer state, activations). */
   peakMemoryBytes: number;
   finalLoss: number;
   lossCurve: { step: number; loss: number }[];
-  final: ClassifierEval;
+  final: E;
 }
 
 /** Runs the whole fine-tuning; the adapter stays attached (unmerged) to `model` for evaluation and saving. */
-export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult> {
+export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B, E>): Promise<FinetuneResult<E>> {
   const c = validateFinetuneConfig(o.config);
+  const task = o.task;
+  const trainBatches = o.train ?? task.trainBatches({ batchSize: c.batchSize, seed: c.seed });
+  const validation = o.validation ?? (() => task.validationBatches());
   // stepsPerEpoch may be fractional (batches straddle epochs); the run covers `epochs` passes.
-  const total = Math.max(1, Math.round(c.epochs * o.train.stepsPerEpoch));
-  const evalEvery = o.evalEvery ?? Math.max(1, Math.round(o.train.stepsPerEpoch));
+  const total = Math.max(1, Math.round(c.epochs * trainBatches.stepsPerEpoch));
+  const evalEvery = o.evalEvery ?? Math.max(1, Math.round(trainBatches.stepsPerEpoch));
   const adapted = applyAdapter(o.model, { ...presetFor(o.method), ...(o.adapter ?? {}) } as AdapterConfig);
   // The schedule drives one lr; the head follows it scaled to its own peak.
   const headScale = (c.headLr ?? Math.min(c.lr, DEFAULT_HEAD_LR)) / c.lr;
@@ -195,11 +89,13 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
   const opt = new AdamW(adapted.trainableParameters(), { lr: c.lr, weightDecay: c.weightDecay, lrScales });
   const trained = { namedParameters: () => adapted.namedTrainable() };
   // Every stream training draws from, for exact resume: the adapter layers' (StochGRASP sampling,
-  // LoRA dropout) and the model's dropout generators (our models share one Generator; deduplicated).
+  // LoRA dropout), the selector's, and the model's dropout generators (deduplicated: our models share one).
   const generators = [...new Set<Generator>([
     ...adapted.layers.flatMap((l) => (l.generator ? [l.generator] : [])),
+    ...(adapted.selector?.generator ? [adapted.selector.generator] : []),
     ...[...o.model.namedModules()].flatMap(([, m]) => (m instanceof Dropout ? [m.generator] : [])),
   ])];
+  const evaluate = () => task.evaluate(o.model, validation());
   try {
     let start = 0;
     let elapsed = 0;
@@ -215,8 +111,8 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
       await o.onRecord?.({ type: 'start', step: 0, method: o.method, adapter: adapted.config, params: adapted.parameterCounts(), total_steps: total });
     }
     o.model.train();
-    const alloc = heap();
-    alloc?.resetPeak();
+    const backend = getBackend();
+    backend.resetPeak();
     const lossCurve: { step: number; loss: number }[] = [];
     let windowSum = 0;
     let windowN = 0;
@@ -230,10 +126,10 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
       clipNorm: c.clipNorm,
       loss: (step) => {
-        const b = o.train.batchAt(step);
-        tokens = b.attentionMask.reduce((n, v) => n + v, 0);
-        const t = batchTensors(b);
-        const l = o.model.loss(t.ids, t.labels, { attentionMask: t.attentionMask });
+        if (adapted.selector) adapted.selectForStep(step);
+        const b = trainBatches.batchAt(step);
+        tokens = task.size(b);
+        const l = task.loss(o.model, b);
         const r = adapted.regularizer();
         return r ? add(l, r) : l;
       },
@@ -251,10 +147,10 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
         }
         if (step % evalEvery === 0 && step < total) {
           const pause = performance.now();
-          const e = evaluateClassifier(o.model, o.validation());
+          const e = evaluate();
           t0 += performance.now() - pause; // evaluation time is not training time
-          o.log?.(`step ${step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(2)}%, F1 ${e.f1.toFixed(3)}, MCC ${e.mcc.toFixed(3)}`);
-          await o.onRecord?.({ type: 'val', step, val_loss: e.loss, accuracy: e.accuracy, f1: e.f1, mcc: e.mcc, examples: e.examples });
+          o.log?.(`step ${step}: ${task.describe(e)}`);
+          await o.onRecord?.({ type: 'val', step, ...task.record(e) });
         }
         if (o.checkpointEvery && o.onCheckpoint && step % o.checkpointEvery === 0 && step < total) {
           const extra = { generators: generators.map((g) => g.state()) };
@@ -267,12 +163,13 @@ export async function runFinetune(o: FinetuneRunOptions): Promise<FinetuneResult
       await trainer.run(start, total);
     } finally {
       opt.dispose();
+      if (adapted.selector) adapted.selectForStep(null);
     }
     const trainSeconds = seconds();
-    const peakMemoryBytes = alloc ? alloc.peakLiveBytes() : NaN;
-    const final = evaluateClassifier(o.model, o.validation());
-    o.log?.(`final: val loss ${final.loss.toFixed(4)}, accuracy ${(100 * final.accuracy).toFixed(2)}%, F1 ${final.f1.toFixed(3)}, MCC ${final.mcc.toFixed(3)}`);
-    await o.onRecord?.({ type: 'val', step: total, val_loss: final.loss, accuracy: final.accuracy, f1: final.f1, mcc: final.mcc, examples: final.examples });
+    const peakMemoryBytes = backend.peakBytes();
+    const final = evaluate();
+    o.log?.(`final: ${task.describe(final)}`);
+    await o.onRecord?.({ type: 'val', step: total, ...task.record(final) });
     await o.onRecord?.({ type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes });
     return { adapted, steps: total, trainSeconds, peakMemoryBytes, finalLoss: lastLoss, lossCurve, final };
   } catch (err) {

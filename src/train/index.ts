@@ -13,6 +13,8 @@ export {
 } from './pretrain.js';
 export { checkpointReadme, type ModelCardInput, type PretrainSummary } from './model-card.js';
 export {
-  batchTensors, DEFAULT_HEAD_LR, DEFAULT_LR, evaluateClassifier, FINETUNE_DEFAULTS, runFinetune, validateFinetuneConfig,
-  type ClassifierEval, type FinetuneConfig, type FinetuneResult, type FinetuneRunOptions, type SequenceClassifier, type TrainBatches,
+  DEFAULT_HEAD_LR, FINETUNE_DEFAULTS, resolveFinetuneConfig, validateFinetuneConfig, type FinetuneConfig,
+} from './finetune-config.js';
+export {
+  runFinetune, type FinetuneResult, type FinetuneRunOptions, type SequenceClassifier,
 } from './finetune.js';

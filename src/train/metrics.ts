@@ -42,7 +42,14 @@ export interface ClassificationEvalRecord {
   examples: number;
 }
 
-export type MetricsRecord = TrainRecord | EvalRecord | EventRecord | ClassificationEvalRecord;
+/** A fine-tuning task's validation record: `type`, `step`, then the task's fields (Task.record). */
+export interface TaskEvalRecord {
+  type: 'val';
+  step: number;
+  [field: string]: number | string;
+}
+
+export type MetricsRecord = TrainRecord | EvalRecord | EventRecord | ClassificationEvalRecord | TaskEvalRecord;
 
 /** One JSONL line (with its newline). Non-finite numbers become null, since JSON has no NaN. */
 export function metricsLine(record: MetricsRecord): string {

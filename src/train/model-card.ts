@@ -1,4 +1,5 @@
 /** README.md for a pretrained checkpoint: how to reproduce it and how good it is, next to the weights. */
+import { FAMILIES, type FamilySpec } from '../models/families.js';
 import { perplexity } from './metrics.js';
 import type { PretrainConfig } from './pretrain-config.js';
 import { formatDuration } from './progress.js';
@@ -30,11 +31,20 @@ export interface ModelCardInput {
   sessionSeconds: number;
 }
 
+type Objective = NonNullable<FamilySpec['pretrain']>['objective'];
+const OBJECTIVE_NAME: { [O in Objective]: string } = { 'causal-lm': 'causal language model', 'masked-lm': 'masked language model' };
+const OBJECTIVE_TARGETS: { [O in Objective]: string } = {
+  'causal-lm': 'next-token positions',
+  'masked-lm': 'masked positions (15% of tokens, 80/10/10 mask/random/keep, fixed seed)',
+};
+
 export function checkpointReadme(m: ModelCardInput): string {
   const { config: c, summary: s } = m;
-  const mlm = c.arch === 'roberta';
-  const kind = mlm ? 'RoBERTa masked language model (RobertaForMaskedLM)' : 'GPT-2 causal language model (GPT2LMHeadModel)';
-  const targets = mlm ? 'masked positions (15% of tokens, 80/10/10 mask/random/keep, fixed seed)' : 'next-token positions';
+  const family = FAMILIES[c.arch];
+  const pretrain = family.pretrain;
+  if (!pretrain) throw new Error(`checkpointReadme: the ${c.arch} family has no pretraining entry in the family table`);
+  const kind = `${family.description}, ${OBJECTIVE_NAME[pretrain.objective]} (${pretrain.architecture})`;
+  const targets = OBJECTIVE_TARGETS[pretrain.objective];
   const f = (x: number) => x.toFixed(4);
   return [
     `# tiny-${c.arch}`,

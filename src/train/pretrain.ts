@@ -150,7 +150,7 @@ export class PretrainTask {
     }
     const lab = tensor(labels, [B, T], { dtype: 'int32' });
     const n = labels.reduce((k, v) => k + (v === IGNORE_INDEX ? 0 : 1), 0);
-    return { total: crossEntropy(this.model.forward(ids), lab, { reduction: 'sum' }).item(), n };
+    return { total: crossEntropy(this.model.forward(ids).logits, lab, { reduction: 'sum' }).item(), n };
   }
 
   /** Unigram cross-entropy on the validation targets: causal LM predicts every token after the first of a block, MLM the masked ones. */

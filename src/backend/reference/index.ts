@@ -35,6 +35,7 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
   }
   const floatBytes = dtype === 'float32' ? 4 : 8;
   let liveBytes = 0;
+  let peakBytes = 0;
 
   function alloc(size: number, kind: 'f' | 'i'): Buf {
     if (!Number.isInteger(size) || size < 0) {
@@ -46,6 +47,7 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
     else throw new RangeError(`reference backend: alloc kind must be 'f' or 'i', got '${String(kind)}'`);
     const bytes = size * (kind === 'f' ? floatBytes : 4);
     liveBytes += bytes;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
     return new RefBuf(size, kind, data, { freed: false, bytes }, false);
   }
 
@@ -89,5 +91,9 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
     read,
     write,
     liveBytes: () => liveBytes,
+    peakBytes: () => peakBytes,
+    resetPeak: () => {
+      peakBytes = liveBytes;
+    },
   };
 }

@@ -428,6 +428,9 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     variant: mod.variant,
     allocator: heap,
     exports: ex,
+    // Block-level bytes (size classes included): what the heap really had to hold.
+    peakBytes: () => heap.peakLiveBytes(),
+    resetPeak: () => heap.resetPeak(),
     memory: mod.memory,
 
     alloc(size, kind) {

@@ -1,5 +1,5 @@
 /**
- * Beam search over a group of equal-length prompts, as Hugging Face's BeamSearchScorer: each step
+ * Beam search over a batch of prompts (left-padded by the Decoder), as Hugging Face's BeamSearchScorer: each step
  * every running beam is extended by every token, the 2 * numBeams best candidates of each prompt
  * are walked best first, an eos candidate among the first numBeams becomes a finished hypothesis,
  * and the first numBeams non-eos candidates are the next beams. The cache is gathered by the beam

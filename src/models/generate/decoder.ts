@@ -1,6 +1,8 @@
 /**
- * The model-facing half of generation: a batch of rows of equal length, stepped one token at a time,
- * with or without the KV cache. Strategies only see host arrays (last-position logits in, chosen rows
+ * The model-facing half of generation: a batch of rows (prompts of any lengths, left-padded as
+ * Hugging Face generation pads them), stepped one token at a time, with or without the KV cache.
+ * A row shorter than the longest gets `pad` leading columns that the attention mask blocks, and
+ * position ids that count its real tokens from 0, so it decodes as it would alone. Strategies only see host arrays (last-position logits in, chosen rows
  * and tokens out), so greedy, sampling and beam search share one cache discipline:
  *
  * - every forward runs in `tidy` + `noGrad`, so nothing but the returned cache survives a step, and
@@ -20,7 +22,7 @@ import type { LayerPast } from '../../nn/attention.js';
 export interface CausalLM {
   forward(
     ids: Tensor,
-    opts?: { attentionMask?: Tensor | null; pastKeyValues?: LayerPast[] | null; useCache?: boolean },
+    opts?: { attentionMask?: Tensor | null; positionIds?: Tensor | null; pastKeyValues?: LayerPast[] | null; useCache?: boolean },
   ): { logits: Tensor; pastKeyValues: LayerPast[] | null };
 }
 
@@ -40,8 +42,10 @@ export function reorderCache(past: readonly LayerPast[], src: readonly number[])
 const isIdentity = (src: readonly number[], n: number) => src.length === n && src.every((s, i) => s === i);
 
 export class Decoder {
-  /** Full token sequence of every row (prompt + generated). */
+  /** Full token sequence of every row (prompt + generated), without padding. */
   tokens: number[][];
+  /** Leading padding columns of every row (the longest prompt's length minus this row's). */
+  private pad: number[];
   private past: LayerPast[] | null = null;
   /** Whether the cache holds every token but each row's last one (the state after advance). */
   private cacheBehindByOne = false;
@@ -52,8 +56,8 @@ export class Decoder {
     private readonly useCache: boolean,
   ) {
     this.tokens = rows.map((r) => r.slice());
-    const L = this.tokens[0]?.length ?? 0;
-    if (this.tokens.some((r) => r.length !== L)) throw new Error('Decoder: rows must have equal lengths');
+    const L = Math.max(0, ...this.tokens.map((r) => r.length));
+    this.pad = this.tokens.map((r) => L - r.length);
   }
 
   get rows(): number {
@@ -67,13 +71,30 @@ export class Decoder {
   logits(): Float64Array[] {
     const R = this.rows;
     const incremental = this.useCache && this.cacheBehindByOne && this.past !== null;
-    const feed = incremental ? this.tokens.map((r) => r.slice(-1)) : this.tokens;
+    // Left-pad to the longest row (pad id 0: the mask blocks it); the cache already holds the padding.
+    const feed = incremental ? this.tokens.map((r) => r.slice(-1)) : this.tokens.map((r, i) => [...Array<number>(this.pad[i]).fill(0), ...r]);
     const T = feed[0].length;
     const past = this.past;
+    const padded = this.pad.some((p) => p > 0);
     const out = tidy(() =>
       noGrad(() => {
-        const ids = tensor(feed.flat(), [R, T], { dtype: 'int32', backend: past?.[0].key.backend ?? getBackend() });
-        const r = this.model.forward(ids, { pastKeyValues: incremental ? past : null, useCache: this.useCache });
+        const backend = past?.[0].key.backend ?? getBackend();
+        const ids = tensor(feed.flat(), [R, T], { dtype: 'int32', backend });
+        let attentionMask: Tensor | null = null;
+        let positionIds: Tensor | null = null;
+        if (padded) {
+          // HF: attention_mask 0 on padding; position_ids = cumsum(mask) - 1 (padding gets any position, it is never attended).
+          const width = (incremental ? past![0].key.shape[2] : 0) + T;
+          const mask = new Int32Array(R * width);
+          const pos = new Int32Array(R * T);
+          this.tokens.forEach((row, i) => {
+            mask.fill(1, i * width + this.pad[i], (i + 1) * width);
+            for (let t = 0; t < T; t++) pos[i * T + t] = Math.max(0, row.length - T + t);
+          });
+          attentionMask = tensor(mask, [R, width], { dtype: 'int32', backend });
+          positionIds = tensor(pos, [R, T], { dtype: 'int32', backend });
+        }
+        const r = this.model.forward(ids, { attentionMask, positionIds, pastKeyValues: incremental ? past : null, useCache: this.useCache });
         const V = r.logits.shape[2];
         const last = slice(r.logits, [0, T - 1, 0], [R, T, V]).toArray();
         return { last, V, present: this.useCache ? r.pastKeyValues : null };
@@ -88,6 +109,7 @@ export class Decoder {
   /** The next batch: row i continues current row src[i] with token next[i]. */
   advance(src: readonly number[], next: readonly number[]): void {
     this.tokens = src.map((s, i) => [...this.tokens[s], next[i]]);
+    this.pad = src.map((s) => this.pad[s]);
     const past = this.past;
     if (past && src.length === 0) {
       dispose(past);

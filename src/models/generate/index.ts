@@ -2,11 +2,10 @@
  * Text generation for causal language models: greedy decoding, sampling (temperature, top-k, top-p,
  * repetition penalty, no-repeat n-grams) and beam search, with or without the KV cache.
  *
- * Prompts of different lengths. GPT2LMHeadModel numbers positions 0.. from the first column and takes
- * no position ids, so a left-padded row would see its real tokens at shifted positions and decode
- * differently than alone. Prompts are therefore grouped by length: each group runs as one batch with
- * no padding (and no attention mask), so every prompt gets exactly the tokens it would get alone.
- * Groups run in order of their first prompt; sampling draws from the generator in that order.
+ * Prompts of different lengths run as one batch, left-padded as Hugging Face generation pads them:
+ * padding is masked out and each row's position ids count its own tokens from 0, so every prompt
+ * decodes as it would alone (up to float rounding in the longer reductions). Sampling draws one
+ * uniform per running row per step, rows in prompt order.
  */
 import { Generator } from '../../ops/random.js';
 import { rand } from '../../ops/create.js';
@@ -41,8 +40,8 @@ function uniforms(n: number, generator: Generator): Float32Array | Float64Array 
   });
 }
 
-/** Greedy or sampled decoding of a group of equal-length prompts; returns each row's sequence. */
-function decodeGroup(model: CausalLM, prompts: number[][], r: Resolved, o: GenerateOptions, firstIndex: number[], generator: Generator): Finished[][] {
+/** Greedy or sampled decoding of a batch of prompts; returns each row's sequence. */
+function decodeBatch(model: CausalLM, prompts: number[][], r: Resolved, o: GenerateOptions, firstIndex: number[], generator: Generator): Finished[][] {
   const copies = r.numReturn;
   const out: Finished[][] = prompts.map(() => []);
   let rowId = prompts.flatMap((_, p) => Array.from({ length: copies }, (_, j) => p * copies + j)); // output slot per row
@@ -103,19 +102,11 @@ export function generate(model: CausalLM, inputIds: number[] | number[][], opts:
   });
   const generator = opts.generator ?? new Generator(0);
 
-  // Group prompts by length (see the file comment), keeping first-appearance order.
-  const groups = new Map<number, number[]>();
-  prompts.forEach((p, i) => groups.set(p.length, [...(groups.get(p.length) ?? []), i]));
-
-  const results: Finished[][] = new Array(prompts.length);
-  for (const members of groups.values()) {
-    const group = members.map((i) => prompts[i]);
-    const found =
-      r.strategy === 'beam'
-        ? beamSearch(model, group, r, opts, members).map((h) => h.slice(0, r.numReturn))
-        : decodeGroup(model, group, r, opts, members, generator);
-    found.forEach((f, k) => (results[members[k]] = f));
-  }
+  const indices = prompts.map((_, i) => i);
+  const results: Finished[][] =
+    r.strategy === 'beam'
+      ? beamSearch(model, prompts, r, opts, indices).map((h) => h.slice(0, r.numReturn))
+      : decodeBatch(model, prompts, r, opts, indices, generator);
 
   const flat = results.flat();
   const sequences = flat.map((f) => f.tokens);

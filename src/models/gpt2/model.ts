@@ -1,7 +1,8 @@
 /**
- * GPT-2 language model (Radford et al. 2019) with Hugging Face parameter names: `wte`, `wpe`,
- * `h.{i}.{ln_1,attn.c_attn,attn.c_proj,ln_2,mlp.c_fc,mlp.c_proj}`, `ln_f`. The LM head is tied to
- * `wte` (logits = h wte^T), so it has no parameter of its own.
+ * GPT-2 (Radford et al. 2019) as its Hugging Face checkpoint is laid out: GPT2LMHeadModel holds the
+ * base model as `transformer` (`transformer.{wte,wpe,h.{i}.*,ln_f}`, as in GPT2LMHeadModel's
+ * model.safetensors); the LM head is tied to `transformer.wte` (logits = h wte^T), so it has no
+ * parameter of its own. Bare GPT2Model checkpoints (`h.0.attn.c_attn.weight`) load too.
  */
 import { fmtShape } from '../../backend/strides.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -12,14 +13,20 @@ import { crossEntropy } from '../../ops/nn.js';
 import { Generator } from '../../ops/random.js';
 import { slice } from '../../ops/shape.js';
 import { attentionBlockMask, type LayerPast } from '../../nn/attention.js';
-import { PreLNBlock } from '../../nn/blocks.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { PreLNBlock } from './block.js';
 import { GPT2Config, type GPT2ConfigData } from './config.js';
 
 export interface GPT2ForwardOptions {
-  /** (B, past + T): 1 = attend, 0 = padding. Positions are still 0.. (as HF without position_ids). */
+  /** (B, past + T): 1 = attend, 0 = padding. */
   attentionMask?: Tensor | null;
+  /**
+   * (B, T) int32 position of each new token. Default: past, past + 1, ... for every row (HF without
+   * position_ids). Left-padded rows pass their own (cumsum(mask) - 1, as HF generation does), so
+   * their real tokens see the positions they would see alone.
+   */
+  positionIds?: Tensor | null;
   /** Keys/values of earlier positions, one entry per layer (from a previous call with useCache). */
   pastKeyValues?: LayerPast[] | null;
   /** Return the keys/values of every layer (past + current) for incremental decoding. */
@@ -36,8 +43,8 @@ export interface GPT2Output {
 /** Checkpoint entries with no parameter here: the causal-mask buffers of old checkpoints and the tied head. */
 const IGNORED = [/\.attn\.bias$/, /\.attn\.masked_bias$/, /^lm_head\.weight$/];
 
-export class GPT2LMHeadModel extends Module {
-  readonly config: GPT2Config;
+/** The base model (HF GPT2Model): ids -> last hidden states, after ln_f. */
+export class GPT2Model extends Module {
   readonly wte: Embedding;
   readonly wpe: Embedding;
   readonly drop: Dropout;
@@ -45,11 +52,9 @@ export class GPT2LMHeadModel extends Module {
   readonly ln_f: LayerNorm;
 
   /** Initialises as HF: normal(0, initializer_range), c_proj weights scaled by 1/sqrt(2 n_layer). */
-  constructor(config: GPT2Config | Partial<GPT2ConfigData>, opts: { generator?: Generator } = {}) {
+  constructor(readonly config: GPT2Config, generator: Generator) {
     super();
-    this.config = config instanceof GPT2Config ? config.validate() : new GPT2Config(config);
-    const c = this.config;
-    const generator = opts.generator ?? new Generator(0);
+    const c = config;
     const std = c.initializer_range;
     this.wte = new Embedding(c.vocab_size, c.n_embd, { generator, std });
     this.wpe = new Embedding(c.n_positions, c.n_embd, { generator, std });
@@ -62,25 +67,27 @@ export class GPT2LMHeadModel extends Module {
     this.ln_f = new LayerNorm(c.n_embd, c.layer_norm_epsilon);
   }
 
-  /** ids int32 (B, T) -> logits (B, T, V), and the cache when `useCache`. */
-  forward(ids: Tensor, opts: GPT2ForwardOptions = {}): GPT2Output {
-    if (ids.rank !== 2 || ids.dtype !== 'int32') {
-      throw new Error(`GPT2LMHeadModel.forward: ids ${ids.describe()} must be int32 [batch, length]`);
-    }
+  /** ids int32 (B, T) -> hidden (B, T, C), and the cache when `useCache`. */
+  forward(ids: Tensor, opts: GPT2ForwardOptions = {}): { hidden: Tensor; pastKeyValues: LayerPast[] | null } {
+    const name = 'GPT2Model.forward';
+    if (ids.rank !== 2 || ids.dtype !== 'int32') throw new Error(`${name}: ids ${ids.describe()} must be int32 [batch, length]`);
     const [B, T] = ids.shape;
     const past = opts.pastKeyValues ?? null;
     if (past && past.length !== this.config.n_layer) {
-      throw new Error(`GPT2LMHeadModel.forward: pastKeyValues has ${past.length} layers; the model has ${this.config.n_layer}`);
+      throw new Error(`${name}: pastKeyValues has ${past.length} layers; the model has ${this.config.n_layer}`);
     }
     const pastLength = past ? past[0].key.shape[2] : 0;
     if (pastLength + T > this.config.n_positions) {
       throw new Error(
-        `GPT2LMHeadModel.forward: ${pastLength} cached + ${T} new positions exceed n_positions = ${this.config.n_positions}; ` +
-          'shorten the input or drop old cache entries',
+        `${name}: ${pastLength} cached + ${T} new positions exceed n_positions = ${this.config.n_positions}; shorten the input or drop old cache entries`,
       );
     }
-    const positions = tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
-    let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C)
+    const pos = opts.positionIds;
+    if (pos && (pos.dtype !== 'int32' || pos.rank !== 2 || pos.shape[0] !== B || pos.shape[1] !== T)) {
+      throw new Error(`${name}: positionIds ${pos.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
+    }
+    const positions = pos ?? tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
+    let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C) or (B, T, C)
     const mask = attentionBlockMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask, like: ids });
     const presents: LayerPast[] = [];
     this.h.map((block, i) => {
@@ -88,16 +95,34 @@ export class GPT2LMHeadModel extends Module {
       x = r.hidden;
       if (r.present) presents.push(r.present);
     });
-    x = this.ln_f.forward(x);
-    const logits = matmul(x, this.wte.weight, { transB: true }); // (B, T, C) @ (V, C)^T -> (B, T, V)
-    return { logits, pastKeyValues: opts.useCache ? presents : null };
+    return { hidden: this.ln_f.forward(x), pastKeyValues: opts.useCache ? presents : null };
+  }
+}
+
+/** GPT-2 with its tied LM head (HF GPT2LMHeadModel). */
+export class GPT2LMHeadModel extends Module {
+  readonly family = 'gpt2' as const;
+  readonly config: GPT2Config;
+  readonly transformer: GPT2Model;
+
+  constructor(config: GPT2Config | Partial<GPT2ConfigData>, opts: { generator?: Generator } = {}) {
+    super();
+    this.config = config instanceof GPT2Config ? config.validate() : new GPT2Config(config);
+    this.transformer = new GPT2Model(this.config, opts.generator ?? new Generator(0));
+  }
+
+  /** ids int32 (B, T) -> logits (B, T, V), and the cache when `useCache`. */
+  forward(ids: Tensor, opts: GPT2ForwardOptions = {}): GPT2Output {
+    const r = this.transformer.forward(ids, opts);
+    const logits = matmul(r.hidden, this.transformer.wte.weight, { transB: true }); // (B, T, C) @ (V, C)^T -> (B, T, V)
+    return { logits, pastKeyValues: r.pastKeyValues };
   }
 
   /**
    * Causal-LM loss: logits at position t predict labels[t + 1] (the shift happens here, as in HF);
-   * labels default to the ids; -100 marks positions to ignore (e.g. padding).
+   * labels default to the ids; -100 marks positions to ignore (padding, a prompt).
    */
-  loss(ids: Tensor, labels: Tensor = ids, opts: Pick<GPT2ForwardOptions, 'attentionMask'> = {}): Tensor {
+  loss(ids: Tensor, labels: Tensor = ids, opts: Pick<GPT2ForwardOptions, 'attentionMask' | 'positionIds'> = {}): Tensor {
     if (labels.dtype !== 'int32' || labels.rank !== 2 || labels.shape[0] !== ids.shape[0] || labels.shape[1] !== ids.shape[1]) {
       throw new Error(`GPT2LMHeadModel.loss: labels ${labels.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
     }
@@ -107,7 +132,7 @@ export class GPT2LMHeadModel extends Module {
     const shifted: number[] = [];
     for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted.push(lab[b * T + t]);
     const targets = tensor(shifted, [B, T - 1], { dtype: 'int32', backend: ids.backend });
-    return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets); // (B, T-1, V) vs (B, T-1)
+    return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets, { ignoreIndex: -100 }); // (B, T-1, V) vs (B, T-1)
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */
@@ -115,9 +140,8 @@ export class GPT2LMHeadModel extends Module {
     const out = new Map<string, Tensor>();
     const ignored: string[] = [];
     for (const [key, t] of state) {
-      const k = key.startsWith('transformer.') ? key.slice('transformer.'.length) : key;
-      if (IGNORED.some((re) => re.test(k))) ignored.push(key);
-      else out.set(k, t);
+      if (IGNORED.some((re) => re.test(key))) ignored.push(key);
+      else out.set(key.startsWith('transformer.') ? key : `transformer.${key}`, t);
     }
     return { state: out, ignored };
   }

@@ -58,6 +58,7 @@ export class RobertaLMHead extends Module {
 }
 
 export class RobertaForMaskedLM extends Module {
+  readonly family = 'roberta' as const;
   readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly lm_head: RobertaLMHead;
@@ -71,13 +72,13 @@ export class RobertaForMaskedLM extends Module {
   }
 
   /** ids (B, T) -> logits (B, T, vocab_size) */
-  forward(ids: Tensor, opts: RobertaForwardOptions = {}): Tensor {
-    return this.lm_head.forward(this.roberta.forward(ids, opts), this.roberta.embeddings.word_embeddings.weight);
+  forward(ids: Tensor, opts: RobertaForwardOptions = {}): { logits: Tensor } {
+    return { logits: this.lm_head.forward(this.roberta.forward(ids, opts), this.roberta.embeddings.word_embeddings.weight) };
   }
 
   /** Masked-LM cross-entropy: labels (B, T) int32 hold the original ids at masked positions and -100 elsewhere. */
   loss(ids: Tensor, labels: Tensor, opts: RobertaForwardOptions = {}): Tensor {
-    return crossEntropy(this.forward(ids, opts), labels, { ignoreIndex: -100 });
+    return crossEntropy(this.forward(ids, opts).logits, labels, { ignoreIndex: -100 });
   }
 
   protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
@@ -109,6 +110,7 @@ export class RobertaClassificationHead extends Module {
 }
 
 export class RobertaForSequenceClassification extends Module {
+  readonly family = 'roberta' as const;
   readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly classifier: RobertaClassificationHead;
@@ -122,8 +124,8 @@ export class RobertaForSequenceClassification extends Module {
   }
 
   /** ids (B, T) -> logits (B, num_labels) */
-  forward(ids: Tensor, opts: RobertaForwardOptions = {}): Tensor {
-    return this.classifier.forward(this.roberta.forward(ids, opts));
+  forward(ids: Tensor, opts: RobertaForwardOptions = {}): { logits: Tensor } {
+    return { logits: this.classifier.forward(this.roberta.forward(ids, opts)) };
   }
 
   /**
@@ -131,7 +133,7 @@ export class RobertaForSequenceClassification extends Module {
    * float targets (B) (HF's single_label / regression problem types).
    */
   loss(ids: Tensor, labels: Tensor, opts: RobertaForwardOptions = {}): Tensor {
-    const logits = this.forward(ids, opts);
+    const { logits } = this.forward(ids, opts);
     const B = ids.shape[0];
     if (labels.rank !== 1 || labels.shape[0] !== B) {
       throw new Error(`RobertaForSequenceClassification.loss: labels ${fmtShape(labels.shape)} must be [batch] = [${B}]`);

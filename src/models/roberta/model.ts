@@ -9,10 +9,10 @@ import { tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { Generator } from '../../ops/random.js';
 import { attentionBlockMask } from '../../nn/attention.js';
-import { PostLNBlock } from '../../nn/blocks.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
 import { RobertaConfig, type RobertaConfigData } from './config.js';
+import { PostLNBlock } from './layer.js';
 
 export interface RobertaForwardOptions {
   /** (B, T): 1 = attend, 0 = padding. Default: ids != pad_token_id (HF defaults to all ones; pass it to match). */

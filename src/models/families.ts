@@ -1,0 +1,247 @@
+/**
+ * The model families wasmgrad knows, as one typed table: every fact the rest of the library needs
+ * about a family (which `architectures` of a config.json it builds, how it parses its config, which
+ * weights are tied, where adapters attach by default, how PEFT spells its keys, which tasks it
+ * serves, how pretraining sizes it). `fromPretrained`, the adapters, fine-tuning and the model card
+ * read this table; nothing else switches on a family. Adding a family is its model files plus one
+ * entry here (a mapped type: a `Family` without an entry does not compile).
+ */
+import type { Module } from '../nn/module.js';
+import type { Generator } from '../ops/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { GPT2Config } from './gpt2/config.js';
+import { GPT2LMHeadModel } from './gpt2/model.js';
+import { RobertaConfig } from './roberta/config.js';
+import { RobertaForMaskedLM, RobertaForSequenceClassification } from './roberta/heads.js';
+
+export type Family = 'gpt2' | 'roberta';
+
+/**
+ * What a model head is trained for: the link between a family's architectures and a fine-tuning
+ * task (src/tasks/task.ts). A regression task over float series would add its kind here.
+ */
+export type TaskKind = 'sequence-classification' | 'causal-lm' | 'masked-lm';
+
+/** Layer names (matched by suffix) or one full-match regex, PEFT's `target_modules` rule. */
+export type LayerPattern = string[] | string;
+
+/** Where each built-in method attaches when the user gives no target_modules. */
+export interface DefaultTargets {
+  /** LoRA (Hu et al.): the query and value projections. */
+  lora: LayerPattern;
+  /** GRASP / StochGRASP and the noise model: every attention projection and both FFN layers. */
+  grasp: LayerPattern;
+  /** (IA)3: keys, values and the FFN output layer... */
+  ia3: LayerPattern;
+  /** ... of which these have their input (the FFN activation) scaled. */
+  ia3Feedforward: LayerPattern;
+}
+
+/**
+ * A model built from the table: it knows its family, writes its config.json, and its forward returns
+ * the same shape of result in every family (`{ logits, ... }`).
+ */
+export interface FamilyModel extends Module {
+  readonly family: Family;
+  readonly config: { toJSON(): object };
+  forward(ids: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
+}
+
+export interface ArchitectureSpec {
+  /** The task this head serves. */
+  readonly task: TaskKind;
+  /** The class (to recognise a model's architecture; the table is the one place that tests classes). */
+  readonly cls: abstract new (...args: never[]) => Module;
+  /** A fresh model from config.json fields (unknown keys ignored; the config class validates). */
+  build(config: Record<string, unknown>, opts?: { generator?: Generator }): FamilyModel;
+}
+
+/** Model sizes a pretraining run chooses; the family turns them into its config.json fields. */
+export interface PretrainShape {
+  vocabSize: number;
+  layers: number;
+  dModel: number;
+  heads: number;
+  ffn: number;
+  /** Tokens per block, special tokens included. */
+  seq: number;
+  dropout: number;
+}
+
+export interface FamilySpec {
+  /** `model_type` in config.json. */
+  readonly modelType: string;
+  /** One line for messages and model cards. */
+  readonly description: string;
+  /** config.json `architectures` names -> how to build them. */
+  readonly architectures: Readonly<Record<string, ArchitectureSpec>>;
+  /** Used when config.json names none of `architectures`. */
+  readonly defaultArchitecture: string;
+  /** Parses and validates config.json fields (throws naming the field and what to change). */
+  parseConfig(raw: Record<string, unknown>): { toJSON(): object };
+  /**
+   * Token ids text tasks need from a config: begin/end of text, and the id padded positions hold
+   * (masked out anyway). Absent for families that read no tokens (a model of float series).
+   */
+  specialIds?(config: object): { bos: number; eos: number; pad: number };
+  /** The longest input (positions) the config allows. */
+  maxPositions(config: object): number;
+  /** Embedding tables the model also uses as its output projection (merging an adapter into them would change the head). */
+  tiedWeights(model: Module): Tensor[];
+  readonly targets: DefaultTargets;
+  /**
+   * The module prefix of the base model inside its head class (`transformer.`, `roberta.`). Parameter
+   * names carry it as the Hugging Face checkpoints do; checkpoint and adapter keys without it (bare
+   * base-model checkpoints such as GPT2Model's `h.0.attn.c_attn.weight`) are accepted on loading.
+   */
+  readonly basePrefix: string;
+  /** Pretraining (`wasmgrad pretrain --arch <family>`): the architecture it trains, its objective, the tokenizer's special tokens in id order, and the config for a shape. Absent for families that are not pretrained here. */
+  readonly pretrain?: {
+    readonly architecture: string;
+    readonly objective: Extract<TaskKind, 'causal-lm' | 'masked-lm'>;
+    readonly specialTokens: readonly (string | { content: string; lstrip: boolean })[];
+    /** config.json fields for `shape`; `id` looks up a special token's id in the trained tokenizer. */
+    config(shape: PretrainShape, id: (token: string) => number): Record<string, unknown>;
+  };
+}
+
+const ROBERTA_LAYER = '(?:.*\\.)?layer\\.\\d+\\.';
+const GPT2_BLOCK = '(?:.*\\.)?h\\.\\d+\\.';
+
+export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
+  gpt2: {
+    modelType: 'gpt2',
+    description: 'GPT-2 causal language model (Radford et al. 2019)',
+    architectures: {
+      GPT2LMHeadModel: { task: 'causal-lm', cls: GPT2LMHeadModel, build: (c, o) => new GPT2LMHeadModel(new GPT2Config(c), o) },
+    },
+    defaultArchitecture: 'GPT2LMHeadModel',
+    parseConfig: (raw) => new GPT2Config(raw),
+    specialIds: (c) => {
+      const g = c as GPT2Config;
+      return { bos: g.bos_token_id, eos: g.eos_token_id, pad: g.eos_token_id }; // GPT-2 has no pad token
+    },
+    maxPositions: (c) => (c as GPT2Config).n_positions,
+    tiedWeights: (m) => (m instanceof GPT2LMHeadModel ? [m.transformer.wte.weight] : []),
+    targets: {
+      lora: ['c_attn'],
+      grasp: `${GPT2_BLOCK}(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)`,
+      ia3: `${GPT2_BLOCK}(attn\\.c_attn|mlp\\.c_proj)`,
+      ia3Feedforward: `${GPT2_BLOCK}mlp\\.c_proj`,
+    },
+    basePrefix: 'transformer.',
+    pretrain: {
+      architecture: 'GPT2LMHeadModel',
+      objective: 'causal-lm',
+      specialTokens: ['<|endoftext|>'],
+      config: (s, id) => ({
+        vocab_size: s.vocabSize, n_positions: s.seq, n_embd: s.dModel, n_layer: s.layers, n_head: s.heads, n_inner: s.ffn,
+        resid_pdrop: s.dropout, embd_pdrop: s.dropout, attn_pdrop: s.dropout, bos_token_id: id('<|endoftext|>'), eos_token_id: id('<|endoftext|>'),
+      }),
+    },
+  },
+  roberta: {
+    modelType: 'roberta',
+    description: 'RoBERTa encoder (Liu et al. 2019)',
+    architectures: {
+      RobertaForMaskedLM: { task: 'masked-lm', cls: RobertaForMaskedLM, build: (c, o) => new RobertaForMaskedLM(new RobertaConfig(c), o) },
+      RobertaForSequenceClassification: {
+        task: 'sequence-classification', cls: RobertaForSequenceClassification, build: (c, o) => new RobertaForSequenceClassification(new RobertaConfig(c), o),
+      },
+    },
+    defaultArchitecture: 'RobertaForMaskedLM',
+    parseConfig: (raw) => new RobertaConfig(raw),
+    specialIds: (c) => {
+      const r = c as RobertaConfig;
+      return { bos: r.bos_token_id, eos: r.eos_token_id, pad: r.pad_token_id };
+    },
+    maxPositions: (c) => (c as RobertaConfig).maxLength,
+    tiedWeights: (m) => (m instanceof RobertaForMaskedLM ? [m.roberta.embeddings.word_embeddings.weight] : []),
+    targets: {
+      lora: ['query', 'value'],
+      grasp: `${ROBERTA_LAYER}(attention\\.self\\.(query|key|value)|attention\\.output\\.dense|intermediate\\.dense|output\\.dense)`,
+      ia3: `${ROBERTA_LAYER}(attention\\.self\\.(key|value)|output\\.dense)`,
+      ia3Feedforward: `${ROBERTA_LAYER}output\\.dense`,
+    },
+    basePrefix: 'roberta.',
+    pretrain: {
+      architecture: 'RobertaForMaskedLM',
+      objective: 'masked-lm',
+      specialTokens: ['<s>', '<pad>', '</s>', '<unk>', { content: '<mask>', lstrip: true }],
+      config: (s, id) => ({
+        vocab_size: s.vocabSize, hidden_size: s.dModel, num_hidden_layers: s.layers, num_attention_heads: s.heads, intermediate_size: s.ffn,
+        // positions run from pad + 1 to pad + seq
+        max_position_embeddings: s.seq + id('<pad>') + 1, hidden_dropout_prob: s.dropout, attention_probs_dropout_prob: s.dropout,
+        pad_token_id: id('<pad>'), bos_token_id: id('<s>'), eos_token_id: id('</s>'),
+      }),
+    },
+  },
+};
+
+export const FAMILY_NAMES = Object.keys(FAMILIES) as Family[];
+
+export function isFamily(name: unknown): name is Family {
+  return typeof name === 'string' && Object.hasOwn(FAMILIES, name);
+}
+
+/** The family of a model built from the table, or null for any other module (custom models in tests and apps). */
+export function familyOf(model: Module): Family | null {
+  const f = (model as unknown as Partial<FamilyModel>).family;
+  return isFamily(f) ? f : null;
+}
+
+/** The architecture name of a model built from the table (`GPT2LMHeadModel`, ...), or null. */
+export function architectureOf(model: Module): string | null {
+  const family = familyOf(model);
+  if (!family) return null;
+  return Object.entries(FAMILIES[family].architectures).find(([, a]) => model instanceof a.cls)?.[0] ?? null;
+}
+
+/** The task a model's head serves, or null for modules outside the table. */
+export function taskOf(model: Module): TaskKind | null {
+  const family = familyOf(model);
+  const arch = architectureOf(model);
+  return family && arch ? FAMILIES[family].architectures[arch].task : null;
+}
+
+/** The family whose `model_type` a config.json declares, or an error listing the supported ones. */
+export function familyForModelType(modelType: unknown, where = 'config.json'): Family {
+  const f = FAMILY_NAMES.find((n) => FAMILIES[n].modelType === modelType);
+  if (!f) {
+    throw new Error(`model_type ${JSON.stringify(modelType)} in ${where} is not supported (supported: ${FAMILY_NAMES.map((n) => JSON.stringify(FAMILIES[n].modelType)).join(', ')})`);
+  }
+  return f;
+}
+
+/** The tasks a family's architectures serve. */
+export function tasksOf(family: Family): TaskKind[] {
+  return [...new Set(Object.values(FAMILIES[family].architectures).map((a) => a.task))];
+}
+
+/** The family's architecture for a task, or an error naming the tasks it serves. */
+export function architectureFor(family: Family, task: TaskKind): string {
+  const arch = Object.entries(FAMILIES[family].architectures).find(([, a]) => a.task === task)?.[0];
+  if (!arch) throw new Error(`a ${family} model cannot be fine-tuned for ${task}; ${family} serves: ${tasksOf(family).join(', ')}`);
+  return arch;
+}
+
+/**
+ * The architecture a checkpoint loads as: `forced` when given (it must be one of the family's), else
+ * the first of config.json's `architectures` the family knows, else the family's default.
+ */
+export function chooseArchitecture(family: Family, declared: readonly string[], forced?: string): string {
+  const spec = FAMILIES[family];
+  const known = Object.keys(spec.architectures);
+  if (forced !== undefined) {
+    if (!known.includes(forced)) throw new Error(`a ${family} checkpoint cannot load as ${forced}; ${family} architectures: ${known.join(', ')}`);
+    return forced;
+  }
+  return declared.find((a) => known.includes(a)) ?? spec.defaultArchitecture;
+}
+
+/** A fresh model of `family` and `architecture` from config.json fields (pretraining, tests, fromPretrained). */
+export function buildModel(family: Family, architecture: string, config: Record<string, unknown>, opts: { generator?: Generator } = {}): FamilyModel {
+  const spec = FAMILIES[family].architectures[architecture];
+  if (!spec) throw new Error(`buildModel: ${family} has no architecture ${architecture}; known: ${Object.keys(FAMILIES[family].architectures).join(', ')}`);
+  return spec.build(config, opts);
+}

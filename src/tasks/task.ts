@@ -1,0 +1,55 @@
+/**
+ * The fine-tuning task contract: data -> batches -> loss -> metrics -> report rows. The training loop
+ * (src/train/finetune.ts), `finetune`, `eval` and `compare` only talk to this interface, so a task
+ * kind (sequence classification, causal LM, forecasting over float series, ...) is one implementation.
+ * A batch is whatever the task needs: token ids and labels, or float tensors for regression.
+ */
+import type { TaskKind } from '../models/families.js';
+import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** The model as a task sees it: every family's forward returns `{ logits, ... }`. */
+export interface TaskModel extends Module {
+  forward(input: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
+}
+
+/** An evaluation: its mean loss, how many examples, and every metric the task computes by name. */
+export interface TaskEval {
+  loss: number;
+  examples: number;
+  /** accuracy, f1, mcc; perplexity, token_accuracy, exact_match; mse, mae; ... */
+  metrics: Readonly<Record<string, number>>;
+}
+
+/** Training batches by step index (a pure function of the step, so resuming is exact). */
+export interface TrainBatches<B> {
+  batchAt(step: number): B;
+  /** May be fractional (batches straddle epochs). */
+  readonly stepsPerEpoch: number;
+}
+
+export interface Task<B = unknown, E extends TaskEval = TaskEval> {
+  readonly kind: TaskKind;
+  /** The task's name in logs and reports (`sentiment`, `sentiment-lm`, a path). */
+  readonly name: string;
+  /** The key of `metrics` reports and noise curves use; higher is better. */
+  readonly metric: string;
+  /** Every key of an evaluation's `metrics`, in report order. */
+  readonly metricNames: readonly string[];
+  readonly trainExamples: number;
+  readonly validationExamples: number;
+  /** Seeded training batches. */
+  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<B>;
+  /** Validation batches in a fixed order (re-iterated at each evaluation). */
+  validationBatches(): Iterable<B>;
+  /** The training loss of a batch; called inside the step's scope. */
+  loss(model: TaskModel, batch: B): Tensor;
+  /** Real (unpadded) tokens or values of a batch, for throughput. */
+  size(batch: B): number;
+  /** Metrics over `batches` in eval mode, without a graph. */
+  evaluate(model: TaskModel, batches: Iterable<B>): E;
+  /** One log line (`val loss 0.41, accuracy 81.2%, ...`). */
+  describe(e: E): string;
+  /** The fields of a JSONL validation record after `type` and `step`, in order. */
+  record(e: E): Record<string, number>;
+}
