@@ -52,3 +52,4 @@ export * from './adapters/index.js';
 export * from './report/index.js';
 export * from './tasks/index.js';
 export * from './experiments/index.js';
+export * from './timeseries/index.js';
