@@ -7,3 +7,4 @@ export * from './pipeline.js';
 export * from './config.js';
 export * from './model.js';
 export * from './baseline.js';
+export * from './io.js';
