@@ -8,3 +8,5 @@ export * from './config.js';
 export * from './model.js';
 export * from './baseline.js';
 export * from './io.js';
+export * from './trainable.js';
+export * from './evaluate.js';
