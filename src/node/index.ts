@@ -11,4 +11,4 @@ export {
   type LoadedTask, type LoadTaskOptions,
 } from './tasks.js';
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
-export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, saveGPT4TS } from './timeseries-files.js';
+export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, saveGPT4TS } from './timeseries-files.js';
