@@ -1,17 +1,17 @@
 /**
- * Long-term forecasting on an ETT-style CSV (or a generated seasonal series): the linear baseline
- * and GPT4TS on the tiny pretrained GPT-2, trained with AdamW on random training windows, model
+ * Long-term forecasting on an ETT-style CSV (or a generated seasonal series): the linear baseline,
+ * GPT4TS and One-for-All on the tiny pretrained GPT-2, trained with AdamW on random training windows, model
  * chosen by validation MSE, test MSE/MAE on standardised values.
  *
  *   node dist/examples/timeseries-forecast.js [--data path.csv] [--horizon 96] [--input-length 336]
- *       [--steps 300] [--batch 16] [--lr 1e-3] [--features S|M] [--models linear,gpt4ts]
+ *       [--steps 300] [--batch 16] [--lr 1e-3] [--features S|M] [--models linear,gpt4ts,one-for-all]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as W from '../src/index.js';
 import { gpt4tsFromGPT2Checkpoint } from '../src/node/index.js';
 import {
-  applyTrainableRule, evaluateForecast, forecastData, isGPT4TSTrainable, LinearForecaster, parseSeriesCsv, seasonalSeries,
+  applyTrainableRule, evaluateForecast, forecastData, isGPT4TSTrainable, LinearForecaster, oneForAllLora, parseSeriesCsv, seasonalSeries,
   type ForecastOutput, type WindowSet,
 } from '../src/timeseries/index.js';
 
@@ -20,15 +20,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-interface Trainable { forward(x: W.Tensor): ForecastOutput; parameters(): W.Tensor[]; numParameters(o?: { trainableOnly?: boolean }): number; stateDict(): Map<string, W.Tensor>; loadStateDict(s: Map<string, W.Tensor>): unknown }
+interface Trainable { forward(x: W.Tensor): ForecastOutput; parameters(): W.Tensor[] }
 
-function train(name: string, model: Trainable, train: WindowSet, val: WindowSet, steps: number, batch: number, lr: number, evalEvery: number) {
-  const params = model.parameters().filter((p) => p.requiresGrad);
+function train(name: string, model: Trainable, params: W.Tensor[], train: WindowSet, val: WindowSet, steps: number, batch: number, lr: number, evalEvery: number) {
   const opt = new W.AdamW(params, { lr, weightDecay: 0 });
   let seed = 12345;
   const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
   let best = { mse: Infinity, step: 0 };
-  let bestState: Map<string, W.Tensor> | null = null;
+  let bestState: Float32Array[] | null = null; // the trainable tensors' values at the best validation MSE
   const t0 = Date.now();
   for (let step = 1; step <= steps; step++) {
     const loss = W.tidy(() => {
@@ -44,16 +43,12 @@ function train(name: string, model: Trainable, train: WindowSet, val: WindowSet,
       const v = evaluateForecast(model, val, { batchSize: 64, stride: Number(arg('val-stride', '4')) });
       if (v.mse < best.mse) {
         best = { mse: v.mse, step };
-        bestState?.forEach((t) => t.dispose());
-        bestState = new Map([...model.stateDict()].map(([k, t]) => [k, W.keep(W.clone(t))]));
+        bestState = params.map((p) => Float32Array.from(p.toArray()));
       }
       console.log(`${name} step ${step} train ${loss.toFixed(4)} val mse ${v.mse.toFixed(4)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
   }
-  if (bestState) {
-    model.loadStateDict(bestState);
-    bestState.forEach((t) => t.dispose());
-  }
+  if (bestState) params.forEach((p, i) => p.backend.write(p.buf, bestState![i]));
   return best;
 }
 
@@ -74,11 +69,17 @@ async function main() {
     const model: Trainable = kind === 'linear'
       ? new LinearForecaster({ input_length: L, horizon: H })
       : await gpt4tsFromGPT2Checkpoint(join(import.meta.dirname, '..', '..', 'examples', 'checkpoints', 'tiny-gpt2'), { input_length: L, horizon: H, gpt_layers: 2 });
-    if (kind !== 'linear') applyTrainableRule(model as unknown as W.Module, isGPT4TSTrainable);
+    let params = model.parameters();
+    if (kind === 'gpt4ts') {
+      applyTrainableRule(model as unknown as W.Module, isGPT4TSTrainable);
+      params = params.filter((p) => p.requiresGrad);
+    } else if (kind === 'one-for-all') {
+      params = W.applyAdapter(model as unknown as W.Module, oneForAllLora(16, 16)).trainableParameters();
+    }
     const t0 = Date.now();
-    const best = train(kind, model, d.train, d.val, steps, batch, lr, Number(arg('eval-every', String(Math.max(1, Math.floor(steps / 6))))));
+    const best = train(kind, model, params, d.train, d.val, steps, batch, lr, Number(arg('eval-every', String(Math.max(1, Math.floor(steps / 6))))));
     const test = evaluateForecast(model, d.test, { batchSize: 64 });
-    rows.push(`| ${kind} | ${model.numParameters({ trainableOnly: true }).toLocaleString('en')} | ${best.step} | ${best.mse.toFixed(4)} | ${test.mse.toFixed(4)} | ${test.mae.toFixed(4)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`);
+    rows.push(`| ${kind} | ${params.reduce((n, p) => n + p.size, 0).toLocaleString('en')} | ${best.step} | ${best.mse.toFixed(4)} | ${test.mse.toFixed(4)} | ${test.mae.toFixed(4)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`);
   }
   console.log('| model | trainable | best step | val MSE (every 4th window) | test MSE | test MAE | time |\n|---|---|---|---|---|---|---|');
   console.log(rows.join('\n'));
