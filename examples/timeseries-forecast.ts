@@ -81,7 +81,7 @@ async function main() {
     const test = evaluateForecast(model, d.test, { batchSize: 64 });
     rows.push(`| ${kind} | ${params.reduce((n, p) => n + p.size, 0).toLocaleString('en')} | ${best.step} | ${best.mse.toFixed(4)} | ${test.mse.toFixed(4)} | ${test.mae.toFixed(4)} | ${((Date.now() - t0) / 1000).toFixed(0)} s |`);
   }
-  console.log('| model | trainable | best step | val MSE (every 4th window) | test MSE | test MAE | time |\n|---|---|---|---|---|---|---|');
+  console.log(`| model | trainable | best step | val MSE (every ${arg('val-stride', '4')}th window) | test MSE | test MAE | time |\n|---|---|---|---|---|---|---|`);
   console.log(rows.join('\n'));
 }
 
