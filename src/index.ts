@@ -53,3 +53,4 @@ export * from './report/index.js';
 export * from './tasks/index.js';
 export * from './nlg/index.js';
 export * from './experiments/index.js';
+export * from './timeseries/index.js';

@@ -11,3 +11,4 @@ export {
   type LoadedTask, type LoadTaskOptions,
 } from './tasks.js';
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
+export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, saveGPT4TS } from './timeseries-files.js';
