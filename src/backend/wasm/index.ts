@@ -248,6 +248,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       ex.matmul(
         pa + aOffset * 4, pb + bOffset * 4, pc + cOffset * 4, M, N, K, transA ? 1 : 0, transB ? 1 : 0,
         batch, strideA, strideB, strideC, accumulate ? 1 : 0, matmulScratch,
+        transA ? M : K, transB ? K : N, N,
       );
     },
 

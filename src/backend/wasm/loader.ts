@@ -56,6 +56,10 @@ export interface KernelExports {
     x: number, gamma: number, mean: number, rstd: number, dy: number, dx: number, dgamma: number,
     dbeta: number, rows: number, cols: number,
   ): void;
+  layerNormParamGrad(
+    x: number, mean: number, rstd: number, dy: number, dgamma: number, dbeta: number, rows: number,
+    cols: number, ld: number,
+  ): void;
   groupedScaleShift(
     x: number, groupMap: number, gamma: number, beta: number, y: number, rows: number, D: number,
     K: number, scratch: number,
@@ -87,6 +91,7 @@ export interface KernelExports {
   matmul?(
     a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
+    lda: number, ldb: number, ldc: number,
   ): void;
   matmulScratchBytes?(): number;
 }
@@ -126,12 +131,46 @@ const RELAXED_PROBE = new Uint8Array([
 ]);
 
 let detected: { simd: boolean; relaxed: boolean } | undefined;
+let flagTried = false;
 
-/** Which SIMD features this runtime's WebAssembly engine validates (cached). */
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+/**
+ * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`. V8 reads the flag at compile
+ * time, so setting it in-process before the kernel module is compiled is enough: the relaxed binary
+ * then validates and compiles. Only on Node (where `process.versions.node` exists) and only through
+ * `process.getBuiltinModule` (Node >= 20.16), which needs no import statement, so browsers and
+ * bundlers never see a `node:` specifier. Returns whether the flag could be set.
+ */
+export function enableNodeRelaxedSimd(): boolean {
+  if (flagTried) return false;
+  flagTried = true;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (proc?.versions?.node === undefined || typeof proc.getBuiltinModule !== 'function') return false;
+  try {
+    const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    if (typeof v8?.setFlagsFromString !== 'function') return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which SIMD features this runtime's WebAssembly engine validates (cached). On Node it first turns on
+ * relaxed SIMD where V8 still keeps it behind a flag ({@link enableNodeRelaxedSimd}), so `variant:
+ * 'auto'` gets the relaxed build there too; `variant: 'simd'` still loads the plain SIMD build.
+ */
 export function detectFeatures(): { simd: boolean; relaxed: boolean } {
   if (detected === undefined) {
     const simd = safeValidate(SIMD_PROBE);
-    detected = { simd, relaxed: simd && safeValidate(RELAXED_PROBE) };
+    let relaxed = simd && safeValidate(RELAXED_PROBE);
+    if (simd && !relaxed && enableNodeRelaxedSimd()) relaxed = safeValidate(RELAXED_PROBE);
+    detected = { simd, relaxed };
   }
   return detected;
 }
@@ -152,7 +191,7 @@ function supports(variant: WasmVariant): boolean {
 function unsupported(variant: WasmVariant): Error {
   const hint =
     variant === 'relaxed-simd'
-      ? ' (Node 20 needs --experimental-wasm-relaxed-simd); use variant \'simd\' or \'auto\''
+      ? ' (Node before 20.16 needs the --experimental-wasm-relaxed-simd flag); use variant \'simd\' or \'auto\''
       : '; use variant \'scalar\' or \'auto\'';
   return new Error(
     `wasm backend: variant '${variant}' was requested but this runtime cannot run ${
@@ -161,7 +200,8 @@ function unsupported(variant: WasmVariant): Error {
   );
 }
 
-/** The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
+/**
+ * The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
 export function bestVariant(): WasmVariant {
   const f = detectFeatures();
   return f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar';
