@@ -6,6 +6,7 @@
  * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
  */
 import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
+import { withSharedMemoryImport } from './shared.js';
 
 /** The three builds of assembly/index.ts. */
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
@@ -19,6 +20,11 @@ export interface LoadOptions {
   wasm?: WasmSource;
   /** Initial size of the memory in bytes (rounded up to 64 KiB pages); default 4 MiB. */
   initialMemoryBytes?: number;
+  /**
+   * Instantiate on a shared memory (for worker threads): the binary's memory import is rewritten to
+   * shared (see shared.ts), so a given precompiled WebAssembly.Module cannot be used.
+   */
+  shared?: boolean;
 }
 
 /** The exports of assembly/index.ts (byte pointers are numbers). */
@@ -100,6 +106,8 @@ export interface LoadedModule {
   exports: KernelExports;
   memory: WebAssembly.Memory;
   variant: WasmVariant;
+  /** The compiled module (workers instantiate it again on the same memory). */
+  module: WebAssembly.Module;
 }
 
 const PAGE = 65536;
@@ -256,7 +264,7 @@ function embeddedBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
 
 // ---- instantiation ----------------------------------------------------------------------------------
 
-function createMemory(initialBytes: number | undefined, minPages: number): WebAssembly.Memory {
+function createMemory(initialBytes: number | undefined, minPages: number, shared = false): WebAssembly.Memory {
   const bytes = initialBytes ?? DEFAULT_INITIAL_BYTES;
   if (!(Number.isFinite(bytes) && bytes >= 0)) {
     throw new RangeError(`wasm backend: initialMemoryBytes must be a non-negative number, got ${bytes}`);
@@ -265,10 +273,12 @@ function createMemory(initialBytes: number | undefined, minPages: number): WebAs
     throw new RangeError(`wasm backend: initialMemoryBytes ${bytes} exceeds the 4 GiB of 32-bit WebAssembly`);
   }
   const initial = Math.max(minPages, Math.ceil(bytes / PAGE));
-  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES });
+  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared });
 }
 
-function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean): LoadedModule {
+function finish(
+  instance: WebAssembly.Instance, module: WebAssembly.Module, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean,
+): LoadedModule {
   const exports = instance.exports as unknown as KernelExports;
   for (const name of ['heapBase', 'simdEnabled', 'unary', 'binary', 'layerNorm', 'gaussianSample'] as const) {
     if (typeof exports[name] !== 'function') {
@@ -280,15 +290,24 @@ function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requ
   if (given && requested !== undefined && requested !== 'auto' && requested !== actual) {
     throw new Error(`wasm backend: variant '${requested}' was requested but the given binary is the '${actual}' build`);
   }
-  return { exports, memory, variant: actual };
+  return { exports, memory, variant: actual, module };
 }
 
 function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null } {
   const src = opts.wasm;
-  if (src === undefined) return { bytes: embeddedBytes(resolveVariant(opts.variant)), module: null };
-  if (src instanceof WebAssembly.Module) return { bytes: null, module: src };
-  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: src, module: null };
+  if (src === undefined) return { bytes: sharedIf(opts, embeddedBytes(resolveVariant(opts.variant))), module: null };
+  if (src instanceof WebAssembly.Module) {
+    if (opts.shared === true) {
+      throw new TypeError('wasm backend: threads need the kernel binary as bytes or a URL (its memory import is made shared), not a compiled WebAssembly.Module');
+    }
+    return { bytes: null, module: src };
+  }
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: sharedIf(opts, src), module: null };
   return { bytes: null, module: null };
+}
+
+function sharedIf(opts: LoadOptions, bytes: Uint8Array | ArrayBuffer): Uint8Array | ArrayBuffer {
+  return opts.shared === true ? withSharedMemoryImport(bytes) : bytes;
 }
 
 function checkGivenVariant(opts: LoadOptions): void {
@@ -297,9 +316,9 @@ function checkGivenVariant(opts: LoadOptions): void {
 }
 
 function instantiateSync(module: WebAssembly.Module, opts: LoadOptions): LoadedModule {
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
 
 /** Synchronous load: embedded binaries, bytes or a compiled module (no URLs). */
@@ -322,10 +341,10 @@ export async function loadKernels(opts: LoadOptions = {}): Promise<LoadedModule>
     if (typeof fetch !== 'function') throw new Error('wasm backend: fetch is not available to load the kernel binary from a URL');
     const res = await fetch(url);
     if (!res.ok) throw new Error(`wasm backend: fetching ${String(url)} failed: HTTP ${res.status} ${res.statusText}`);
-    bytes = await res.arrayBuffer();
+    bytes = sharedIf(opts, await res.arrayBuffer());
   }
   if (module === null) module = await WebAssembly.compile(bytes as BufferSource);
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
