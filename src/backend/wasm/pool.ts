@@ -45,6 +45,7 @@ const SPIN = 20000;
 function drain(
   ctrl: Int32Array, tasks: Float64Array, results: Float64Array, msg: Uint8Array,
   fns: readonly ((...a: number[]) => unknown)[], scratchArgs: readonly number[], scratch: number, tag: number,
+  where: string,
 ): void {
   for (;;) {
     const cur = Atomics.load(ctrl, 1);
@@ -65,7 +66,7 @@ function drain(
     } catch (e) {
       // first error wins; its message goes to the caller through the control block
       if (Atomics.compareExchange(ctrl, 3, 0, idx + 1) === 0) {
-        const text = new TextEncoder().encode(String((e as Error)?.message ?? e)).subarray(0, msg.length);
+        const text = new TextEncoder().encode(`${where}: ${String((e as Error)?.message ?? e)}`).subarray(0, msg.length);
         msg.set(text);
         Atomics.store(ctrl, 4, text.length);
       }
@@ -104,7 +105,7 @@ function workerMain(init: WorkerInit): void {
     }
     seen = g;
     if (Atomics.load(ctrl, 5) !== 0) return;
-    drain(ctrl, tasks, results, msg, fns, scratchArgs, scratch, (g & 0xffff) >>> 0);
+    drain(ctrl, tasks, results, msg, fns, scratchArgs, scratch, (g & 0xffff) >>> 0, 'in a worker thread');
   }
 }
 
@@ -112,7 +113,7 @@ const WORKER_SOURCE =
   `const drain = ${drain.toString()};\n` +
   `const workerMain = ${workerMain.toString()};\n` +
   'if (typeof process === "object" && process !== null && process.versions && process.versions.node) {\n' +
-  '  require("node:worker_threads").parentPort.once("message", workerMain);\n' +
+  '  process.getBuiltinModule("node:worker_threads").parentPort.once("message", workerMain);\n' +
   '} else {\n' +
   '  self.onmessage = (e) => workerMain(e.data);\n' +
   '}\n';
@@ -207,6 +208,7 @@ export class WorkerPool {
   /** Estimated kernel time (ns) above which a call is split; set from the measured dispatch cost. */
   private thresholdNs = 50_000;
   private measuredNs: number | undefined;
+  private fixedThreshold = false;
 
   constructor(init: PoolInit) {
     this.threads = init.threads;
@@ -241,6 +243,13 @@ export class WorkerPool {
       if (Date.now() - t0 > timeoutMs) throw new Error(`wasm backend: workers not ready after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 2));
     }
+  }
+
+  /** Sets the estimated kernel time (ns) above which calls are split (tests use 0: split whenever possible). */
+  setSplitThreshold(ns: number): void {
+    if (!(ns >= 0)) throw new RangeError(`wasm backend: split threshold must be >= 0 ns, got ${ns}`);
+    this.thresholdNs = ns;
+    this.fixedThreshold = true;
   }
 
   /** The measured cost of an empty parallel call in nanoseconds (undefined until workers are ready). */
@@ -288,7 +297,7 @@ export class WorkerPool {
       Atomics.store(ctrl, NEXT, (tag << 16) | n);
       Atomics.store(ctrl, GEN, this.gen);
       Atomics.notify(ctrl, GEN);
-      drain(ctrl, this.tasks, this.results, this.msg, this.fns, this.scratchArgs, this.callerScratch, tag);
+      drain(ctrl, this.tasks, this.results, this.msg, this.fns, this.scratchArgs, this.callerScratch, tag, 'on the calling thread');
       let spins = 0;
       for (;;) {
         const done = Atomics.load(ctrl, DONE);
@@ -321,7 +330,7 @@ export class WorkerPool {
     }
     samples.sort((a, b) => a - b);
     this.measuredNs = samples[samples.length >> 1]!;
-    this.thresholdNs = Math.max(20_000, 4 * this.measuredNs);
+    if (!this.fixedThreshold) this.thresholdNs = Math.max(20_000, 4 * this.measuredNs);
   }
 
   /** Stops the workers; the backend then runs single-threaded. */
