@@ -112,12 +112,12 @@ function measureNaive(
   }
 }
 
-interface Tfjs {
+export interface Tfjs {
   matMul(a: unknown, b: unknown, ta: boolean, tb: boolean): { dataSync(): unknown; dispose(): void };
   tensor2d(values: Float32Array, shape: [number, number]): { dispose(): void };
 }
 
-async function loadTfjs(log: (line: string) => void): Promise<Tfjs | null> {
+export async function loadTfjs(log: (line: string) => void): Promise<Tfjs | null> {
   try {
     // Dev dependencies: imported dynamically so the benchmark runs (without the column) when absent.
     const tf = await import('@tensorflow/tfjs-core');

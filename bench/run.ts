@@ -1,7 +1,9 @@
-// Benchmark runner: runs the matmul and kernel benchmarks, prints an aligned table and writes the
-// rows to bench/results/latest.json. Runnable directly after `npm run build:ts`:
-//   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--out file.json]
-// (add --experimental-wasm-relaxed-simd on Node 20 to also measure the relaxed-SIMD binary).
+// Benchmark runner: runs the matmul, thread-pool, kernel, train-step and generation benchmarks, prints
+// an aligned table and writes the rows to bench/results/latest.json. `npm run bench -- <args>` or,
+// after `npm run build:ts`:
+//   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--threads 1,2] [--out file.json]
+// --threads defaults to 1 and all cores. On Node >= 20.16 relaxed SIMD is enabled in-process, so both
+// binaries are measured without flags.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,15 +11,22 @@ import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
 import { trainStepBenches } from './train-step.js';
 import { generateBenches } from './generate.js';
+import { threadBenches } from './threads.js';
+import { availableCores } from '../src/backend/wasm/pool.js';
 import type { BenchRow } from './types.js';
 
 export interface RunOptions {
   /** Fewer shapes and samples (CI smoke runs). */
   quick?: boolean;
-  /** Benchmark names to run (case-insensitive prefixes of row names, e.g. "matmul", "layerNorm"). */
+  /**
+   * Benchmark names to run (case-insensitive prefixes of row names, e.g. "matmul", "layerNorm",
+   * "matmul (backend)", "dispatch", "train"). Only what is named is run.
+   */
   only?: string[];
   /** Output JSON file (default bench/results/latest.json in the package). */
   out?: string;
+  /** Thread counts for the pool, kernel and train-step rows (default 1 and all available cores). */
+  threads?: number[];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,19 +37,21 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
   console.log(`wasmgrad benchmarks (${opts.quick ? 'quick' : 'full'}): node ${process.version}, `
     + `${process.arch}, flags: ${process.execArgv.join(' ') || '(none)'}`);
 
-  const isMatmulFilter = (o: string) => 'matmul'.startsWith(o) || o.startsWith('matmul');
-  const rows: BenchRow[] = [];
-  if (!only || only.some(isMatmulFilter)) {
+  const threads = opts.threads ?? [...new Set([1, availableCores()])];
+  // a group runs only when the filter names one of its rows
+  const named = (...rowNames: string[]) => rowNames.some(wanted);
+  if (named('matmul', 'matmul relaxed-simd')) {
     rows.push(...(await matmulBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
-  // Skip the kernel benchmarks outright when the filter names nothing but matmul or the train step.
-  if (!only || only.some((o) => !o.startsWith('matmul') && !o.startsWith('train') && !o.startsWith('generate'))) {
-    rows.push(...(await kernelBenches()).filter((r) => wanted(r.name)));
+  if (named('matmul (backend)', 'dispatch (empty parallel call)')) {
+    rows.push(...(await threadBenches({ quick: opts.quick, threads })).filter((r) => wanted(r.name)));
   }
-  if (!only || only.some((o) => 'train'.startsWith(o) || o.startsWith('train'))) {
-    rows.push(...(await trainStepBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
+  // Only the kernel cases the filter names are set up and run (an --only naming none runs none).
+  rows.push(...(await kernelBenches({ quick: opts.quick, threads, wanted })));
+  if (named('train step encoder')) {
+    rows.push(...(await trainStepBenches({ quick: opts.quick, threads })).filter((r) => wanted(r.name)));
   }
-  if (!only || only.some((o) => 'generate'.startsWith(o) || o.startsWith('generate'))) {
+  if (named('generate greedy kv-cache', 'generate greedy no-cache')) {
     rows.push(...(await generateBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
 
@@ -68,9 +79,9 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'vsTfjs', 'vsNaive', 'vsReference'];
   const body = rows.map((r) => [
-    r.name, r.shape, r.variant, fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
+    r.name, r.shape, r.variant, r.threads === undefined ? '' : String(r.threads), fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,
     r.vsNaive === undefined ? '' : `${r.vsNaive.toFixed(1)}x`,
     r.vsReference === undefined ? '' : `${r.vsReference.toFixed(1)}x`,
@@ -83,6 +94,15 @@ export function formatTable(rows: BenchRow[]): string {
   return [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
 }
 
+/** "1,2" -> [1, 2]; "auto" stands for the available cores. */
+export function parseThreads(list: string): number[] {
+  const out = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s === 'auto' ? availableCores() : Number(s)));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`--threads takes a comma-separated list of positive integers (or auto), got '${list}'`);
+  }
+  return [...new Set(out)];
+}
+
 function parseArgs(argv: string[]): RunOptions {
   const opts: RunOptions = {};
   for (let i = 0; i < argv.length; i++) {
@@ -90,7 +110,8 @@ function parseArgs(argv: string[]): RunOptions {
     if (arg === '--quick') opts.quick = true;
     else if (arg === '--only') opts.only = (argv[++i] ?? '').split(',').map((s) => s.trim());
     else if (arg === '--out') opts.out = argv[++i];
-    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --out file)`);
+    else if (arg === '--threads') opts.threads = parseThreads(argv[++i] ?? '');
+    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --out file)`);
   }
   return opts;
 }
