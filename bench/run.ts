@@ -38,6 +38,7 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
     + `${process.arch}, flags: ${process.execArgv.join(' ') || '(none)'}`);
 
   const threads = opts.threads ?? [...new Set([1, availableCores()])];
+  const rows: BenchRow[] = [];
   // a group runs only when the filter names one of its rows
   const named = (...rowNames: string[]) => rowNames.some(wanted);
   if (named('matmul', 'matmul relaxed-simd')) {
