@@ -2,6 +2,7 @@
 // an aligned table and writes the rows to bench/results/latest.json. `npm run bench -- <args>` or,
 // after `npm run build:ts`:
 //   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--threads 1,2] [--out file.json]
+//   node dist/bench/run.js --profile [--threads 1,2]   (per-op table of one training step)
 // --threads defaults to 1 and all cores. On Node >= 20.16 relaxed SIMD is enabled in-process, so both
 // binaries are measured without flags.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
-import { trainStepBenches } from './train-step.js';
+import { profileTrainStep, trainStepBenches } from './train-step.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { generateBenches } from './generate.js';
 import { threadBenches } from './threads.js';
 import { availableCores } from '../src/backend/wasm/pool.js';
@@ -27,6 +29,11 @@ export interface RunOptions {
   out?: string;
   /** Thread counts for the pool, kernel and train-step rows (default 1 and all available cores). */
   threads?: number[];
+  /**
+   * Instead of the benchmarks: print the per-op profile of one encoder training step for each binary
+   * and thread count (W.profile).
+   */
+  profile?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +45,17 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
     + `${process.arch}, flags: ${process.execArgv.join(' ') || '(none)'}`);
 
   const threads = opts.threads ?? [...new Set([1, availableCores()])];
+  if (opts.profile) {
+    for (const variant of ['simd', 'relaxed-simd'] as const) {
+      for (const t of threads) {
+        const be = await createWasmBackend({ variant, threads: t });
+        console.log(`\nprofile of one encoder training step (L4 d256 ffn1024 V5000 8x128), ${be.variant}, ${t} thread(s):`);
+        console.log(profileTrainStep(be));
+        be.dispose();
+      }
+    }
+    return [];
+  }
   const rows: BenchRow[] = [];
   // a group runs only when the filter names one of its rows
   const named = (...rowNames: string[]) => rowNames.some(wanted);
@@ -112,7 +130,8 @@ function parseArgs(argv: string[]): RunOptions {
     else if (arg === '--only') opts.only = (argv[++i] ?? '').split(',').map((s) => s.trim());
     else if (arg === '--out') opts.out = argv[++i];
     else if (arg === '--threads') opts.threads = parseThreads(argv[++i] ?? '');
-    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --out file)`);
+    else if (arg === '--profile') opts.profile = true;
+    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --profile, --out file)`);
   }
   return opts;
 }

@@ -54,6 +54,29 @@ async function oursMs(be: W.Backend, quick: boolean): Promise<{ ms: number; vari
   return { ms, variant: be.variant };
 }
 
+/** The per-op profile (W.profile) of one training step after a warm-up step, as a text table. */
+export function profileTrainStep(be: W.Backend): string {
+  return W.withBackend(be, () => {
+    const gen = new W.Generator(1);
+    const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
+    const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
+    const { ids, labels } = batch(gen);
+    const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
+    const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
+    const step = () => W.tidy(() => {
+      model.loss(idsT, labelsT).backward();
+      opt.step();
+      opt.zeroGrad();
+    });
+    step();
+    const p = W.profile(step);
+    opt.dispose();
+    model.dispose();
+    W.dispose([idsT, labelsT]);
+    return p.format();
+  });
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 async function tfjsMs(quick: boolean): Promise<number | string> {
   let tf: any;

@@ -38,6 +38,7 @@ export { withBackend, noGrad, isGradEnabled } from './tensor/engine.js';
 export { Tensor, type DType } from './tensor/tensor.js';
 export { tidy, keep, dispose } from './tensor/scope.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
+export { profile, formatProfile, type OpProfile, type ProfileResult } from './autograd/profile.js';
 export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
 export * from './ops/index.js';
 export * from './optim/index.js';

@@ -371,6 +371,17 @@ describe.skipIf(!sharedMemoryAvailable())('worker pool', () => {
     expect(b.read(o)[0]).toBeGreaterThan(0);
   });
 
+  it('Deno: Web Workers give the single-threaded bits, and the script exits on its own', () => {
+    const deno = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'deno.cmd' : 'deno');
+    if (!existsSync(deno)) throw new Error(`deno launcher not found at ${deno}; run npm install`);
+    const out = execFileSync(deno, ['run', '--quiet', '--sloppy-imports', '--no-config', '--allow-read', 'test/deno/threads.ts'], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
+    });
+    const res = JSON.parse(out.trim().split('\n').pop()!);
+    expect(res).toMatchObject({ threads: 2, ready: 1, same: true });
+    expect(res.dispatchNs).toBeGreaterThan(0);
+  }, 130_000);
+
   it('a script that uses threads exits on its own', () => {
     const entry = join(root, 'dist', 'src', 'backend', 'wasm', 'index.js');
     if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build:ts first');
