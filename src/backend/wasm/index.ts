@@ -24,7 +24,7 @@ export { sharedMemoryAvailable } from './shared.js';
 /** 'auto' uses at most this many threads. */
 export const AUTO_THREADS_CAP = 8;
 /** An explicit thread count may not exceed this (the pool's task slots bound it). */
-export const MAX_THREADS = 32;
+export const MAX_THREADS = 16;
 
 export interface WasmBackendOptions extends Omit<LoadOptions, 'shared'> {
   /**

@@ -155,7 +155,7 @@ const layerNormBackward: ParallelSpec<'layerNormBackward'> = {
     const rowTasks = rowwise('layerNormBackward', [0, 4, 5], [2, 3], 8, 9, 0).split(
       [...a.slice(0, 6), 0, 0, rows, cols] as KernelArgs<'layerNormBackward'>, parts);
     if (dgamma === 0 && dbeta === 0) return rowTasks;
-    const colTasks = ranges(cols, parts, ELEMENT_ALIGN).map(([s, e]): Task => ({
+    const colTasks = ranges(cols, Math.max(2, parts >> 1), ELEMENT_ALIGN).map(([s, e]): Task => ({
       kernel: 'layerNormParamGrad',
       args: [x + s * 4, mean, rstd, dy + s * 4, dgamma === 0 ? 0 : dgamma + s * 4, dbeta === 0 ? 0 : dbeta + s * 4, rows, e - s, cols],
       base: s,

@@ -262,7 +262,11 @@ export class WorkerPool {
     const spec = PARALLEL[kernel];
     if (this.measuredNs === undefined && this.readyWorkers() === this.workers.length) this.calibrate();
     if (this.disposed || this.busy || spec.cost(args as never) < this.thresholdNs) return this.direct(kernel, args);
-    const tasks = spec.split(args as never, this.threads);
+    // Up to 4 tasks per thread, each worth at least the threshold: a thread that the OS deschedules
+    // (a loaded machine) then holds up only a small piece while the others take the rest.
+    const cost = spec.cost(args as never);
+    const parts = Math.max(this.threads, Math.min(4 * this.threads, Math.floor(cost / Math.max(this.thresholdNs, 1))));
+    const tasks = spec.split(args as never, parts);
     if (tasks.length <= 1) return this.direct(kernel, args);
     const results = this.runTasks(tasks, kernel);
     return spec.combine !== undefined ? spec.combine(results, tasks) : 0;
