@@ -90,6 +90,37 @@ const CASES: { [K in Threaded]: Case } = {
     b.unaryGrad('gelu_tanh', x, y, dy, dx, n);
     return [b.read(dx)];
   },
+  binary(b, s, n, rows) {
+    const r = mulberry32(s);
+    const x = floats(b, rows * n, r);
+    const y = floats(b, rows * n, r);
+    const row = floats(b, n, r);
+    const col = floats(b, rows, r);
+    const out: (Float32Array | Float64Array | Int32Array)[] = [];
+    const run = (op: 'add' | 'mul' | 'div' | 'pow', bb: Buf, bStrides: number[], shape: number[], aStrides = [n, 1]) => {
+      const o = zeros(b, shape.reduce((p, d) => p * d, 1));
+      b.binary(op, x, aStrides, bb, bStrides, o, shape);
+      out.push(b.read(o));
+    };
+    run('add', y, [n, 1], [rows, n]); // equal shapes: one contiguous dim
+    run('mul', row, [0, 1], [rows, n]); // a broadcast row
+    run('div', col, [1, 0], [rows, n]); // a broadcast column
+    run('pow', y, [1, n], [n, rows], [1, n]); // transposed operands: a strided walk
+    if (rows > 1) run('add', row, [0, 0, 1], [rows, 1, n], [n, n, 1]); // a size-1 dim, coalesced away
+    return out;
+  },
+  copyStrided(b, s, n, rows) {
+    const r = mulberry32(s);
+    const x = floats(b, rows * n * 3, r);
+    const t = zeros(b, rows * n * 3);
+    // permute (rows, n, 3) -> (3, rows, n), and back with accumulation
+    b.copyStrided(x, 0, [3 * n, 3, 1], t, 0, [n, 1, rows * n], [rows, n, 3], false);
+    const back = floats(b, rows * n * 3, r);
+    b.copyStrided(t, 0, [n, 1, rows * n], back, 0, [3 * n, 3, 1], [rows, n, 3], true);
+    const flat = zeros(b, rows * n * 3);
+    b.copyStrided(x, 0, [1], flat, 0, [1], [rows * n * 3], false);
+    return [b.read(t), b.read(back), b.read(flat)];
+  },
   axpy(b, s, n) {
     const r = mulberry32(s);
     const x = floats(b, n, r);

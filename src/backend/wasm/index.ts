@@ -12,7 +12,7 @@ import { coalesce, contiguousStrides } from '../strides.js';
 import { Allocator, PARAM_BYTES } from './allocator.js';
 import { loadKernels, loadKernelsSync, type KernelExports, type LoadOptions, type LoadedModule } from './loader.js';
 import type { KernelArgs, ParallelKernel } from './parallel.js';
-import { WorkerPool, availableCores } from './pool.js';
+import { MAX_TASKS, WorkerPool, availableCores } from './pool.js';
 import { sharedMemoryAvailable } from './shared.js';
 
 export type { LoadOptions, WasmSource, WasmVariant } from './loader.js';
@@ -128,7 +128,10 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
     // one matmul packing block per thread; the caller's is also the single-threaded one
     const scratch = Array.from({ length: threads }, () => heap.alloc(ex.matmulScratchBytes?.() ?? 0));
     matmulScratch = scratch[0]!;
-    pool = new WorkerPool({ module: mod.module, memory: mod.memory, exports: ex as unknown as Record<string, unknown>, threads, scratch });
+    pool = new WorkerPool({
+      module: mod.module, memory: mod.memory, exports: ex as unknown as Record<string, unknown>, threads, scratch,
+      paramArea: heap.alloc(MAX_TASKS * PARAM_BYTES), paramBytes: PARAM_BYTES, i32: () => heap.i32(),
+    });
   }
   /** Runs a kernel export: directly, or through the pool, which splits it when that pays. */
   const k = <K extends ParallelKernel>(kernel: K, ...args: KernelArgs<K>): number => {
@@ -179,7 +182,8 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
     const i32 = heap.i32();
     let o = paramPtr >> 2;
     for (const l of lists) for (const v of l) i32[o++] = v;
-    if ((o << 2) - paramPtr > PARAM_BYTES) err('internal: parameter block overflow');
+    // the kernels keep one more list (their odometer) after these, so a fourth must fit too
+    if (((o << 2) - paramPtr) * 4 > PARAM_BYTES * 3) err('internal: parameter block overflow');
   }
 
   /** Lowest and highest element a strided walk touches, checked against the buffer size. */
@@ -250,7 +254,7 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
       // row / column broadcasts rank 2, which the kernel's fast row loops then handle.
       const c = coalesce(shape, [aStrides, bStrides, contiguousStrides(shape)]);
       params([c.shape, c.strides[0]!, c.strides[1]!]);
-      ex.binary(code!, pa, pb, po, c.shape.length, paramPtr);
+      k('binary', code!, pa, pb, po, c.shape.length, paramPtr);
     },
 
     axpy(alpha, x, y, n) {
@@ -293,7 +297,7 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
       checkStrided(d.size, dstOffset, dstStrides, shape, 'dst');
       const c = coalesce(shape, [srcStrides, dstStrides]);
       params([c.shape, c.strides[0]!, c.strides[1]!]);
-      ex.copyStrided(
+      k('copyStrided', 
         s.ptr + srcOffset * 4, d.ptr + dstOffset * 4, c.shape.length, paramPtr,
         accumulate ? 1 : 0, s.kind === 'i' ? 1 : 0,
       );

@@ -21,7 +21,7 @@ export type ParallelKernel =
   | 'softmax' | 'softmaxBackward' | 'logSoftmax' | 'logSoftmaxBackward' | 'crossEntropy' | 'crossEntropyBackward'
   | 'layerNorm' | 'layerNormBackward' | 'layerNormParamGrad'
   | 'gaussianSample' | 'gaussianSampleBackward' | 'randn' | 'randu' | 'dropoutMask'
-  | 'adamw' | 'sgd' | 'matmul';
+  | 'adamw' | 'sgd' | 'matmul' | 'binary' | 'copyStrided';
 
 /** Arguments of an export, as numbers (pointers are byte addresses; 0 is a null pointer). */
 export type KernelArgs<K extends ParallelKernel> = Parameters<NonNullable<KernelExports[K]>>;
@@ -33,11 +33,19 @@ export interface Task {
   base: number;
 }
 
+/** What a split may need beyond the arguments: the memory (to read a parameter block) and per-task blocks. */
+export interface SplitContext {
+  /** An Int32Array over the current memory. */
+  i32(): Int32Array;
+  /** Address of a parameter block of PARAM_BYTES for task `t` (t < MAX_TASKS), distinct per task. */
+  params(t: number): number;
+}
+
 export interface ParallelSpec<K extends ParallelKernel> {
   /** Rough single-thread time of a call in nanoseconds: a call is split only when this exceeds the pool's threshold. */
-  cost(a: KernelArgs<K>): number;
+  cost(a: KernelArgs<K>, ctx: SplitContext): number;
   /** Cuts a call into at most `parts` (>= 2) tasks; one task means "not worth splitting". */
-  split(a: KernelArgs<K>, parts: number): Task[];
+  split(a: KernelArgs<K>, parts: number, ctx: SplitContext): Task[];
   /** Folds the tasks' return values into the call's (only for kernels that return one). */
   combine?(results: readonly number[], tasks: readonly Task[]): number;
   /** An argument each thread replaces by its own scratch block (matmul packs operands there). */
@@ -149,11 +157,11 @@ const matmul: ParallelSpec<'matmul'> = {
 
 const layerNormBackward: ParallelSpec<'layerNormBackward'> = {
   cost: (a) => a[8] * a[9] * 1.5,
-  split(a, parts) {
+  split(a, parts, ctx) {
     const [x, , mean, rstd, dy, , dgamma, dbeta, rows, cols] = a;
     // dx by rows (without the parameter gradients), the parameter gradients by columns
     const rowTasks = rowwise('layerNormBackward', [0, 4, 5], [2, 3], 8, 9, 0).split(
-      [...a.slice(0, 6), 0, 0, rows, cols] as KernelArgs<'layerNormBackward'>, parts);
+      [...a.slice(0, 6), 0, 0, rows, cols] as KernelArgs<'layerNormBackward'>, parts, ctx);
     if (dgamma === 0 && dbeta === 0) return rowTasks;
     const colTasks = ranges(cols, Math.max(2, parts >> 1), ELEMENT_ALIGN).map(([s, e]): Task => ({
       kernel: 'layerNormParamGrad',
@@ -163,6 +171,49 @@ const layerNormBackward: ParallelSpec<'layerNormBackward'> = {
     return [...rowTasks, ...colTasks];
   },
 };
+
+/**
+ * Strided kernels (binary, copyStrided) read shape and strides from a parameter block
+ * [shape | strides of operand 1 | strides of operand 2] (rank i32 each). They split over dim 0 of that
+ * (already coalesced) shape: at multiples of 64 when it is the only dim, else anywhere, each task with
+ * its own block holding its share of dim 0. `ptrs` are the operands in block order, then the output
+ * (contiguous, advancing by the product of the inner dims).
+ */
+function strided<K extends 'binary' | 'copyStrided'>(
+  kernel: K, ptrArgs: readonly [number, number], outArg: number | null, rankArg: number, paramsArg: number,
+  nsPerElement: number, splittable: (a: KernelArgs<K>, shape: number[], strides: number[][]) => boolean,
+): ParallelSpec<K> {
+  const read = (a: KernelArgs<K>, ctx: SplitContext) => {
+    const rank = a[rankArg] as number;
+    const i32 = ctx.i32();
+    const o = (a[paramsArg] as number) >> 2;
+    const list = (k: number) => Array.from(i32.subarray(o + k * rank, o + (k + 1) * rank));
+    return { rank, shape: list(0), strides: [list(1), list(2)] };
+  };
+  return {
+    cost(a, ctx) {
+      const { shape } = read(a, ctx);
+      return shape.reduce((p, d) => p * d, 1) * nsPerElement;
+    },
+    split(a, parts, ctx) {
+      const { rank, shape, strides } = read(a, ctx);
+      const whole: Task[] = [{ kernel, args: (a as number[]).slice(), base: 0 }];
+      if (!splittable(a, shape, strides)) return whole;
+      const inner = shape.slice(1).reduce((p, d) => p * d, 1);
+      return ranges(shape[0]!, parts, rank === 1 ? ELEMENT_ALIGN : 1).map(([s, e], t) => {
+        const args = (a as number[]).slice();
+        args[ptrArgs[0]]! += s * strides[0]![0]! * 4;
+        args[ptrArgs[1]]! += s * strides[1]![0]! * 4;
+        if (outArg !== null) args[outArg]! += s * inner * 4;
+        const p = ctx.params(t);
+        const i32 = ctx.i32();
+        i32.set([e - s, ...shape.slice(1), ...strides[0]!, ...strides[1]!], p >> 2);
+        args[paramsArg] = p;
+        return { kernel, args, base: s };
+      });
+    },
+  };
+}
 
 /** Every kernel the pool may split. A kernel missing here does not compile. */
 export const PARALLEL: { [K in ParallelKernel]: ParallelSpec<K> } = {
@@ -192,6 +243,11 @@ export const PARALLEL: { [K in ParallelKernel]: ParallelSpec<K> } = {
   adamw: elementwise('adamw', [0, 1, 2, 3], 4, 1),
   sgd: elementwise('sgd', [0, 1, 2], 3, 0.5),
   matmul,
+  // binary(op, a, b, out, rank, params): out is contiguous
+  binary: strided('binary', [1, 2], 3, 4, 5, 0.4, () => true),
+  // copyStrided(src, dst, rank, params, accumulate, isInt): dst advances by its own dim-0 stride. An
+  // accumulating copy may add into one position from several rows, so it stays on one thread.
+  copyStrided: strided('copyStrided', [0, 1], null, 2, 3, 0.5, (a) => a[4] === 0),
 };
 
 /** Export names in a fixed order: a task names its kernel by index in this list. */

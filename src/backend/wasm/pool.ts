@@ -16,7 +16,7 @@
  * file's `drain` and `workerMain`, serialised with Function.prototype.toString, so nothing has to be
  * resolved as a separate file. Node workers are unref'd: the pool never keeps a process alive.
  */
-import { PARALLEL, PARALLEL_KERNELS, type ParallelKernel, type Task } from './parallel.js';
+import { PARALLEL, PARALLEL_KERNELS, type ParallelKernel, type SplitContext, type Task } from './parallel.js';
 
 // ---- control block layout (Int32 indices, then byte offsets of the regions) ----------------------------
 const GEN = 0;
@@ -188,6 +188,11 @@ export interface PoolInit {
   threads: number;
   /** Per-thread scratch blocks (threads of them; index 0 is the caller's). */
   scratch: readonly number[];
+  /** MAX_TASKS parameter blocks of `paramBytes` each, one per task of a split strided call. */
+  paramArea: number;
+  paramBytes: number;
+  /** An Int32Array over the current memory (re-created after growth). */
+  i32(): Int32Array;
 }
 
 export class WorkerPool {
@@ -201,6 +206,7 @@ export class WorkerPool {
   private readonly scratchArgs: number[];
   private readonly callerScratch: number;
   private readonly blocking: boolean;
+  private readonly ctx: SplitContext;
   private gen = 0;
   private busy = false;
   private disposed = false;
@@ -221,6 +227,7 @@ export class WorkerPool {
     this.scratchArgs = PARALLEL_KERNELS.map((k) => PARALLEL[k].scratchArg ?? -1);
     this.callerScratch = init.scratch[0]!;
     this.blocking = canBlock(this.ctrl);
+    this.ctx = { i32: init.i32, params: (t) => init.paramArea + t * init.paramBytes };
     const layout = { tasksAt: TASKS_AT, resultsAt: RESULTS_AT, msgAt: MSG_AT, maxTasks: MAX_TASKS, msgBytes: MSG_BYTES, spin: SPIN };
     for (let t = 1; t < init.threads; t++) {
       this.workers.push(spawn(
@@ -261,12 +268,13 @@ export class WorkerPool {
   call<K extends ParallelKernel>(kernel: K, args: number[]): number {
     const spec = PARALLEL[kernel];
     if (this.measuredNs === undefined && this.readyWorkers() === this.workers.length) this.calibrate();
-    if (this.disposed || this.busy || spec.cost(args as never) < this.thresholdNs) return this.direct(kernel, args);
+    if (this.disposed || this.busy) return this.direct(kernel, args);
+    const cost = spec.cost(args as never, this.ctx);
+    if (cost < this.thresholdNs) return this.direct(kernel, args);
     // Up to 4 tasks per thread, each worth at least the threshold: a thread that the OS deschedules
     // (a loaded machine) then holds up only a small piece while the others take the rest.
-    const cost = spec.cost(args as never);
     const parts = Math.max(this.threads, Math.min(4 * this.threads, Math.floor(cost / Math.max(this.thresholdNs, 1))));
-    const tasks = spec.split(args as never, parts);
+    const tasks = spec.split(args as never, parts, this.ctx);
     if (tasks.length <= 1) return this.direct(kernel, args);
     const results = this.runTasks(tasks, kernel);
     return spec.combine !== undefined ? spec.combine(results, tasks) : 0;
