@@ -112,8 +112,9 @@ function workerMain(init: WorkerInit): void {
 const WORKER_SOURCE =
   `const drain = ${drain.toString()};\n` +
   `const workerMain = ${workerMain.toString()};\n` +
-  'if (typeof process === "object" && process !== null && process.versions && process.versions.node) {\n' +
-  '  process.getBuiltinModule("node:worker_threads").parentPort.once("message", workerMain);\n' +
+  'const proc = globalThis["process"];\n' +
+  'if (proc && proc.versions && proc.versions.node) {\n' +
+  '  proc.getBuiltinModule("node:worker_threads").parentPort.once("message", workerMain);\n' +
   '} else {\n' +
   '  self.onmessage = (e) => workerMain(e.data);\n' +
   '}\n';
@@ -133,7 +134,7 @@ function nodeBuiltin<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: NodeProcess }).process;
   if (proc?.versions?.node === undefined) return undefined;
   if (typeof proc.getBuiltinModule !== 'function') {
-    throw new Error('wasm backend: threads on Node need process.getBuiltinModule (Node >= 20.16); use threads: 1 or a newer Node');
+    throw new Error('wasm backend: threads on Node need Node >= 20.16 (for getBuiltinModule); use threads: 1 or a newer Node');
   }
   return proc.getBuiltinModule(id) as T;
 }
