@@ -8,6 +8,7 @@
  */
 import { isGradEnabled, noGrad } from '../tensor/engine.js';
 import type { GradNode, Tensor } from '../tensor/tensor.js';
+import { profilingActive, timeBackward, timeForward } from './profile.js';
 
 /** What forward hands to backward. */
 export class OpContext {
@@ -40,6 +41,8 @@ export interface OpSpec<in out A> {
   forward(ctx: OpContext, inputs: readonly Tensor[], attrs: A): Tensor;
   /** Gradients of the inputs given the output gradient `dy` (runs with gradient recording off). */
   backward(ctx: OpContext, dy: Tensor, attrs: A): (Tensor | null)[];
+  /** Floating-point operations of one forward, for `profile` (ops that report GB/s leave it out). */
+  flops?(inputs: readonly Tensor[], out: Tensor, attrs: A): number;
 }
 
 /** Builds an op spec (a typed identity that keeps literals readable). */
@@ -70,14 +73,20 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
   const needsGrad = inputs.map((t) => t.requiresGrad);
   const recording = isGradEnabled() && needsGrad.some(Boolean);
   const ctx = new OpContext(needsGrad, recording);
-  const out = noGrad(() => spec.forward(ctx, inputs, attrs));
+  const out = profilingActive()
+    ? timeForward(spec.name, () => noGrad(() => spec.forward(ctx, inputs, attrs)), (o) => ({
+      bytes: 4 * (o.size + inputs.reduce((n, t) => n + t.size, 0)),
+      flops: spec.flops?.(inputs, o, attrs) ?? 0,
+    }))
+    : noGrad(() => spec.forward(ctx, inputs, attrs));
   if (recording && out.dtype !== 'int32') {
     out.requiresGrad = true;
     const node: GradNode = {
       opName: spec.name,
       inputs,
       saved: ctx.saved,
-      backward: (dy) => spec.backward(ctx, dy, attrs),
+      backward: (dy) =>
+        profilingActive() ? timeBackward(spec.name, () => spec.backward(ctx, dy, attrs)) : spec.backward(ctx, dy, attrs),
     };
     out.node = node;
   }

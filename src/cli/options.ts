@@ -1,5 +1,6 @@
 /** Command-line options several commands share, spelled and described once. */
 import type { Command } from 'commander';
+import { setCliThreads } from './backend.js';
 
 /** --task, --datasets, --format: which classification data to read and how. */
 export function taskOptions(cmd: Command): Command {
@@ -15,5 +16,7 @@ export function trainingOptions(cmd: Command): Command {
     .option('--epochs <n>', 'epochs', Number)
     .option('--batch-size <n>', 'batch size', Number)
     .option('--max-length <n>', 'max tokens per example', Number)
-    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number);
+    .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
+    .option('--threads <n|auto>', 'threads the WebAssembly kernels run on (default 1; auto: the available cores)')
+    .hook('preAction', (c) => setCliThreads((c.opts() as { threads?: string }).threads));
 }

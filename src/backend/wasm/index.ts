@@ -11,12 +11,48 @@ import { BINARY_OPS, MAX_RANK, UNARY_OPS } from '../kernels.js';
 import { coalesce, contiguousStrides } from '../strides.js';
 import { Allocator, PARAM_BYTES } from './allocator.js';
 import { loadKernels, loadKernelsSync, type KernelExports, type LoadOptions, type LoadedModule } from './loader.js';
+import type { KernelArgs, ParallelKernel } from './parallel.js';
+import { MAX_TASKS, WorkerPool, availableCores } from './pool.js';
+import { sharedMemoryAvailable } from './shared.js';
 
 export type { LoadOptions, WasmSource, WasmVariant } from './loader.js';
 export { bestVariant, detectFeatures } from './loader.js';
 export { Allocator, sizeClass } from './allocator.js';
+export { availableCores, WorkerPool } from './pool.js';
+export { sharedMemoryAvailable } from './shared.js';
 
-export interface WasmBackendOptions extends LoadOptions {}
+/** 'auto' uses at most this many threads. */
+export const AUTO_THREADS_CAP = 8;
+/** An explicit thread count may not exceed this (the pool's task slots bound it). */
+export const MAX_THREADS = 16;
+
+export interface WasmBackendOptions extends Omit<LoadOptions, 'shared'> {
+  /**
+   * Threads the kernels run on, the calling thread included (default 1: no workers, no shared memory,
+   * exactly the single-threaded backend). 'auto' uses the available cores (at most 8) where shared
+   * memory works, and 1 elsewhere (e.g. a browser page without cross-origin isolation: it needs the
+   * headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`).
+   * A number > 1 where shared memory is unavailable is an error. Results are bit-identical for any count.
+   */
+  threads?: 'auto' | number;
+}
+
+/** The thread count `opts.threads` asks for on this runtime. */
+export function resolveThreads(threads: WasmBackendOptions['threads']): number {
+  if (threads === undefined || threads === 1) return 1;
+  if (threads === 'auto') return sharedMemoryAvailable() ? Math.max(1, Math.min(AUTO_THREADS_CAP, availableCores())) : 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`wasm backend: threads must be 'auto' or an integer in [1, ${MAX_THREADS}], got ${String(threads)}`);
+  }
+  if (!sharedMemoryAvailable()) {
+    throw new Error(
+      `wasm backend: threads: ${threads} needs SharedArrayBuffer and shared WebAssembly memory, which this runtime refuses; ` +
+        'in a browser serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, ' +
+        "or use threads: 'auto' (falls back to 1) or 1",
+    );
+  }
+  return threads;
+}
 
 /** Shared by a block and all views of it, so freeing the block invalidates the views. */
 interface BlockState {
@@ -44,15 +80,32 @@ export interface WasmBackend extends Backend {
   /** The raw module exports. */
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
+  /** Threads kernels run on (1: no pool). */
+  readonly threads: number;
+  /** The worker pool, or null when single-threaded. */
+  readonly pool: WorkerPool | null;
+  /** Stops the worker threads (the backend keeps working on the calling thread). */
+  dispose(): void;
 }
 
+/** Loads the kernels; with threads > 1 also starts the workers and waits until they are ready. */
 export async function createWasmBackend(opts?: WasmBackendOptions): Promise<WasmBackend> {
-  return makeBackend(await loadKernels(opts ?? {}));
+  const threads = resolveThreads(opts?.threads);
+  const be = makeBackend(await loadKernels({ ...opts, shared: threads > 1 }), threads);
+  if (be.pool !== null) {
+    await be.pool.ready();
+    be.pool.calibrate();
+  }
+  return be;
 }
 
-/** Same as createWasmBackend, for the embedded binaries or given bytes / module (compiles synchronously). */
+/**
+ * Same as createWasmBackend, for the embedded binaries or given bytes (compiles synchronously). With
+ * threads > 1 the workers start in the background; until they are ready the caller runs every task.
+ */
 export function createWasmBackendSync(opts?: WasmBackendOptions): WasmBackend {
-  return makeBackend(loadKernelsSync(opts ?? {}));
+  const threads = resolveThreads(opts?.threads);
+  return makeBackend(loadKernelsSync({ ...opts, shared: threads > 1 }), threads);
 }
 
 const UNARY_CODE: Record<string, number> = Object.fromEntries(UNARY_OPS.map((op, i) => [op, i]));
@@ -62,13 +115,29 @@ function isCount(n: number): boolean {
   return Number.isInteger(n) && n >= 0;
 }
 
-function makeBackend(mod: LoadedModule): WasmBackend {
+function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
   const ex = mod.exports;
   const heap = new Allocator(mod.memory, ex.heapBase());
   const owner = {};
   const paramPtr = heap.paramPtr;
   let liveBufferBytes = 0;
   let matmulScratch = 0;
+
+  let pool: WorkerPool | null = null;
+  if (threads > 1) {
+    // one matmul packing block per thread; the caller's is also the single-threaded one
+    const scratch = Array.from({ length: threads }, () => heap.alloc(ex.matmulScratchBytes?.() ?? 0));
+    matmulScratch = scratch[0]!;
+    pool = new WorkerPool({
+      module: mod.module, memory: mod.memory, exports: ex as unknown as Record<string, unknown>, threads, scratch,
+      paramArea: heap.alloc(MAX_TASKS * PARAM_BYTES), paramBytes: PARAM_BYTES, i32: () => heap.i32(),
+    });
+  }
+  /** Runs a kernel export: directly, or through the pool, which splits it when that pays. */
+  const k = <K extends ParallelKernel>(kernel: K, ...args: KernelArgs<K>): number => {
+    if (pool !== null) return pool.call(kernel, args as number[]);
+    return (ex[kernel] as (...a: number[]) => number)(...(args as number[]));
+  };
 
   const err = (msg: string): never => {
     throw new RangeError(`wasm backend: ${msg}`);
@@ -113,7 +182,8 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     const i32 = heap.i32();
     let o = paramPtr >> 2;
     for (const l of lists) for (const v of l) i32[o++] = v;
-    if ((o << 2) - paramPtr > PARAM_BYTES) err('internal: parameter block overflow');
+    // the kernels keep one more list (their odometer) after these, so a fourth must fit too
+    if (((o << 2) - paramPtr) * 4 > PARAM_BYTES * 3) err('internal: parameter block overflow');
   }
 
   /** Lowest and highest element a strided walk touches, checked against the buffer size. */
@@ -153,21 +223,21 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       } else {
         bits = value | 0;
       }
-      ex.fill32(b.ptr, b.size, bits);
+      k('fill32', b.ptr, b.size, bits);
     },
 
     unary(op: UnaryOp, x, out, n) {
       counts([n, 'n']);
       const code = UNARY_CODE[op];
       if (code === undefined) err(`unknown unary op '${String(op)}'`);
-      ex.unary(code!, fp(x, 'x', n), fp(out, 'out', n), n);
+      k('unary', code!, fp(x, 'x', n), fp(out, 'out', n), n);
     },
 
     unaryGrad(op: UnaryOp, x, y, dy, dx, n) {
       counts([n, 'n']);
       const code = UNARY_CODE[op];
       if (code === undefined) err(`unknown unary op '${String(op)}'`);
-      ex.unaryGrad(code!, fp(x, 'x', n), fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), n);
+      k('unaryGrad', code!, fp(x, 'x', n), fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), n);
     },
 
     binary(op: BinaryOp, a, aStrides, b, bStrides, out, shape) {
@@ -184,24 +254,24 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       // row / column broadcasts rank 2, which the kernel's fast row loops then handle.
       const c = coalesce(shape, [aStrides, bStrides, contiguousStrides(shape)]);
       params([c.shape, c.strides[0]!, c.strides[1]!]);
-      ex.binary(code!, pa, pb, po, c.shape.length, paramPtr);
+      k('binary', code!, pa, pb, po, c.shape.length, paramPtr);
     },
 
     axpy(alpha, x, y, n) {
       counts([n, 'n']);
-      ex.axpy(alpha, fp(x, 'x', n), fp(y, 'y', n), n);
+      k('axpy', alpha, fp(x, 'x', n), fp(y, 'y', n), n);
     },
 
     scale(alpha, x, out, n) {
       counts([n, 'n']);
-      ex.scale(alpha, fp(x, 'x', n), fp(out, 'out', n), n);
+      k('scale', alpha, fp(x, 'x', n), fp(out, 'out', n), n);
     },
 
     where(cond, a, b, out, n) {
       counts([n, 'n']);
       const c = live(cond, 'cond');
       if (c.size < n) err(`cond has ${c.size} elements, the kernel needs ${n}`);
-      ex.where(c.ptr, c.kind === 'i' ? 1 : 0, fp(a, 'a', n), fp(b, 'b', n), fp(out, 'out', n), n);
+      k('where', c.ptr, c.kind === 'i' ? 1 : 0, fp(a, 'a', n), fp(b, 'b', n), fp(out, 'out', n), n);
     },
 
     reduce(op: ReduceOp, x, out, outer, r, inner) {
@@ -227,7 +297,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       checkStrided(d.size, dstOffset, dstStrides, shape, 'dst');
       const c = coalesce(shape, [srcStrides, dstStrides]);
       params([c.shape, c.strides[0]!, c.strides[1]!]);
-      ex.copyStrided(
+      k('copyStrided', 
         s.ptr + srcOffset * 4, d.ptr + dstOffset * 4, c.shape.length, paramPtr,
         accumulate ? 1 : 0, s.kind === 'i' ? 1 : 0,
       );
@@ -245,37 +315,38 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       const pb = fp(b, 'b', bOffset + span(strideB, K * N));
       const pc = fp(c, 'c', cOffset + span(strideC, M * N));
       if (matmulScratch === 0) matmulScratch = heap.alloc(ex.matmulScratchBytes());
-      ex.matmul(
+      k('matmul', 
         pa + aOffset * 4, pb + bOffset * 4, pc + cOffset * 4, M, N, K, transA ? 1 : 0, transB ? 1 : 0,
         batch, strideA, strideB, strideC, accumulate ? 1 : 0, matmulScratch,
+        transA ? M : K, transB ? K : N, N,
       );
     },
 
     softmax(x, out, rows, cols) {
       counts([rows, 'rows'], [cols, 'cols']);
-      ex.softmax(fp(x, 'x', rows * cols), fp(out, 'out', rows * cols), rows, cols);
+      k('softmax', fp(x, 'x', rows * cols), fp(out, 'out', rows * cols), rows, cols);
     },
 
     softmaxBackward(y, dy, dx, rows, cols) {
       counts([rows, 'rows'], [cols, 'cols']);
       const n = rows * cols;
-      ex.softmaxBackward(fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), rows, cols);
+      k('softmaxBackward', fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), rows, cols);
     },
 
     logSoftmax(x, out, rows, cols) {
       counts([rows, 'rows'], [cols, 'cols']);
-      ex.logSoftmax(fp(x, 'x', rows * cols), fp(out, 'out', rows * cols), rows, cols);
+      k('logSoftmax', fp(x, 'x', rows * cols), fp(out, 'out', rows * cols), rows, cols);
     },
 
     logSoftmaxBackward(y, dy, dx, rows, cols) {
       counts([rows, 'rows'], [cols, 'cols']);
       const n = rows * cols;
-      ex.logSoftmaxBackward(fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), rows, cols);
+      k('logSoftmaxBackward', fp(y, 'y', n), fp(dy, 'dy', n), fp(dx, 'dx', n), rows, cols);
     },
 
     crossEntropy(logits, targets, loss, lse, rows, cols, ignoreIndex, smoothing) {
       counts([rows, 'rows'], [cols, 'cols']);
-      return ex.crossEntropy(
+      return k('crossEntropy', 
         fp(logits, 'logits', rows * cols), ip(targets, 'targets', rows), fp(loss, 'loss', rows),
         fp(lse, 'lse', rows), rows, cols, ignoreIndex, smoothing,
       );
@@ -284,7 +355,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     crossEntropyBackward(logits, targets, lse, dloss, dlogits, rows, cols, ignoreIndex, smoothing) {
       counts([rows, 'rows'], [cols, 'cols']);
       const tp = ip(targets, 'targets', rows);
-      const rc = ex.crossEntropyBackward(
+      const rc = k('crossEntropyBackward', 
         fp(logits, 'logits', rows * cols), tp, fp(lse, 'lse', rows), fp(dloss, 'dloss', rows),
         fp(dlogits, 'dlogits', rows * cols), rows, cols, ignoreIndex, smoothing,
       );
@@ -297,7 +368,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     layerNorm(x, gamma, beta, y, mean, rstd, rows, cols, eps) {
       counts([rows, 'rows'], [cols, 'cols']);
       const n = rows * cols;
-      ex.layerNorm(
+      k('layerNorm', 
         fp(x, 'x', n), gamma === null ? 0 : fp(gamma, 'gamma', cols), beta === null ? 0 : fp(beta, 'beta', cols),
         fp(y, 'y', n), fp(mean, 'mean', rows), fp(rstd, 'rstd', rows), rows, cols, eps,
       );
@@ -306,7 +377,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     layerNormBackward(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, cols) {
       counts([rows, 'rows'], [cols, 'cols']);
       const n = rows * cols;
-      ex.layerNormBackward(
+      k('layerNormBackward', 
         fp(x, 'x', n), gamma === null ? 0 : fp(gamma, 'gamma', cols), fp(mean, 'mean', rows),
         fp(rstd, 'rstd', rows), fp(dy, 'dy', n), fp(dx, 'dx', n),
         dgamma === null ? 0 : fp(dgamma, 'dgamma', cols), dbeta === null ? 0 : fp(dbeta, 'dbeta', cols), rows, cols,
@@ -335,24 +406,24 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     gaussianSample(mu, sigma, eps, out, n, seedLo, seedHi, counter) {
       counts([n, 'n']);
       seeds(seedLo, seedHi, counter);
-      ex.gaussianSample(fp(mu, 'mu', n), fp(sigma, 'sigma', n), fp(eps, 'eps', n), fp(out, 'out', n), n, seedLo, seedHi, counter);
+      k('gaussianSample', fp(mu, 'mu', n), fp(sigma, 'sigma', n), fp(eps, 'eps', n), fp(out, 'out', n), n, seedLo, seedHi, counter);
     },
 
     gaussianSampleBackward(eps, dy, dmu, dsigma, n) {
       counts([n, 'n']);
-      ex.gaussianSampleBackward(fp(eps, 'eps', n), fp(dy, 'dy', n), fp(dmu, 'dmu', n), fp(dsigma, 'dsigma', n), n);
+      k('gaussianSampleBackward', fp(eps, 'eps', n), fp(dy, 'dy', n), fp(dmu, 'dmu', n), fp(dsigma, 'dsigma', n), n);
     },
 
     randn(out, n, seedLo, seedHi, counter) {
       counts([n, 'n']);
       seeds(seedLo, seedHi, counter);
-      ex.randn(fp(out, 'out', n), n, seedLo, seedHi, counter);
+      k('randn', fp(out, 'out', n), n, seedLo, seedHi, counter);
     },
 
     randu(out, n, seedLo, seedHi, counter) {
       counts([n, 'n']);
       seeds(seedLo, seedHi, counter);
-      ex.randu(fp(out, 'out', n), n, seedLo, seedHi, counter);
+      k('randu', fp(out, 'out', n), n, seedLo, seedHi, counter);
     },
 
     dropoutMask(out, n, p, seedLo, seedHi, counter) {
@@ -360,7 +431,7 @@ function makeBackend(mod: LoadedModule): WasmBackend {
       seeds(seedLo, seedHi, counter);
       if (!(p >= 0 && p <= 1)) err(`dropout p must be in [0, 1], got ${p}`);
       // keep is computed in f64 and rounded once, as the reference's float32 store does
-      ex.dropoutMask(fp(out, 'out', n), n, p, 1 / (1 - p), seedLo, seedHi, counter);
+      k('dropoutMask', fp(out, 'out', n), n, p, 1 / (1 - p), seedLo, seedHi, counter);
     },
 
     gatherRows(table, ids, out, n, dim) {
@@ -386,14 +457,14 @@ function makeBackend(mod: LoadedModule): WasmBackend {
 
     adamw(p, g, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2) {
       counts([n, 'n']);
-      ex.adamw(fp(p, 'p', n), fp(g, 'g', n), fp(m, 'm', n), fp(v, 'v', n), n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+      k('adamw', fp(p, 'p', n), fp(g, 'g', n), fp(m, 'm', n), fp(v, 'v', n), n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     },
 
     sgd(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov, firstStep) {
       counts([n, 'n']);
       if (momentum !== 0 && buf === null) throw new TypeError('wasm backend: sgd with momentum needs a momentum buffer');
       const bp = momentum !== 0 && buf !== null ? fp(buf, 'buf', n) : 0;
-      ex.sgd(fp(p, 'p', n), fp(g, 'g', n), bp, n, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0);
+      k('sgd', fp(p, 'p', n), fp(g, 'g', n), bp, n, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0);
     },
   };
 
@@ -432,6 +503,14 @@ function makeBackend(mod: LoadedModule): WasmBackend {
     peakBytes: () => heap.peakLiveBytes(),
     resetPeak: () => heap.resetPeak(),
     memory: mod.memory,
+    threads,
+    get pool() {
+      return pool;
+    },
+    dispose() {
+      pool?.dispose();
+      pool = null;
+    },
 
     alloc(size, kind) {
       if (!isCount(size)) err(`alloc size must be a non-negative integer, got ${size}`);

@@ -6,6 +6,7 @@
  * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
  */
 import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
+import { withSharedMemoryImport } from './shared.js';
 
 /** The three builds of assembly/index.ts. */
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
@@ -19,6 +20,11 @@ export interface LoadOptions {
   wasm?: WasmSource;
   /** Initial size of the memory in bytes (rounded up to 64 KiB pages); default 4 MiB. */
   initialMemoryBytes?: number;
+  /**
+   * Instantiate on a shared memory (for worker threads): the binary's memory import is rewritten to
+   * shared (see shared.ts), so a given precompiled WebAssembly.Module cannot be used.
+   */
+  shared?: boolean;
 }
 
 /** The exports of assembly/index.ts (byte pointers are numbers). */
@@ -56,6 +62,10 @@ export interface KernelExports {
     x: number, gamma: number, mean: number, rstd: number, dy: number, dx: number, dgamma: number,
     dbeta: number, rows: number, cols: number,
   ): void;
+  layerNormParamGrad(
+    x: number, mean: number, rstd: number, dy: number, dgamma: number, dbeta: number, rows: number,
+    cols: number, ld: number,
+  ): void;
   groupedScaleShift(
     x: number, groupMap: number, gamma: number, beta: number, y: number, rows: number, D: number,
     K: number, scratch: number,
@@ -87,6 +97,7 @@ export interface KernelExports {
   matmul?(
     a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
+    lda: number, ldb: number, ldc: number,
   ): void;
   matmulScratchBytes?(): number;
 }
@@ -95,6 +106,8 @@ export interface LoadedModule {
   exports: KernelExports;
   memory: WebAssembly.Memory;
   variant: WasmVariant;
+  /** The compiled module (workers instantiate it again on the same memory). */
+  module: WebAssembly.Module;
 }
 
 const PAGE = 65536;
@@ -126,12 +139,46 @@ const RELAXED_PROBE = new Uint8Array([
 ]);
 
 let detected: { simd: boolean; relaxed: boolean } | undefined;
+let flagTried = false;
 
-/** Which SIMD features this runtime's WebAssembly engine validates (cached). */
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+/**
+ * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`. V8 reads the flag at compile
+ * time, so setting it in-process before the kernel module is compiled is enough: the relaxed binary
+ * then validates and compiles. Only on Node (where `process.versions.node` exists) and only through
+ * `process.getBuiltinModule` (Node >= 20.16), which needs no import statement, so browsers and
+ * bundlers never see a `node:` specifier. Returns whether the flag could be set.
+ */
+export function enableNodeRelaxedSimd(): boolean {
+  if (flagTried) return false;
+  flagTried = true;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (proc?.versions?.node === undefined || typeof proc.getBuiltinModule !== 'function') return false;
+  try {
+    const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    if (typeof v8?.setFlagsFromString !== 'function') return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which SIMD features this runtime's WebAssembly engine validates (cached). On Node it first turns on
+ * relaxed SIMD where V8 still keeps it behind a flag ({@link enableNodeRelaxedSimd}), so `variant:
+ * 'auto'` gets the relaxed build there too; `variant: 'simd'` still loads the plain SIMD build.
+ */
 export function detectFeatures(): { simd: boolean; relaxed: boolean } {
   if (detected === undefined) {
     const simd = safeValidate(SIMD_PROBE);
-    detected = { simd, relaxed: simd && safeValidate(RELAXED_PROBE) };
+    let relaxed = simd && safeValidate(RELAXED_PROBE);
+    if (simd && !relaxed && enableNodeRelaxedSimd()) relaxed = safeValidate(RELAXED_PROBE);
+    detected = { simd, relaxed };
   }
   return detected;
 }
@@ -152,7 +199,7 @@ function supports(variant: WasmVariant): boolean {
 function unsupported(variant: WasmVariant): Error {
   const hint =
     variant === 'relaxed-simd'
-      ? ' (Node 20 needs --experimental-wasm-relaxed-simd); use variant \'simd\' or \'auto\''
+      ? ' (Node before 20.16 needs the --experimental-wasm-relaxed-simd flag); use variant \'simd\' or \'auto\''
       : '; use variant \'scalar\' or \'auto\'';
   return new Error(
     `wasm backend: variant '${variant}' was requested but this runtime cannot run ${
@@ -161,7 +208,8 @@ function unsupported(variant: WasmVariant): Error {
   );
 }
 
-/** The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
+/**
+ * The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
 export function bestVariant(): WasmVariant {
   const f = detectFeatures();
   return f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar';
@@ -216,7 +264,7 @@ function embeddedBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
 
 // ---- instantiation ----------------------------------------------------------------------------------
 
-function createMemory(initialBytes: number | undefined, minPages: number): WebAssembly.Memory {
+function createMemory(initialBytes: number | undefined, minPages: number, shared = false): WebAssembly.Memory {
   const bytes = initialBytes ?? DEFAULT_INITIAL_BYTES;
   if (!(Number.isFinite(bytes) && bytes >= 0)) {
     throw new RangeError(`wasm backend: initialMemoryBytes must be a non-negative number, got ${bytes}`);
@@ -225,10 +273,12 @@ function createMemory(initialBytes: number | undefined, minPages: number): WebAs
     throw new RangeError(`wasm backend: initialMemoryBytes ${bytes} exceeds the 4 GiB of 32-bit WebAssembly`);
   }
   const initial = Math.max(minPages, Math.ceil(bytes / PAGE));
-  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES });
+  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared });
 }
 
-function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean): LoadedModule {
+function finish(
+  instance: WebAssembly.Instance, module: WebAssembly.Module, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean,
+): LoadedModule {
   const exports = instance.exports as unknown as KernelExports;
   for (const name of ['heapBase', 'simdEnabled', 'unary', 'binary', 'layerNorm', 'gaussianSample'] as const) {
     if (typeof exports[name] !== 'function') {
@@ -240,15 +290,24 @@ function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requ
   if (given && requested !== undefined && requested !== 'auto' && requested !== actual) {
     throw new Error(`wasm backend: variant '${requested}' was requested but the given binary is the '${actual}' build`);
   }
-  return { exports, memory, variant: actual };
+  return { exports, memory, variant: actual, module };
 }
 
 function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null } {
   const src = opts.wasm;
-  if (src === undefined) return { bytes: embeddedBytes(resolveVariant(opts.variant)), module: null };
-  if (src instanceof WebAssembly.Module) return { bytes: null, module: src };
-  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: src, module: null };
+  if (src === undefined) return { bytes: sharedIf(opts, embeddedBytes(resolveVariant(opts.variant))), module: null };
+  if (src instanceof WebAssembly.Module) {
+    if (opts.shared === true) {
+      throw new TypeError('wasm backend: threads need the kernel binary as bytes or a URL (its memory import is made shared), not a compiled WebAssembly.Module');
+    }
+    return { bytes: null, module: src };
+  }
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: sharedIf(opts, src), module: null };
   return { bytes: null, module: null };
+}
+
+function sharedIf(opts: LoadOptions, bytes: Uint8Array | ArrayBuffer): Uint8Array | ArrayBuffer {
+  return opts.shared === true ? withSharedMemoryImport(bytes) : bytes;
 }
 
 function checkGivenVariant(opts: LoadOptions): void {
@@ -257,9 +316,9 @@ function checkGivenVariant(opts: LoadOptions): void {
 }
 
 function instantiateSync(module: WebAssembly.Module, opts: LoadOptions): LoadedModule {
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
 
 /** Synchronous load: embedded binaries, bytes or a compiled module (no URLs). */
@@ -282,10 +341,10 @@ export async function loadKernels(opts: LoadOptions = {}): Promise<LoadedModule>
     if (typeof fetch !== 'function') throw new Error('wasm backend: fetch is not available to load the kernel binary from a URL');
     const res = await fetch(url);
     if (!res.ok) throw new Error(`wasm backend: fetching ${String(url)} failed: HTTP ${res.status} ${res.statusText}`);
-    bytes = await res.arrayBuffer();
+    bytes = sharedIf(opts, await res.arrayBuffer());
   }
   if (module === null) module = await WebAssembly.compile(bytes as BufferSource);
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
