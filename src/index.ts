@@ -39,6 +39,7 @@ export { Tensor, type DType } from './tensor/tensor.js';
 export { tidy, keep, dispose } from './tensor/scope.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
 export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
+export { AnomalyError, isAnomalyEnabled, NON_FINITE_CAUSES } from './autograd/anomaly.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 export * from './nn/index.js';

@@ -7,6 +7,7 @@
  * broadcasting is undone in exactly one place.
  */
 import { isGradEnabled, noGrad } from '../tensor/engine.js';
+import { checkedBackward, checkForward, isAnomalyEnabled } from './anomaly.js';
 import type { GradNode, Tensor } from '../tensor/tensor.js';
 
 /** What forward hands to backward. */
@@ -71,6 +72,8 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
   const recording = isGradEnabled() && needsGrad.some(Boolean);
   const ctx = new OpContext(needsGrad, recording);
   const out = noGrad(() => spec.forward(ctx, inputs, attrs));
+  const anomaly = isAnomalyEnabled();
+  if (anomaly) checkForward(spec.name, inputs, out);
   if (recording && out.dtype !== 'int32') {
     out.requiresGrad = true;
     const node: GradNode = {
@@ -79,6 +82,7 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
       saved: ctx.saved,
       backward: (dy) => spec.backward(ctx, dy, attrs),
     };
+    if (anomaly) node.backward = checkedBackward(node);
     out.node = node;
   }
   return out;
