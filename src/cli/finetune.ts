@@ -221,7 +221,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, evaluateOn: o.split ?? 'auto' });
   const { task } = p;
   const fresh: string[] = [];
-  const model = await p.loadModel((m) => write(m + '\n'), fresh);
+  const model = await p.loadModel(undefined, fresh); // a head missing here must come from the adapter (checked below)
   try {
     const adapted = o.adapter ? await loadAdapterFromDirectory(model, resolve(o.adapter)) : null;
     const saved = adapted?.config.modules_to_save ?? [];
@@ -232,6 +232,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
           'so it would score a randomly initialised head; pass --adapter <dir> written by finetune, or a fine-tuned checkpoint (finetune --method full writes <out>/model)',
       );
     }
+    if (fresh.length) write(`task head from the adapter ${o.adapter}: ${fresh.join(', ')}\n`);
     write(describeSplit(p, o.split) + '\n');
     const clean = task.evaluate(model, task.validationBatches());
     const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');

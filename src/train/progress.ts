@@ -45,8 +45,9 @@ export class ProgressBar {
   private readonly t0: number;
   /** The first update: its time and step start the rate's window (the bar is often created after a step already ran). */
   private first: { t: number; step: number } | null = null;
-  /** Tokens of the updates after the first. */
+  /** Tokens of the steps after the first update (steps between updates count at the later update's size). */
   private tokens = 0;
+  private lastStep = 0;
   private readonly start: number;
   private readonly every: number;
   private readonly now: () => number;
@@ -83,7 +84,8 @@ export class ProgressBar {
 
   update(u: ProgressUpdate): void {
     if (this.first === null) this.first = { t: this.now(), step: u.step };
-    else if (u.step > this.first.step) this.tokens += u.tokensPerStep;
+    else if (u.step > this.lastStep) this.tokens += u.tokensPerStep * (u.step - this.lastStep);
+    this.lastStep = u.step;
     if (this.opts.tty) {
       const text = this.line(u);
       // pad over the previous line's leftovers instead of relying on terminal escape codes
