@@ -241,6 +241,12 @@ describe('non-finite values never reach the weights', () => {
       /step 1: the loss is NaN .*no update was applied .*The weights already hold non-finite values: roberta\.encoder\.layer\.0\.attention\.self\.key\.weight \(NaN\)/,
     );
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(false);
+    // --detect-anomaly names the op, the module and the weight
+    const err = (await runFinetuneCli(base(tmp('nan-anomaly'), { model: poisoned, detectAnomaly: true })).catch((e: Error) => e)) as W.AnomalyError;
+    expect(err).toBeInstanceOf(W.AnomalyError);
+    expect(err.module).toBe('roberta.encoder.layer.0.attention.self.key');
+    expect(err.message).toMatch(/forward produced NaN in module roberta\.encoder\.layer\.0\.attention\.self\.key .*roberta\.encoder\.layer\.0\.attention\.self\.key\.weight\) \[16, 16\] already holds NaN/);
+    expect(W.isAnomalyEnabled()).toBe(false); // switched off again when the run ends
   });
 });
 

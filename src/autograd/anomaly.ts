@@ -98,7 +98,7 @@ export function checkForward(op: string, inputs: readonly Tensor[], out: Tensor)
 }
 
 /** Wraps a node's backward so each input gradient it returns is checked; the module is the one the forward ran in. */
-export function checkedBackward(node: GradNode): GradNode['backward'] {
+export function checkedBackward(node: GradNode, op = node.opName): GradNode['backward'] {
   const module = currentModule();
   const inner = node.backward;
   return (dy) => {
@@ -109,9 +109,9 @@ export function checkedBackward(node: GradNode): GradNode['backward'] {
       const shapes = node.inputs.map((t) => [...t.shape]);
       const upstream = nonFiniteKind(dy);
       throw new AnomalyError(
-        `anomaly: ${node.opName} backward produced ${kind} in the gradient of ${describeInput(node.inputs[i], i)} ${where(module)} ` +
+        `anomaly: ${op} backward produced ${kind} in the gradient of ${describeInput(node.inputs[i], i)} ${where(module)} ` +
           `(inputs ${shapes.map(fmtShape).join(', ')})${upstream ? `; the incoming gradient already held ${upstream}` : ' from a finite incoming gradient'}; ${NON_FINITE_CAUSES}`,
-        node.opName, 'backward', shapes, module,
+        op, 'backward', shapes, module,
       );
     });
     return grads;

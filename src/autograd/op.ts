@@ -73,7 +73,9 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
   const ctx = new OpContext(needsGrad, recording);
   const out = noGrad(() => spec.forward(ctx, inputs, attrs));
   const anomaly = isAnomalyEnabled();
-  if (anomaly) checkForward(spec.name, inputs, out);
+  // Element-wise families (unary, binary) name their member in attrs.op: `sqrt`, not `unary`.
+  const label = anomaly ? (typeof (attrs as { op?: unknown } | null)?.op === 'string' ? (attrs as { op: string }).op : spec.name) : spec.name;
+  if (anomaly) checkForward(label, inputs, out);
   if (recording && out.dtype !== 'int32') {
     out.requiresGrad = true;
     const node: GradNode = {
@@ -82,7 +84,7 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
       saved: ctx.saved,
       backward: (dy) => spec.backward(ctx, dy, attrs),
     };
-    if (anomaly) node.backward = checkedBackward(node);
+    if (anomaly) node.backward = checkedBackward(node, label);
     out.node = node;
   }
   return out;
