@@ -86,7 +86,13 @@ function snapshot(dir: string): Record<string, string> {
 describe('strict loading: only the task head may be missing', () => {
   it('a masked-LM checkpoint fine-tunes as a classifier, saying the head (from the family table) starts fresh', async () => {
     const out: string[] = [];
-    await runFinetuneCli(base(tmp('fresh-head'), { write: (t) => void out.push(t) }));
+    const dir = tmp('fresh-head');
+    await runFinetuneCli(base(dir, { write: (t) => void out.push(t) }));
+    // the process-level memory next to the tensor peak, in results.json and on one labelled line
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Record<string, number>;
+    expect(res.process_peak_rss_bytes).toBeGreaterThan(res.peak_memory_bytes);
+    expect(res.wasm_memory_bytes).toBeGreaterThan(0);
+    expect(out.join('')).toMatch(/process memory: peak resident \d+\.\d MiB, WebAssembly memory \d+\.\d MiB/);
     const line = out.join('').split('\n').find((l) => l.includes('initialised fresh'));
     expect(line).toMatch(/RobertaForSequenceClassification head initialised fresh .*: classifier\.dense\.weight, classifier\.dense\.bias, classifier\.out_proj\.weight, classifier\.out_proj\.bias$/);
     expect(out.join('')).toMatch(/dropped 5 key\(s\) of another head: lm_head\./);
