@@ -40,6 +40,7 @@ export { tidy, keep, dispose } from './tensor/scope.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
 export { profile, formatProfile, type OpProfile, type ProfileResult } from './autograd/profile.js';
 export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
+export { AnomalyError, isAnomalyEnabled, NON_FINITE_CAUSES } from './autograd/anomaly.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 export * from './nn/index.js';

@@ -129,9 +129,12 @@ describe('wasmgrad finetune', () => {
     await runFinetuneCli(base(out, { stopAfter: 4 }));
     const before = liveBytes();
     await expect(runFinetuneCli(base(out, { lr: 0.02, resume: true }))).rejects.toThrow(
-      /--resume: the options differ from the saved run's \(.*run\.json\); resume with the same options/,
+      /--resume: the options differ from the saved run's \(.*run\.json\): config\.lr: 0\.01 -> 0\.02; resume with the same options/,
     );
-    await expect(runFinetuneCli(base(out, { method: 'lora', resume: true }))).rejects.toThrow(/options differ/);
+    // each differing option is named with its old and new value
+    await expect(runFinetuneCli(base(out, { method: 'lora', batchSize: 4, resume: true }))).rejects.toThrow(
+      /options differ .*method: "grasp" -> "lora"; config\.batchSize: 8 -> 4; config\.lr: 0\.01 -> 0\.003/,
+    );
     const empty = tmp('ft-empty');
     await expect(runFinetuneCli(base(empty, { resume: true }))).rejects.toThrow(
       /--resume: no training state at .*state\.safetensors; start without --resume/,

@@ -7,6 +7,7 @@
  * broadcasting is undone in exactly one place.
  */
 import { isGradEnabled, noGrad } from '../tensor/engine.js';
+import { checkedBackward, checkForward, isAnomalyEnabled } from './anomaly.js';
 import type { GradNode, Tensor } from '../tensor/tensor.js';
 import { profilingActive, timeBackward, timeForward } from './profile.js';
 
@@ -79,6 +80,10 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
       flops: spec.flops?.(inputs, o, attrs) ?? 0,
     }))
     : noGrad(() => spec.forward(ctx, inputs, attrs));
+  const anomaly = isAnomalyEnabled();
+  // Element-wise families (unary, binary) name their member in attrs.op: `sqrt`, not `unary`.
+  const label = anomaly ? (typeof (attrs as { op?: unknown } | null)?.op === 'string' ? (attrs as { op: string }).op : spec.name) : spec.name;
+  if (anomaly) checkForward(label, inputs, out);
   if (recording && out.dtype !== 'int32') {
     out.requiresGrad = true;
     const node: GradNode = {
@@ -88,6 +93,7 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
       backward: (dy) =>
         profilingActive() ? timeBackward(spec.name, () => spec.backward(ctx, dy, attrs)) : spec.backward(ctx, dy, attrs),
     };
+    if (anomaly) node.backward = checkedBackward(node, label);
     out.node = node;
   }
   return out;

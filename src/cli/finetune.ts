@@ -8,9 +8,11 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
-import { METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { validateAdapterConfig } from '../adapters/model.js';
+import { METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
+import { detectAnomaly } from '../nn/anomaly.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
 import { fromPretrained, savePretrained } from '../node/pretrained.js';
@@ -22,8 +24,10 @@ import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
+import { claimOutDir, jsonDiff, outDirEntries } from './run-dir.js';
+import { formatProcessMemory, processMemory } from './process-memory.js';
 import { taskOptions, trainingOptions } from './options.js';
-import { prepareRun } from './setup.js';
+import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -43,6 +47,10 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
   resume?: boolean;
+  /** Check every op and gradient for NaN/Inf during training, naming the op and module (slow). */
+  detectAnomaly?: boolean;
+  /** Replace the files of an earlier run in a non-empty `out` (without it, a non-empty `out` is refused). */
+  overwrite?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
   write?: (text: string) => void;
@@ -53,43 +61,72 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
 /** Fine-tunes and writes the adapter; returns the final validation metrics (NaN when stopped early). */
 export type FinetuneCliResult = { stopped: boolean } & { [metric: string]: number | boolean };
 
+/** Files a finetune run writes into --out (removed by --overwrite, and only these). */
+const RUN_FILES = ['training_state', 'metrics.jsonl', 'results.json', 'adapter_config.json', 'adapter_model.safetensors', 'model'];
+
+/** The CLI-only options: integers in range, checked before anything is read or written. */
+function validateCliOptions(o: FinetuneCliOptions): void {
+  const errs: string[] = [];
+  const int = (flag: string, v: number | undefined, min: number) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) errs.push(`${flag} ${v} must be an integer >= ${min}`);
+  };
+  int('--save-every', o.saveEvery, 1);
+  int('--stop-after', o.stopAfter, 1);
+  int('--noise-draws', o.noiseDraws, 0);
+  if (o.resume && o.overwrite) errs.push('--resume and --overwrite exclude each other (continue the run, or replace it)');
+  if (errs.length) throw new Error(`finetune: ${errs.join('; ')}`);
+}
+
 export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCliResult> {
   const write = o.write ?? ((t: string) => void process.stderr.write(t));
   const out = resolve(o.out);
   let bar: ProgressBar | null = null;
   const stopAfter = o.stopAfter;
   class Stop extends Error {}
-  await ensureBackend();
+  // Everything is validated before the output folder is touched: the options, the task, the
+  // checkpoint, and the method's config against the model.
+  validateCliOptions(o);
   const config = resolveFinetuneConfig(
     { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
     o.method,
   );
+  await outDirEntries(out); // a file at --out fails here, before the (slower) loading
+  await ensureBackend();
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
   config.maxLength = p.maxLength;
   const { task } = p;
-  const model = await p.loadModel();
+  const model = await p.loadModel((m) => write(m + '\n'));
   try {
+    validateAdapterConfig(model, { ...presetFor(o.method), ...(o.adapter ?? {}) } as AdapterConfig);
+    await claimOutDir(out, { resume: o.resume === true, overwrite: o.overwrite === true, runFiles: RUN_FILES });
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
-    await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
     const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const statePath = join(out, STATE);
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
-      const bytes = await readFile(join(out, STATE)).catch(() => {
-        throw new Error(`--resume: no training state at ${join(out, STATE)}; start without --resume`);
+      const bytes = await readFile(statePath).catch(() => {
+        throw new Error(`--resume: no training state at ${statePath}; start without --resume`);
       });
-      const saved = JSON.parse(await readFile(join(out, 'training_state', 'run.json'), 'utf8').catch(() => '{}')) as typeof runKey;
-      if (JSON.stringify(saved) !== JSON.stringify(runKey)) {
-        throw new Error(`--resume: the options differ from the saved run's (${join(out, 'training_state', 'run.json')}); resume with the same options`);
+      const runJson = join(out, 'training_state', 'run.json');
+      const saved = JSON.parse(await readFile(runJson, 'utf8').catch(() => '{}')) as typeof runKey;
+      const diff = jsonDiff(saved, JSON.parse(JSON.stringify(runKey)));
+      if (diff.length) {
+        throw new Error(`--resume: the options differ from the saved run's (${runJson}): ${diff.join('; ')}; resume with the same options`);
       }
       resumeFrom = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } else {
+      await mkdir(join(out, 'training_state'), { recursive: true });
       await writeFile(metricsPath, '');
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
     const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
+    if (o.detectAnomaly) {
+      detectAnomaly(true, { model });
+      write('--detect-anomaly: every op and gradient is checked for NaN/Inf (training runs several times slower)\n');
+    }
     const r = await runFinetune({
-      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom,
+      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, resumeSource: statePath,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
       onCheckpoint: async (bytes, step) => {
         await writeFileAtomic(join(out, STATE), bytes);
@@ -115,6 +152,9 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
       params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
     };
+    const proc = processMemory();
+    Object.assign(summary, proc);
+    write(formatProcessMemory(proc) + '\n');
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
@@ -135,11 +175,14 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     }
     throw err;
   } finally {
+    if (o.detectAnomaly) detectAnomaly(false);
     model.dispose();
   }
 }
 
 export interface EvalCliOptions {
+  /** Which rows to score (default: every row of a lone file, else the validation split). */
+  split?: EvalSplit;
   model: string;
   adapter?: string;
   task: string;
@@ -153,15 +196,44 @@ export interface EvalCliOptions {
   write?: (text: string) => void;
 }
 
-/** Evaluates a model (+ adapter) on a task's validation split, clean and (with draws > 0) under noise. */
+/** Why these rows are scored, for the line `eval` prints first. */
+function describeSplit(p: PreparedRun, given: EvalSplit | undefined): string {
+  const { loaded, evaluatedOn } = p;
+  const n = p.task.validationExamples;
+  const rows = `${n} row${n === 1 ? '' : 's'}`;
+  const file = loaded.heldOutFrom;
+  if (evaluatedOn === 'all') {
+    return file
+      ? `scoring all ${rows} of ${file} (${given ? '--split all' : 'a single file: every row by default'}; --split validation scores the ${loaded.validation.length} rows fine-tuning held out)`
+      : `scoring all ${rows} of ${loaded.name}: its training and validation splits (--split all)`;
+  }
+  if (evaluatedOn === 'train') return `scoring the ${rows} of ${loaded.name}'s training split (--split train)`;
+  return file
+    ? `scoring the ${rows} fine-tuning held out of ${file} (--split validation; --split all scores every row)`
+    : `scoring the ${rows} of ${loaded.name}'s validation split (${given ? '--split validation' : 'the default'}; --split all adds the training rows)`;
+}
+
+/** Evaluates a model (+ adapter) on a task, clean and (with draws > 0) under noise. */
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
+  if (o.split !== undefined && !EVAL_SPLITS.includes(o.split)) throw new Error(`eval: --split ${o.split} is not one of ${EVAL_SPLITS.join(', ')}`);
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, evaluateOn: o.split ?? 'auto' });
   const { task } = p;
-  const model = await p.loadModel();
+  const fresh: string[] = [];
+  const model = await p.loadModel(undefined, fresh); // a head missing here must come from the adapter (checked below)
   try {
     const adapted = o.adapter ? await loadAdapterFromDirectory(model, resolve(o.adapter)) : null;
+    const saved = adapted?.config.modules_to_save ?? [];
+    const unsupplied = fresh.filter((k) => !saved.some((m) => k.startsWith(`${m}.`) || k.includes(`.${m}.`)));
+    if (unsupplied.length) {
+      throw new Error(
+        `eval: the task head (${unsupplied.join(', ')}) is neither in ${p.dir} nor in ${o.adapter ? `the adapter ${o.adapter}` : 'an adapter'}, ` +
+          'so it would score a randomly initialised head; pass --adapter <dir> written by finetune, or a fine-tuned checkpoint (finetune --method full writes <out>/model)',
+      );
+    }
+    if (fresh.length) write(`task head from the adapter ${o.adapter}: ${fresh.join(', ')}\n`);
+    write(describeSplit(p, o.split) + '\n');
     const clean = task.evaluate(model, task.validationBatches());
     const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
     write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
@@ -194,6 +266,8 @@ export function registerFinetune(program: Command): void {
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
+    .option('--overwrite', "replace an earlier run's files in a non-empty --out")
+    .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
@@ -201,7 +275,8 @@ export function registerFinetune(program: Command): void {
         model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
-        saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
+        saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
+        detectAnomaly: a.detectAnomaly === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
@@ -213,10 +288,11 @@ export function registerFinetune(program: Command): void {
     .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
+    .option('--split <train|validation|all>', 'rows to score (default: every row of a single file, else the validation split)')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
         model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
-        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, split: a.split as EvalSplit | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
 }

@@ -33,15 +33,31 @@ export interface PreparedRun {
   task: Task;
   /** Max tokens per example (the option, capped by the model's positions). */
   maxLength: number;
-  /** A fresh model of the task's architecture with the checkpoint's weights (a new head starts from its seeded init). */
-  loadModel: () => Promise<FamilyModel>;
+  /** Which examples the task's validation batches hold (PrepareOptions.evaluateOn, resolved). */
+  evaluatedOn: EvalSplit;
+  /**
+   * A fresh model of the task's architecture with the checkpoint's weights, loaded strictly except
+   * for the task head (the family table's `head`): when the checkpoint lacks it, it starts from its
+   * seeded init and `log` says so, naming its keys (also pushed onto `fresh`). Anything else that
+   * does not fit raises, naming the keys and the likely cause.
+   */
+  loadModel: (log?: (message: string) => void, fresh?: string[]) => Promise<FamilyModel>;
 }
 
 export interface PrepareOptions extends Pick<LoadTaskOptions, 'datasetsDir' | 'format'> {
   maxLength?: number;
   /** Use at most this many training examples. */
   limitTrain?: number;
+  /**
+   * Which examples the task's validation batches hold: the validation split (default), the training
+   * split, both, or `auto` (`eval`): every row of a lone file, else the validation split.
+   */
+  evaluateOn?: EvalSplit | 'auto';
 }
+
+/** `--split` of `eval`: which rows are scored. */
+export type EvalSplit = 'train' | 'validation' | 'all';
+export const EVAL_SPLITS: readonly EvalSplit[] = ['train', 'validation', 'all'];
 
 /** Checks the family x task pair and builds the task; throws naming the tasks and families that fit. */
 export async function prepareRun(modelArg: string, taskArg: string, o: PrepareOptions = {}): Promise<PreparedRun> {
@@ -65,21 +81,30 @@ export async function prepareRun(modelArg: string, taskArg: string, o: PrepareOp
   const ids = spec.specialIds(config);
   const maxLength = Math.min(o.maxLength ?? FINETUNE_DEFAULTS.maxLength, spec.maxPositions(config));
   const tokenizer = await loadTokenizerFromDirectory(dir);
-  const declared = Array.isArray(raw.architectures) ? raw.architectures.map(String) : [];
-  const loadModel = () => fromPretrained(dir, { architecture, strict: declared.includes(architecture), config: overrides });
+  const loadModel = (log?: (message: string) => void, fresh?: string[]) =>
+    fromPretrained(dir, {
+      architecture, freshHead: true, config: overrides,
+      onLoad: (r) => {
+        fresh?.push(...r.missing);
+        if (r.missing.length) log?.(`${architecture} head initialised fresh (not in ${dir}): ${r.missing.join(', ')}`);
+        if (r.unexpected.length) log?.(`dropped ${r.unexpected.length} key(s) of another head: ${r.unexpected.join(', ')}`);
+      },
+    });
   const trainExamples: ClassificationExample[] = o.limitTrain ? loaded.train.slice(0, o.limitTrain) : loaded.train;
+  const on = o.evaluateOn === 'auto' ? (loaded.heldOutFrom ? 'all' : 'validation') : (o.evaluateOn ?? 'validation');
+  const evalExamples = on === 'validation' ? loaded.validation : on === 'train' ? loaded.train : [...loaded.train, ...loaded.validation];
   let task: Task;
   if (loaded.kind === 'causal-lm') {
     const promptFraction = isCausalTaskName(loaded.name) ? CAUSAL_TASKS[loaded.name].promptFraction : 0.5;
     const encode = (xs: readonly ClassificationExample[]) =>
       promptExamples(xs.map((e) => tokenizer.encode(e.text)), { bos: ids.bos, eos: ids.eos, maxLength, promptFraction });
-    task = new CausalLMTask({ name: loaded.name, train: encode(trainExamples), validation: encode(loaded.validation), padId: ids.pad }) as Task;
+    task = new CausalLMTask({ name: loaded.name, train: encode(trainExamples), validation: encode(evalExamples), padId: ids.pad }) as Task;
   } else {
     task = new SequenceClassificationTask({
       name: loaded.name, metric: loaded.spec.metric, padId: ids.pad,
       train: encodeExamples(tokenizer, trainExamples, { maxLength }),
-      validation: encodeExamples(tokenizer, loaded.validation, { maxLength }),
+      validation: encodeExamples(tokenizer, evalExamples, { maxLength }),
     }) as Task;
   }
-  return { dir, loaded, family, architecture, tokenizer, task, maxLength, loadModel };
+  return { dir, loaded, family, architecture, tokenizer, task, maxLength, evaluatedOn: on, loadModel };
 }

@@ -50,6 +50,13 @@ export interface FamilyModel extends Module {
 export interface ArchitectureSpec {
   /** The task this head serves. */
   readonly task: TaskKind;
+  /**
+   * The modules this architecture puts on top of the base model (its task head), by top-level name:
+   * the only keys a checkpoint of another architecture may lack when loaded with `freshHead` (they
+   * start from their seeded init), and the keys a checkpoint of this architecture carries that others
+   * drop. Empty when the head has no weights of its own (GPT-2's output projection is tied to `wte`).
+   */
+  readonly head: readonly string[];
   /** The class (to recognise a model's architecture; the table is the one place that tests classes). */
   readonly cls: abstract new (...args: never[]) => Module;
   /** A fresh model from config.json fields (unknown keys ignored; the config class validates). */
@@ -113,7 +120,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
     modelType: 'gpt2',
     description: 'GPT-2 causal language model (Radford et al. 2019)',
     architectures: {
-      GPT2LMHeadModel: { task: 'causal-lm', cls: GPT2LMHeadModel, build: (c, o) => new GPT2LMHeadModel(new GPT2Config(c), o) },
+      GPT2LMHeadModel: { task: 'causal-lm', head: [], cls: GPT2LMHeadModel, build: (c, o) => new GPT2LMHeadModel(new GPT2Config(c), o) },
     },
     defaultArchitecture: 'GPT2LMHeadModel',
     parseConfig: (raw) => new GPT2Config(raw),
@@ -144,9 +151,9 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
     modelType: 'roberta',
     description: 'RoBERTa encoder (Liu et al. 2019)',
     architectures: {
-      RobertaForMaskedLM: { task: 'masked-lm', cls: RobertaForMaskedLM, build: (c, o) => new RobertaForMaskedLM(new RobertaConfig(c), o) },
+      RobertaForMaskedLM: { task: 'masked-lm', head: ['lm_head'], cls: RobertaForMaskedLM, build: (c, o) => new RobertaForMaskedLM(new RobertaConfig(c), o) },
       RobertaForSequenceClassification: {
-        task: 'sequence-classification', cls: RobertaForSequenceClassification, build: (c, o) => new RobertaForSequenceClassification(new RobertaConfig(c), o),
+        task: 'sequence-classification', head: ['classifier'], cls: RobertaForSequenceClassification, build: (c, o) => new RobertaForSequenceClassification(new RobertaConfig(c), o),
       },
     },
     defaultArchitecture: 'RobertaForMaskedLM',
@@ -202,6 +209,19 @@ export function taskOf(model: Module): TaskKind | null {
   const family = familyOf(model);
   const arch = architectureOf(model);
   return family && arch ? FAMILIES[family].architectures[arch].task : null;
+}
+
+/**
+ * Which keys of a checkpoint an architecture of `family` may do without: its own head's (missing
+ * ones start fresh), and the other architectures' heads (present ones are dropped). From the table's
+ * `head` lists, never from the key names.
+ */
+export function headKeys(family: Family, architecture: string): { own: (key: string) => boolean; other: (key: string) => boolean } {
+  const archs = FAMILIES[family].architectures;
+  const under = (mods: readonly string[]) => (key: string) => mods.some((m) => key === m || key.startsWith(`${m}.`));
+  const own = archs[architecture]?.head ?? [];
+  const others = Object.entries(archs).filter(([a]) => a !== architecture).flatMap(([, s]) => s.head.filter((m) => !own.includes(m)));
+  return { own: under(own), other: under(others) };
 }
 
 /** The family whose `model_type` a config.json declares, or an error listing the supported ones. */

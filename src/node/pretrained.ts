@@ -7,7 +7,8 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors } from '../io/safetensors.js';
-import { buildModel, chooseArchitecture, familyForModelType, type FamilyModel } from '../models/families.js';
+import { buildModel, chooseArchitecture, familyForModelType, headKeys, type FamilyModel } from '../models/families.js';
+import type { LoadReport } from '../nn/module.js';
 import type { Backend } from '../backend/kernels.js';
 import { dispose } from '../tensor/scope.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
@@ -24,8 +25,16 @@ export interface FromPretrainedOptions {
   architecture?: string;
   /** Override config fields (e.g. num_labels for a new classification head). */
   config?: Record<string, unknown>;
-  /** Fail on missing/unexpected keys (default true). With false, a new head starts from its init. */
+  /** Fail on missing/unexpected keys (default true). With false, anything missing starts from its init: prefer `freshHead`. */
   strict?: boolean;
+  /**
+   * Strict, except that the architecture's task head (the family table's `head`) may be missing, and
+   * then starts from its seeded init, and other architectures' heads in the file are dropped: loading
+   * a masked-LM checkpoint as a classifier. Anything else missing, unexpected or mis-shaped raises.
+   */
+  freshHead?: boolean;
+  /** Receives what the loading did (which keys were missing, hence fresh, and which were dropped). */
+  onLoad?: (report: LoadReport) => void;
   backend?: Backend;
 }
 
@@ -61,7 +70,11 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
   const weights = safetensorsToTensors(parseSafetensors(bytes, { file: path }), { backend: opts.backend });
   const model = buildModel(family, arch, raw);
   try {
-    model.loadStateDict(weights, { strict: opts.strict ?? true });
+    const heads = opts.freshHead ? headKeys(family, arch) : null;
+    const report = model.loadStateDict(weights, {
+      strict: opts.strict ?? true, mayMiss: heads?.own, mayDrop: heads?.other, source: path,
+    });
+    opts.onLoad?.(report);
   } catch (err) {
     model.dispose();
     throw err;

@@ -54,6 +54,8 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   onCheckpoint?: (state: Uint8Array, step: number) => void | Promise<void>;
   /** A state written by an earlier run of the same configuration. */
   resumeFrom?: Uint8Array | null;
+  /** The file `resumeFrom` was read from, named in its errors. */
+  resumeSource?: string;
   /** JSONL records, in order. */
   onRecord?: (record: MetricsRecord) => void | Promise<void>;
   /** After each step (progress bars). */
@@ -101,7 +103,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     let elapsed = 0;
     let tokensSeen = 0;
     if (o.resumeFrom) {
-      const state = decodeTrainingState(o.resumeFrom, trained, opt);
+      const state = decodeTrainingState(o.resumeFrom, trained, opt, { file: o.resumeSource });
       (state.extra.generators as ReturnType<Generator['state']>[] | undefined)?.forEach((s, i) => generators[i]?.setState(s));
       start = state.step;
       elapsed = state.elapsedSeconds;
@@ -125,6 +127,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       optimizer: opt,
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
       clipNorm: c.clipNorm,
+      namedParameters: () => [...o.model.namedParameters(), ...adapted.namedTrainable()], // a refused non-finite step names them
       loss: (step) => {
         if (adapted.selector) adapted.selectForStep(step);
         const b = trainBatches.batchAt(step);
