@@ -179,8 +179,8 @@ export function bindRow<K extends keyof Kernels>(name: K, row: Row<K>, c: BindCo
     factor[specs.indexOf(s)] = k;
     return Int32Array.from(at);
   });
-  const a: number[] = new Array<number>(n).fill(0);
-  const size: number[] = new Array<number>(n).fill(0);
+  const a = packedZeros(n);
+  const size = packedZeros(n);
   const fn = c.ex[name as keyof KernelExports] as ((...args: number[]) => number) | undefined;
   if (typeof fn !== 'function') throw new Error(`wasm backend: the kernel binary has no '${name}' export; rebuild it (npm run build:wasm)`);
   // an exported WebAssembly function's length is its parameter count
@@ -233,8 +233,30 @@ export function bindRow<K extends keyof Kernels>(name: K, row: Row<K>, c: BindCo
     }
     if (check !== undefined) check(a, size, c);
     const pool = parallel ? c.pool() : null;
-    const r = pool !== null ? pool.call(exportName as ParallelKernel, a) : fn!.apply(undefined, a);
+    const r = pool !== null ? pool.call(exportName as ParallelKernel, a) : callWith(fn!, a);
     return after !== undefined ? after(r, a, c) : r;
   }
   return bound as unknown as Kernels[K];
+}
+
+/** A packed array of n float zeros (stores of pointers and scalars then keep its elements kind). */
+function packedZeros(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0.5);
+  return a.fill(0);
+}
+
+/** Calls `fn` with the elements of `a` as arguments: direct calls for the common arities, faster than apply. */
+function callWith(fn: (...args: number[]) => number, a: number[]): number {
+  switch (a.length) {
+    case 2: return fn(a[0]!, a[1]!);
+    case 4: return fn(a[0]!, a[1]!, a[2]!, a[3]!);
+    case 5: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+    case 6: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    case 8: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!);
+    case 9: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!);
+    case 10: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
+    case 12: return fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    default: return fn.apply(undefined, a);
+  }
 }
