@@ -130,6 +130,8 @@ export interface BindContext {
   readonly heap: Allocator;
   /** Byte address of the parameter block strided kernels read their shape and strides from. */
   readonly paramPtr: number;
+  /** The identity every buffer of this backend carries. */
+  readonly owner: object;
   /** The pool while one runs (null when single-threaded or disposed). */
   pool(): WorkerPool | null;
   /** Runs a parallel export with the given arguments: through the pool while one runs, else directly. */
@@ -188,6 +190,7 @@ export function bindRow<K extends keyof Kernels>(name: K, row: Row<K>, c: BindCo
     throw new Error(`wasm backend: binding '${name}' describes ${n} arguments but the kernel binary's export takes ${fn.length}`);
   }
   const { check, after } = row;
+  const owner = c.owner;
   const exportName = name as keyof KernelExports;
 
   function bound(this: unknown): number | void {
@@ -220,7 +223,9 @@ export function bindRow<K extends keyof Kernels>(name: K, row: Row<K>, c: BindCo
         size[i] = 0;
         continue;
       }
-      const b = c.live(v, names[i]!);
+      // live() inlined: this is the hot path of every kernel call
+      if (!(v instanceof WasmBuf) || v.owner !== owner || v.state.freed) c.live(v, names[i]!);
+      const b = v as WasmBuf;
       if (b.kind !== bufKind[i]) {
         throw new TypeError(`wasm backend: ${names[i]} must be ${b.kind === 'f' ? 'an int32' : 'a float'} buffer`);
       }

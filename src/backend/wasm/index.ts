@@ -140,6 +140,7 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
     ex,
     heap,
     paramPtr: heap.paramPtr,
+    owner,
     pool: () => pool,
     run: (kernel, args) => (pool !== null ? pool.call(kernel, args) : direct[kernel]!.apply(undefined, args)),
     err,
