@@ -5,6 +5,7 @@
  * Portable on purpose: no Node-only APIs (no Buffer, fs or `node:` imports), so the same code loads in
  * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
  */
+import type { Kernels } from '../kernels.js';
 import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
 import { withSharedMemoryImport } from './shared.js';
 
@@ -27,72 +28,41 @@ export interface LoadOptions {
   shared?: boolean;
 }
 
+/**
+ * Contract kernels whose export takes other arguments than the contract (or returns a status): their
+ * export types are written out in {@link KernelExports}, their bindings by hand in bindings.ts.
+ */
+export type WrittenOutKernel = 'fill' | 'binary' | 'where' | 'copyStrided' | 'matmul' | 'dropoutMask' | 'crossEntropyBackward';
+type Numbers<P extends readonly unknown[]> = { [I in keyof P]: number };
+/**
+ * Every other kernel's export takes the contract's arguments one for one as numbers (buffers as byte
+ * pointers, 0 for null; booleans as 0/1; op names as their index), so its type is derived here.
+ */
+type RowExports = {
+  [K in Exclude<keyof Kernels, WrittenOutKernel>]: (...a: Numbers<Parameters<Kernels[K]>>) => ReturnType<Kernels[K]>;
+};
+
 /** The exports of assembly/index.ts (byte pointers are numbers). */
-export interface KernelExports {
+export interface KernelExports extends RowExports {
   heapBase(): number;
   simdEnabled(): number;
   relaxedSimdEnabled?(): number;
   fill32(out: number, n: number, bits: number): void;
-  unary(op: number, x: number, out: number, n: number): void;
-  unaryGrad(op: number, x: number, y: number, dy: number, dx: number, n: number): void;
   binary(op: number, a: number, b: number, out: number, rank: number, params: number): void;
-  axpy(alpha: number, x: number, y: number, n: number): void;
-  scale(alpha: number, x: number, out: number, n: number): void;
   where(cond: number, condIsInt: number, a: number, b: number, out: number, n: number): void;
-  reduce(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
-  sumSquares(x: number, n: number): number;
   copyStrided(src: number, dst: number, rank: number, params: number, accumulate: number, isInt: number): void;
-  softmax(x: number, out: number, rows: number, cols: number): void;
-  softmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  logSoftmax(x: number, out: number, rows: number, cols: number): void;
-  logSoftmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  crossEntropy(
-    logits: number, targets: number, loss: number, lse: number, rows: number, cols: number,
-    ignoreIndex: number, smoothing: number,
-  ): number;
+  /** Returns 0, or -1 - r for the first row r whose target is out of range. */
   crossEntropyBackward(
     logits: number, targets: number, lse: number, dloss: number, dlogits: number, rows: number,
     cols: number, ignoreIndex: number, smoothing: number,
   ): number;
-  layerNorm(
-    x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number,
-    cols: number, eps: number,
-  ): void;
-  layerNormBackward(
-    x: number, gamma: number, mean: number, rstd: number, dy: number, dx: number, dgamma: number,
-    dbeta: number, rows: number, cols: number,
-  ): void;
+  /** layerNormBackward's parameter gradients alone, over a column range (`ld` is the row stride). */
   layerNormParamGrad(
     x: number, mean: number, rstd: number, dy: number, dgamma: number, dbeta: number, rows: number,
     cols: number, ld: number,
   ): void;
-  groupedScaleShift(
-    x: number, groupMap: number, gamma: number, beta: number, y: number, rows: number, D: number,
-    K: number, scratch: number,
-  ): void;
-  groupedScaleShiftBackward(
-    x: number, groupMap: number, gamma: number, beta: number, dy: number, dx: number, dgamma: number,
-    dbeta: number, rows: number, D: number, K: number, scratch: number,
-  ): void;
-  gaussianSample(
-    mu: number, sigma: number, eps: number, out: number, n: number, seedLo: number, seedHi: number,
-    counter: number,
-  ): void;
-  gaussianSampleBackward(eps: number, dy: number, dmu: number, dsigma: number, n: number): void;
-  randn(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
-  randu(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
+  /** `keep` = 1 / (1 - p), computed by the caller in float64. */
   dropoutMask(out: number, n: number, p: number, keep: number, seedLo: number, seedHi: number, counter: number): void;
-  gatherRows(table: number, ids: number, out: number, n: number, dim: number): void;
-  scatterAddRows(dout: number, ids: number, dtable: number, n: number, dim: number): void;
-  oneHot(ids: number, out: number, n: number, classes: number): void;
-  adamw(
-    p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
-    eps: number, weightDecay: number, bc1: number, bc2: number,
-  ): void;
-  sgd(
-    p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
-    weightDecay: number, nesterov: number, firstStep: number,
-  ): void;
   /** Present once assembly/matmul.ts is part of the build. */
   matmul?(
     a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
