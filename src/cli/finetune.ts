@@ -22,7 +22,11 @@ import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
-import { taskOptions, trainingOptions } from './options.js';
+import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
+import type { E2ETaskConfig } from '../tasks/e2e.js';
+import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
+import type { ExperimentReport, MethodResult } from '../report/types.js';
+import { describeConfig, methodName } from '../adapters/registry.js';
 import { prepareRun } from './setup.js';
 
 const STATE = join('training_state', 'state.safetensors');
@@ -39,6 +43,10 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   datasetsDir?: string;
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  /** E2E task settings (split, decoding, label smoothing). */
+  e2e?: Partial<E2ETaskConfig>;
   saveEvery?: number;
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
@@ -64,7 +72,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
     o.method,
   );
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e });
   config.maxLength = p.maxLength;
   const { task } = p;
   const model = await p.loadModel();
@@ -72,7 +80,8 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {} };
+    write(`${p.source}\n`);
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
       const bytes = await readFile(join(out, STATE)).catch(() => {
@@ -123,9 +132,17 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
+    if (r.final.generation) {
+      summary.generation = r.final.generation;
+      summary.train_tokens = r.trainTokens;
+      summary.outputs = (r.final as unknown as { outputs?: string[] }).outputs;
+    }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+    const report = singleRunReport(o, p.source, task.metric, r, summary.noise as MethodResult['noise'] | undefined);
+    await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
+    await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -139,6 +156,25 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   }
 }
 
+/** One method's report (the compare report's layout with one row). */
+function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined): ExperimentReport {
+  const counts = r.adapted.parameterCounts();
+  const g = r.final.generation;
+  const result: MethodResult = {
+    method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
+    trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
+    metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
+    trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
+    ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
+  };
+  return {
+    title: `wasmgrad: ${result.label ?? result.method} on ${o.task}`, task: o.task, model: o.model, createdAt: new Date().toISOString(),
+    noiseModel: 'multiplicative', noiseTargets: 'every attention projection and both FFN layers of each block, perturbed after merging',
+    results: [result],
+    notes: [source, `epochs ${o.epochs ?? 'default'}, batch ${o.batchSize ?? 'default'}, lr ${o.lr ?? 'the method default'}, seed ${o.seed ?? 0}.`],
+  };
+}
+
 export interface EvalCliOptions {
   model: string;
   adapter?: string;
@@ -147,6 +183,9 @@ export interface EvalCliOptions {
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
   maxLength?: number;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  e2e?: Partial<E2ETaskConfig>;
   draws?: number;
   sigmas?: number[];
   noiseMode?: NoiseModel;
@@ -157,7 +196,7 @@ export interface EvalCliOptions {
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e });
   const { task } = p;
   const model = await p.loadModel();
   try {
@@ -183,7 +222,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
-  trainingOptions(taskOptions(finetune))
+  e2eOptions(trainingOptions(taskOptions(finetune)))
     .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
@@ -203,19 +242,23 @@ export function registerFinetune(program: Command): void {
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a),
       });
     });
   const evalCmd = program.command('eval');
-  taskOptions(evalCmd)
+  e2eOptions(taskOptions(evalCmd))
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
-    .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
+    .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--draws <n>', 'noise draws per sigma (0 = clean only; default 10, and 0 for --task e2e, where each evaluation decodes)', Number)
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
-        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
+        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task),
+        draws: (a.draws as number | undefined) ?? (a.task === 'e2e' ? 0 : 10), maxLength: a.maxLength as number | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a),
         sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
