@@ -43,6 +43,8 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   datasetsDir?: string;
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
+  /** Use at most this many training examples (E2E: MRs, with all their references). */
+  limitTrain?: number;
   /** The data file of `--task e2e`. */
   data?: string;
   /** E2E task settings (split, decoding, label smoothing). */
@@ -72,7 +74,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
     o.method,
   );
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e });
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain });
   config.maxLength = p.maxLength;
   const { task } = p;
   const model = await p.loadModel();
@@ -80,7 +82,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {} };
+    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null };
     write(`${p.source}\n`);
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
@@ -231,6 +233,7 @@ export function registerFinetune(program: Command): void {
     .option('--weight-decay <x>', 'AdamW weight decay', Number)
     .option('--seed <n>', 'seed of the data order', Number)
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
+    .option('--limit-train <n>', 'use at most n training examples (e2e: MRs, each with all its references)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
@@ -242,7 +245,7 @@ export function registerFinetune(program: Command): void {
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
-        data: a.data as string | undefined, e2e: e2eSettings(a),
+        data: a.data as string | undefined, e2e: e2eSettings(a), limitTrain: a.limitTrain as number | undefined,
       });
     });
   const evalCmd = program.command('eval');

@@ -29,7 +29,7 @@ export interface GenerationResult {
   skipped: number;
   decodeSeconds: number;
   generatedTokens: number;
-  /** How the outputs were decoded, e.g. 'beam 10, length penalty 0.9, no-repeat 4-gram, <= 64 new tokens'. */
+  /** How the outputs were decoded, e.g. 'beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens'. */
   decoding: string;
   /** A few inputs with the method's output and one reference. */
   samples: { input: string; output: string; reference: string }[];

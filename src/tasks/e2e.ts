@@ -137,7 +137,7 @@ export function e2ePairs(instances: readonly E2EInstance[], t: TextCodec, o: { b
 function describeDecoding(c: E2ETaskConfig): string {
   const search = c.numBeams > 1 ? `beam ${c.numBeams}, length penalty ${c.lengthPenalty}` : 'greedy';
   const ngram = c.noRepeatNgramSize > 0 ? `, no-repeat ${c.noRepeatNgramSize}-gram` : '';
-  return `${search}${ngram}, <= ${c.maxNewTokens} new tokens`;
+  return `${search}${ngram}, at most ${c.maxNewTokens} new tokens`;
 }
 
 export class E2ETask implements Task<E2EBatch, E2EEval> {

@@ -35,7 +35,7 @@ export interface TaskGeneration {
   decodeSeconds: number;
   /** Tokens generated in all. */
   generatedTokens: number;
-  /** How the outputs were decoded (`beam 10, length penalty 0.9, no-repeat 4-gram, <= 64 new tokens`). */
+  /** How the outputs were decoded (`beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens`). */
   decoding: string;
   /** The first few inputs with their output and one reference. */
   samples: { input: string; output: string; reference: string }[];
