@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { runCompare } from '../src/cli/compare.js';
-import { runFinetuneCli } from '../src/cli/finetune.js';
+import { runEvalCli, runFinetuneCli } from '../src/cli/finetune.js';
 import { prepareRun } from '../src/cli/setup.js';
 import { fromPretrained } from '../src/node/pretrained.js';
 import { loadTokenizerFromDirectory } from '../src/node/tokenizer-files.js';
@@ -168,6 +168,12 @@ describe('E2E task', () => {
     const held = (p.task as unknown as E2ETask).o.validation.slice(0, 3);
     expect(W.scoreGeneration(results.outputs, held.map((i) => i.refs)).bleu).toBeCloseTo(results.bleu, 12);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<h2>Generation</h2>');
+    // `eval` with the saved adapter decodes the same outputs, hence the same scores.
+    const e = await runEvalCli({
+      model: TINY, adapter: out, task: 'e2e', data: csv, write: quiet, draws: 0,
+      e2e: { validationFraction: 0.25, evalLimit: 3, numBeams: 2, maxNewTokens: 8 },
+    });
+    for (const k of ['bleu', 'nist', 'rougeL']) expect(e[k], k).toBeCloseTo(results[k], 6);
   });
 
   it('compare --task e2e: one generation row per method, no noise evaluation by default', async () => {
