@@ -83,7 +83,7 @@ describe('wasmgrad finetune', () => {
     const out: string[] = [];
     const r = await runFinetuneCli(base(full, { write: (t) => void out.push(t) }));
     expect(r.stopped).toBe(false);
-    expect(readdirSync(full).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'results.json']);
+    expect(readdirSync(full).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'report.html', 'report.md', 'results.json']);
     const config = JSON.parse(readFileSync(join(full, 'adapter_config.json'), 'utf8')) as { peft_type: string };
     expect(config.peft_type).toBe('GRASP');
     expect(parseSafetensors(readFileSync(join(full, 'adapter_model.safetensors'))).tensors.size).toBeGreaterThan(0);

@@ -26,7 +26,11 @@ import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
 import { claimOutDir, jsonDiff, outDirEntries } from './run-dir.js';
 import { formatProcessMemory, processMemory } from './process-memory.js';
-import { taskOptions, trainingOptions } from './options.js';
+import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
+import type { E2ETaskConfig } from '../tasks/e2e.js';
+import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
+import type { ExperimentReport, MethodResult } from '../report/types.js';
+import { describeConfig, methodName } from '../adapters/registry.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 
 const STATE = join('training_state', 'state.safetensors');
@@ -43,6 +47,12 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   datasetsDir?: string;
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
+  /** Use at most this many training examples (E2E: MRs, with all their references). */
+  limitTrain?: number;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  /** E2E task settings (split, decoding, label smoothing). */
+  e2e?: Partial<E2ETaskConfig>;
   saveEvery?: number;
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
@@ -62,7 +72,7 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
 export type FinetuneCliResult = { stopped: boolean } & { [metric: string]: number | boolean };
 
 /** Files a finetune run writes into --out (removed by --overwrite, and only these). */
-const RUN_FILES = ['training_state', 'metrics.jsonl', 'results.json', 'adapter_config.json', 'adapter_model.safetensors', 'model'];
+const RUN_FILES = ['training_state', 'metrics.jsonl', 'results.json', 'report.md', 'report.html', 'adapter_config.json', 'adapter_model.safetensors', 'model'];
 
 /** The CLI-only options: integers in range, checked before anything is read or written. */
 function validateCliOptions(o: FinetuneCliOptions): void {
@@ -92,7 +102,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   );
   await outDirEntries(out); // a file at --out fails here, before the (slower) loading
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain });
   config.maxLength = p.maxLength;
   const { task } = p;
   const model = await p.loadModel((m) => write(m + '\n'));
@@ -101,8 +111,9 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await claimOutDir(out, { resume: o.resume === true, overwrite: o.overwrite === true, runFiles: RUN_FILES });
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null };
     const statePath = join(out, STATE);
+    write(`${p.source}\n`);
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
       const bytes = await readFile(statePath).catch(() => {
@@ -163,9 +174,17 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
+    if (r.final.generation) {
+      summary.generation = r.final.generation;
+      summary.train_tokens = r.trainTokens;
+      summary.outputs = (r.final as unknown as { outputs?: string[] }).outputs;
+    }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+    const report = singleRunReport(o, p.source, task.metric, r, summary.noise as MethodResult['noise'] | undefined);
+    await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
+    await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -180,6 +199,25 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   }
 }
 
+/** One method's report (the compare report's layout with one row). */
+function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined): ExperimentReport {
+  const counts = r.adapted.parameterCounts();
+  const g = r.final.generation;
+  const result: MethodResult = {
+    method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
+    trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
+    metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
+    trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
+    ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
+  };
+  return {
+    title: `wasmgrad: ${result.label ?? result.method} on ${o.task}`, task: o.task, model: o.model, createdAt: new Date().toISOString(),
+    noiseModel: 'multiplicative', noiseTargets: 'every attention projection and both FFN layers of each block, perturbed after merging',
+    results: [result],
+    notes: [source, `epochs ${o.epochs ?? 'default'}, batch ${o.batchSize ?? 'default'}, lr ${o.lr ?? 'the method default'}, seed ${o.seed ?? 0}.`],
+  };
+}
+
 export interface EvalCliOptions {
   /** Which rows to score (default: every row of a lone file, else the validation split). */
   split?: EvalSplit;
@@ -190,6 +228,9 @@ export interface EvalCliOptions {
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
   maxLength?: number;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  e2e?: Partial<E2ETaskConfig>;
   draws?: number;
   sigmas?: number[];
   noiseMode?: NoiseModel;
@@ -201,6 +242,8 @@ function describeSplit(p: PreparedRun, given: EvalSplit | undefined): string {
   const { loaded, evaluatedOn } = p;
   const n = p.task.validationExamples;
   const rows = `${n} row${n === 1 ? '' : 's'}`;
+  // A task reading its own data file (e2e) holds out part of it; its source line says which.
+  if (!loaded) return `scoring the ${rows} held out: ${p.source}`;
   const file = loaded.heldOutFrom;
   if (evaluatedOn === 'all') {
     return file
@@ -218,7 +261,9 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
   if (o.split !== undefined && !EVAL_SPLITS.includes(o.split)) throw new Error(`eval: --split ${o.split} is not one of ${EVAL_SPLITS.join(', ')}`);
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, evaluateOn: o.split ?? 'auto' });
+  const p = await prepareRun(o.model, o.task, {
+    maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, evaluateOn: o.split ?? 'auto', data: o.data, e2e: o.e2e,
+  });
   const { task } = p;
   const fresh: string[] = [];
   const model = await p.loadModel(undefined, fresh); // a head missing here must come from the adapter (checked below)
@@ -255,7 +300,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
-  trainingOptions(taskOptions(finetune))
+  e2eOptions(trainingOptions(taskOptions(finetune)))
     .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
@@ -264,6 +309,7 @@ export function registerFinetune(program: Command): void {
     .option('--weight-decay <x>', 'AdamW weight decay', Number)
     .option('--seed <n>', 'seed of the data order', Number)
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
+    .option('--limit-train <n>', 'use at most n training examples (e2e: MRs, each with all its references)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--overwrite', "replace an earlier run's files in a non-empty --out")
@@ -278,21 +324,25 @@ export function registerFinetune(program: Command): void {
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
         detectAnomaly: a.detectAnomaly === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a), limitTrain: a.limitTrain as number | undefined,
       });
     });
   const evalCmd = program.command('eval');
-  taskOptions(evalCmd)
+  e2eOptions(taskOptions(evalCmd))
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
-    .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
+    .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--draws <n>', 'noise draws per sigma (0 = clean only; default 10, and 0 for --task e2e, where each evaluation decodes)', Number)
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--split <train|validation|all>', 'rows to score (default: every row of a single file, else the validation split)')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
-        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
-        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, split: a.split as EvalSplit | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task),
+        draws: (a.draws as number | undefined) ?? (a.task === 'e2e' ? 0 : 10), maxLength: a.maxLength as number | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a), split: a.split as EvalSplit | undefined,
+        sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
 }

@@ -19,6 +19,26 @@ export interface TaskEval {
   examples: number;
   /** accuracy, f1, mcc; perplexity, token_accuracy, exact_match; mse, mae; ... */
   metrics: Readonly<Record<string, number>>;
+  /** Text generation tasks: what decoding produced and cost (the report's generation table and samples). */
+  generation?: TaskGeneration;
+}
+
+/** Decoded outputs of a generation task's evaluation, scored against their references. */
+export interface TaskGeneration {
+  /** The generation metrics by name (bleu, nist, meteor, rougeL, cider). */
+  scores: Readonly<Record<string, number>>;
+  /** Inputs decoded (one output each). */
+  instances: number;
+  /** Inputs left out because their prompt leaves no room to decode within the model's positions. */
+  skipped: number;
+  /** Wall time of decoding (forward passes and search), seconds. */
+  decodeSeconds: number;
+  /** Tokens generated in all. */
+  generatedTokens: number;
+  /** How the outputs were decoded (`beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens`). */
+  decoding: string;
+  /** The first few inputs with their output and one reference. */
+  samples: { input: string; output: string; reference: string }[];
 }
 
 /** Training batches by step index (a pure function of the step, so resuming is exact). */

@@ -71,6 +71,8 @@ export interface FinetuneResult<E extends TaskEval = TaskEval> {
   /** Peak bytes live in the backend's memory during training (model, adapter, optimizer state, activations). */
   peakMemoryBytes: number;
   finalLoss: number;
+  /** Real (unpadded) training tokens seen, over the whole run (a resumed run included). */
+  trainTokens: number;
   lossCurve: { step: number; loss: number }[];
   final: E;
 }
@@ -174,7 +176,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     o.log?.(`final: ${task.describe(final)}`);
     await o.onRecord?.({ type: 'val', step: total, ...task.record(final) });
     await o.onRecord?.({ type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes });
-    return { adapted, steps: total, trainSeconds, peakMemoryBytes, finalLoss: lastLoss, lossCurve, final };
+    return { adapted, steps: total, trainSeconds, peakMemoryBytes, finalLoss: lastLoss, trainTokens: tokensSeen, lossCurve, final };
   } catch (err) {
     opt.dispose(); // idempotent; covers failures before the training loop (a state that does not fit)
     adapted.remove(); // the caller gets no handle on a failed run's adapter
