@@ -22,8 +22,14 @@ import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
-import { taskOptions, trainingOptions } from './options.js';
+import { seriesArgs, seriesOptions, taskOptions, trainingOptions } from './options.js';
 import { prepareRun } from './setup.js';
+import { isSeriesTask, prepareSeriesRun, type PreparedSeriesRun, type SeriesOptions } from './series.js';
+import { LinearForecaster } from '../timeseries/baseline.js';
+import { scalerOf } from '../timeseries/scaler.js';
+import type { Task, TaskModel } from '../tasks/task.js';
+import type { FamilyModel } from '../models/families.js';
+import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -45,8 +51,33 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   resume?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
+  /** Flags of a series task (`--task forecast`): --data, --horizon, --input-length, --features, --target, --train-fraction, --split. */
+  series?: SeriesOptions;
+  /** Also train the linear baseline (one Linear from input window to horizon per channel) with the same loop and report it (series tasks). */
+  baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
+}
+
+/** What a run needs from its preparation, for text and series tasks alike. */
+interface Prepared {
+  dir: string;
+  task: Task;
+  loadModel: () => Promise<FamilyModel>;
+  /** Saved with a fully fine-tuned text model; null for series. */
+  tokenizer: ByteLevelBPETokenizer | null;
+  maxLength: number;
+  series: PreparedSeriesRun | null;
+}
+
+async function prepare(o: { model: string; task: string; maxLength?: number; datasetsDir?: string; format?: GlueTask; series?: SeriesOptions; seed: number }): Promise<Prepared> {
+  if (isSeriesTask(o.task)) {
+    const s = await prepareSeriesRun(o.model, o.task, { ...(o.series ?? {}), seed: o.seed });
+    return { dir: s.dir, task: s.task as unknown as Task, loadModel: s.loadModel, tokenizer: null, maxLength: s.data.options.inputLength, series: s };
+  }
+  if (o.series?.data !== undefined) throw new Error(`--data is for series tasks (--task forecast); task ${o.task} reads its own files (see --datasets)`);
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  return { dir: p.dir, task: p.task, loadModel: p.loadModel, tokenizer: p.tokenizer, maxLength: p.maxLength, series: null };
 }
 
 
@@ -64,15 +95,15 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
     o.method,
   );
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
-  config.maxLength = p.maxLength;
+  const p = await prepare({ ...o, seed: config.seed });
+  if (!p.series) config.maxLength = p.maxLength;
   const { task } = p;
   const model = await p.loadModel();
   try {
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, ...(p.series ? { series: p.series.data.options } : {}) };
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
       const bytes = await readFile(join(out, STATE)).catch(() => {
@@ -113,19 +144,36 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
-      params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      params: r.adapted.parameterCounts(), steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
     };
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      summary.test = test.metrics;
+      write(`test: ${task.describe(test)}\n`);
+    }
+    if (p.series) {
+      // A complete forecaster (`wasmgrad forecast --model <out>`): the adapter merged into a copy of
+      // the weights on disk, and the training split's standardisation.
+      r.adapted.merge();
+      try {
+        await savePretrained(model, join(out, 'model'));
+      } finally {
+        r.adapted.unmerge();
+      }
+      await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(scalerOf(p.series.data), null, 2) + '\n');
+      if (o.baseline) summary.baseline = await trainBaseline(p.series, config, write, o.tty);
+    }
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
     r.adapted.remove();
-    if (o.method === 'full') {
+    if (o.method === 'full' && p.tokenizer) {
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json${p.series || o.method === 'full' ? ', model/' : ''}\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -183,8 +231,8 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
-  trainingOptions(taskOptions(finetune))
-    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
+  seriesOptions(trainingOptions(taskOptions(finetune)))
+    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2, forecasting with a GPT4TS built on GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
     .requiredOption('--out <dir>', 'output directory')
@@ -195,6 +243,7 @@ export function registerFinetune(program: Command): void {
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
+    .option('--baseline', 'forecasting: also train the linear baseline with the same loop and report its test MSE/MAE')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
@@ -203,6 +252,7 @@ export function registerFinetune(program: Command): void {
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        series: seriesArgs(a), baseline: a.baseline === true,
       });
     });
   const evalCmd = program.command('eval');
@@ -219,4 +269,33 @@ export function registerFinetune(program: Command): void {
         sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
+}
+
+/**
+ * The linear baseline on the same data with the same loop and config (every parameter trains):
+ * its test MSE/MAE and size, for the report row next to the method's.
+ */
+async function trainBaseline(s: PreparedSeriesRun, config: FinetuneConfig, write: (t: string) => void, tty?: boolean): Promise<Record<string, unknown>> {
+  const { inputLength, horizon } = s.data.options;
+  const linear = new LinearForecaster({ input_length: inputLength, horizon });
+  let bar: ProgressBar | null = null;
+  try {
+    write('linear baseline (one Linear from the input window to the horizon, shared by the channels):\n');
+    const r = await runFinetune({
+      model: linear as unknown as TaskModel, task: s.task as unknown as Task, method: 'full', config,
+      onStep: (step, total, loss, lr, tokens) => {
+        bar ??= new ProgressBar({ total, start: step - 1, write, tty: tty ?? process.stderr.isTTY === true });
+        bar.update({ step, loss, lr, tokensPerStep: tokens });
+      },
+      log: (m) => (bar ? bar.log(m) : write(m + '\n')),
+    });
+    (bar as ProgressBar | null)?.finish();
+    const test = s.task.evaluate(linear as unknown as TaskModel, s.task.testBatches());
+    write(`linear baseline test: ${s.task.describe(test)}\n`);
+    const out = { ...r.final.metrics, test: test.metrics, params: r.adapted.parameterCounts().trainable, steps: r.steps, train_seconds: r.trainSeconds };
+    r.adapted.remove();
+    return out;
+  } finally {
+    linear.dispose();
+  }
 }

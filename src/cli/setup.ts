@@ -22,6 +22,7 @@ const TASKS_BY_KIND: { [K in TaskKind]: readonly string[] } = {
   'sequence-classification': [...TASK_NAMES, '<path to a GLUE-style TSV>'],
   'causal-lm': CAUSAL_TASK_NAMES,
   'masked-lm': [],
+  forecast: ['forecast (with --data <csv>)'],
 };
 
 export interface PreparedRun {

@@ -18,3 +18,4 @@ export {
   CausalLMTask, collatePrompts, promptExamples, type CausalBatch, type CausalEval, type CausalLMTaskOptions, type PromptExample,
 } from './causal-lm.js';
 export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';
+export { evaluateForecaster, ForecastTask, type ForecastBatch, type ForecastEval, type ForecastTaskOptions } from './forecast.js';
