@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
-import { runFinetuneCli, type FinetuneCliOptions } from '../src/cli/finetune.js';
+import { runEvalCli, runFinetuneCli, type FinetuneCliOptions } from '../src/cli/finetune.js';
 import { runForecastCli } from '../src/cli/forecast.js';
 import { fromPretrained } from '../src/node/pretrained.js';
 import { gpt4tsFromGPT2Checkpoint } from '../src/node/timeseries-files.js';
@@ -67,6 +67,9 @@ describe('wasmgrad finetune --task forecast and wasmgrad forecast', () => {
     const table = W.parseSeriesCsv(readFileSync(csv, 'utf8'));
     const task = new ForecastTask({ name: 'reload', data: forecastData(table, { inputLength: L, horizon: H, split: 'ratio' }) });
     expect(task.evaluate(model, task.testBatches()).mse).toBeCloseTo(results.test.mse, 4);
+    // So does `wasmgrad eval --task forecast` on it (the geometry comes from the checkpoint).
+    const evaluated = await runEvalCli({ model: join(out, 'model'), task: 'forecast', series: { data: csv }, draws: 0, write: () => {} }) as { test: { mse: number } };
+    expect(evaluated.test.mse).toBeCloseTo(results.test.mse, 4);
 
     // Forecast after row 900: 16 rows of predictions in the file's units, with the truth alongside.
     const file = join(tmp('pred'), 'f.csv');

@@ -24,10 +24,9 @@ import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
 import { seriesArgs, seriesOptions, taskOptions, trainingOptions } from './options.js';
 import { prepareRun } from './setup.js';
-import { isSeriesTask, prepareSeriesRun, type PreparedSeriesRun, type SeriesOptions } from './series.js';
-import { LinearForecaster } from '../timeseries/baseline.js';
+import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
 import { scalerOf } from '../timeseries/scaler.js';
-import type { Task, TaskModel } from '../tasks/task.js';
+import type { Task } from '../tasks/task.js';
 import type { FamilyModel } from '../models/families.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 
@@ -198,6 +197,8 @@ export interface EvalCliOptions {
   draws?: number;
   sigmas?: number[];
   noiseMode?: NoiseModel;
+  /** Flags of a series task (`--task forecast --data <csv>`). */
+  series?: SeriesOptions;
   write?: (text: string) => void;
 }
 
@@ -205,7 +206,7 @@ export interface EvalCliOptions {
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepare({ ...o, seed: 0 });
   const { task } = p;
   const model = await p.loadModel();
   try {
@@ -214,6 +215,11 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
     const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
     write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
     const result: Record<string, unknown> = { task: task.name, ...clean.metrics, loss: clean.loss };
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      write(`test: ${task.describe(test)}\n`);
+      result.test = test.metrics;
+    }
     if ((o.draws ?? 0) > 0) {
       const metric = task.metric;
       const noise = await evaluateUnderNoise(adapted ?? model, () => task.evaluate(model, task.validationBatches()).metrics[metric], {
@@ -256,7 +262,7 @@ export function registerFinetune(program: Command): void {
       });
     });
   const evalCmd = program.command('eval');
-  taskOptions(evalCmd)
+  seriesOptions(taskOptions(evalCmd))
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
@@ -267,35 +273,8 @@ export function registerFinetune(program: Command): void {
       await runEvalCli({
         model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
         sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        series: seriesArgs(a),
       });
     });
 }
 
-/**
- * The linear baseline on the same data with the same loop and config (every parameter trains):
- * its test MSE/MAE and size, for the report row next to the method's.
- */
-async function trainBaseline(s: PreparedSeriesRun, config: FinetuneConfig, write: (t: string) => void, tty?: boolean): Promise<Record<string, unknown>> {
-  const { inputLength, horizon } = s.data.options;
-  const linear = new LinearForecaster({ input_length: inputLength, horizon });
-  let bar: ProgressBar | null = null;
-  try {
-    write('linear baseline (one Linear from the input window to the horizon, shared by the channels):\n');
-    const r = await runFinetune({
-      model: linear as unknown as TaskModel, task: s.task as unknown as Task, method: 'full', config,
-      onStep: (step, total, loss, lr, tokens) => {
-        bar ??= new ProgressBar({ total, start: step - 1, write, tty: tty ?? process.stderr.isTTY === true });
-        bar.update({ step, loss, lr, tokensPerStep: tokens });
-      },
-      log: (m) => (bar ? bar.log(m) : write(m + '\n')),
-    });
-    (bar as ProgressBar | null)?.finish();
-    const test = s.task.evaluate(linear as unknown as TaskModel, s.task.testBatches());
-    write(`linear baseline test: ${s.task.describe(test)}\n`);
-    const out = { ...r.final.metrics, test: test.metrics, params: r.adapted.parameterCounts().trainable, steps: r.steps, train_seconds: r.trainSeconds };
-    r.adapted.remove();
-    return out;
-  } finally {
-    linear.dispose();
-  }
-}

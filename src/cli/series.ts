@@ -12,6 +12,11 @@ import { fromBaseCheckpoint, fromPretrained, readPretrainedConfig } from '../nod
 import { resolveModelDir } from '../node/paths.js';
 import { Generator } from '../ops/random.js';
 import { ForecastTask } from '../tasks/forecast.js';
+import type { Task, TaskModel } from '../tasks/task.js';
+import type { FinetuneConfig } from '../train/finetune-config.js';
+import { runFinetune } from '../train/finetune.js';
+import { ProgressBar } from '../train/progress.js';
+import { LinearForecaster } from '../timeseries/baseline.js';
 import { parseSeriesCsv } from '../timeseries/csv.js';
 import { forecastData, type ForecastData, type ForecastDataOptions } from '../timeseries/dataset.js';
 
@@ -95,21 +100,22 @@ export interface PreparedSeriesRun {
 
 /** Checks the checkpoint x forecasting pair and builds the task; throws naming what fits. */
 export async function prepareSeriesRun(modelArg: string, taskName: SeriesTaskName, o: SeriesOptions & { seed?: number }): Promise<PreparedSeriesRun> {
-  const checked = checkSeriesOptions(o);
+  checkSeriesOptions(o); // flag errors first, before any file is read
   const dir = resolveModelDir(modelArg);
   const raw = await readPretrainedConfig(dir);
   const checkpointFamily = familyForModelType(raw.model_type, dir);
   const kind = 'forecast' as const;
   let family: Family;
   let loadModel: () => Promise<FamilyModel>;
-  const geometry: Record<string, unknown> = { input_length: checked.inputLength, horizon: checked.horizon };
-  if (o.gptLayers !== undefined) geometry.gpt_layers = o.gptLayers;
+  let flags = o;
   if (tasksOf(checkpointFamily).includes(kind)) {
+    // A trained forecaster: its geometry is fixed; flags that are given must agree with it.
     family = checkpointFamily;
-    const c = FAMILIES[family].parseConfig(raw).toJSON() as Record<string, unknown>;
-    const clash = Object.entries({ '--input-length': ['input_length', checked.inputLength], '--horizon': ['horizon', checked.horizon] } as const)
-      .filter(([, [k, v]]) => c[k] !== v).map(([flag, [k, v]]) => `${flag} ${v} (the checkpoint's ${k} is ${String(c[k])})`);
+    const c = FAMILIES[family].parseConfig(raw).toJSON() as { input_length?: number; horizon?: number };
+    const clash = ([['--input-length', 'input_length', o.inputLength], ['--horizon', 'horizon', o.horizon]] as const)
+      .filter(([, k, v]) => v !== undefined && c[k] !== v).map(([flag, k, v]) => `${flag} ${v} (the checkpoint's ${k} is ${String(c[k])})`);
     if (clash.length) throw new Error(`${dir} is a trained ${family} model: ${clash.join('; ')}; pass the checkpoint's values or start from its base checkpoint`);
+    flags = { ...o, inputLength: c.input_length, horizon: c.horizon };
     loadModel = () => fromPretrained(dir);
   } else {
     const built = familiesBuiltOn(checkpointFamily, kind);
@@ -117,9 +123,41 @@ export async function prepareSeriesRun(modelArg: string, taskName: SeriesTaskNam
       throw new Error(`task ${taskName} is ${kind}, which a ${checkpointFamily} model (${dir}) does not serve, and no family is built on ${checkpointFamily} checkpoints for it; use a GPT-2 checkpoint (e.g. tiny-gpt2)`);
     }
     family = built[0];
-    loadModel = () => fromBaseCheckpoint(dir, family, geometry, { generator: new Generator(o.seed ?? 0) });
+    const fields: Record<string, unknown> = { input_length: o.inputLength ?? 336, horizon: o.horizon ?? 96 };
+    if (o.gptLayers !== undefined) fields.gpt_layers = o.gptLayers;
+    loadModel = () => fromBaseCheckpoint(dir, family, fields, { generator: new Generator(o.seed ?? 0) });
   }
+  const checked = checkSeriesOptions(flags);
   const data = await readForecastData(checked);
   const task = new ForecastTask({ name: basename(checked.data), data });
   return { dir, family, task, data, loadModel };
+}
+
+/**
+ * The linear baseline on the same data with the same loop and config (every parameter trains):
+ * its test MSE/MAE and size, for the report row next to the method's.
+ */
+export async function trainBaseline(s: PreparedSeriesRun, config: FinetuneConfig, write: (t: string) => void, tty?: boolean): Promise<Record<string, unknown>> {
+  const { inputLength, horizon } = s.data.options;
+  const linear = new LinearForecaster({ input_length: inputLength, horizon });
+  let bar: ProgressBar | null = null;
+  try {
+    write('linear baseline (one Linear from the input window to the horizon, shared by the channels):\n');
+    const r = await runFinetune({
+      model: linear as unknown as TaskModel, task: s.task as unknown as Task, method: 'full', config,
+      onStep: (step, total, loss, lr, tokens) => {
+        bar ??= new ProgressBar({ total, start: step - 1, write, tty: tty ?? process.stderr.isTTY === true });
+        bar.update({ step, loss, lr, tokensPerStep: tokens });
+      },
+      log: (m) => (bar ? bar.log(m) : write(m + '\n')),
+    });
+    (bar as ProgressBar | null)?.finish();
+    const test = s.task.evaluate(linear as unknown as TaskModel, s.task.testBatches());
+    write(`linear baseline test: ${s.task.describe(test)}\n`);
+    const out = { ...r.final.metrics, test: test.metrics, params: r.adapted.parameterCounts().trainable, steps: r.steps, train_seconds: r.trainSeconds };
+    r.adapted.remove();
+    return out;
+  } finally {
+    linear.dispose();
+  }
 }
