@@ -130,6 +130,22 @@ describe('forecasting through the generic loop', () => {
   }, 240_000);
 });
 
+describe('the other methods on the same backbone', () => {
+  it('full, grasp and stochgrasp attach to a GPT4TS with the family defaults (heads: in_layer, out_layer) and train', async () => {
+    const table = seasonalSeries({ length: 600, channels: 1, seed: 2, periods: [24] });
+    const task = new ForecastTask({ name: 'generated', data: forecastData(table, { inputLength: L, horizon: H, split: 'ratio' }) });
+    for (const [method, layers] of [['full', 0], ['grasp', 8], ['stochgrasp', 8]] as const) {
+      const model = await gpt4tsFromGPT2Checkpoint(TINY, { input_length: L, horizon: H }, { generator: new W.Generator(1) });
+      const r = await runFinetune({ model, task, method, config: resolveFinetuneConfig({ epochs: 1, batchSize: 64 }, method) });
+      expect(r.adapted.layers.length).toBe(layers); // 2 blocks x (c_attn, attn.c_proj, c_fc, mlp.c_proj)
+      if (method !== 'full') expect(r.adapted.config.modules_to_save).toEqual(['in_layer', 'out_layer']);
+      expect(Number.isFinite(r.final.mse)).toBe(true);
+      r.adapted.remove();
+      model.dispose();
+    }
+  }, 240_000);
+});
+
 describe('LoRA initialisation on embeddings', () => {
   it("'gaussian' draws the down-projection A ~ N(0, 1/r^2) and zeros B; true keeps PEFT's variant (A = 0, B ~ N(0, 1))", () => {
     const init = (how: true | 'gaussian') => {
