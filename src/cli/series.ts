@@ -120,7 +120,7 @@ export async function prepareSeriesRun(modelArg: string, taskName: SeriesTaskNam
   } else {
     const built = familiesBuiltOn(checkpointFamily, kind);
     if (built.length === 0) {
-      throw new Error(`task ${taskName} is ${kind}, which a ${checkpointFamily} model (${dir}) does not serve, and no family is built on ${checkpointFamily} checkpoints for it; use a GPT-2 checkpoint (e.g. tiny-gpt2)`);
+      throw new Error(`--task ${taskName} needs a model that forecasts: a ${checkpointFamily} model (${dir}) does not, and no family is built on ${checkpointFamily} checkpoints to do it; use a GPT-2 checkpoint (e.g. tiny-gpt2) or a saved forecaster`);
     }
     family = built[0];
     const fields: Record<string, unknown> = { input_length: o.inputLength ?? 336, horizon: o.horizon ?? 96 };
