@@ -217,7 +217,7 @@ describe('parseMethodSpec', () => {
 
   it('rejects an unknown method, listing the names, and a malformed override', () => {
     expect(() => parseMethodSpec('gasp:num_groups=16')).toThrow(
-      'unknown method "gasp"; choose one of full, bitfit, lora, rslora, ia3, grasp, stochgrasp',
+      'unknown method "gasp"; choose one of full, bitfit, lora, rslora, one-for-all, gpt4ts, ia3, grasp, stochgrasp',
     );
     expect(() => parseMethodSpec('grasp:num_groups')).toThrow(/method spec "grasp:num_groups": expected name:key=value/);
   });

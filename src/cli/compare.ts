@@ -18,6 +18,7 @@ import type { GlueTask } from '../tasks/glue.js';
 import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { prepareRun } from './setup.js';
+import { isSeriesTask } from './series.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
@@ -86,6 +87,9 @@ function runNames(runs: readonly MethodRun[]): string[] {
 export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await ensureBackend();
+  if (isSeriesTask(o.task)) {
+    throw new Error(`compare does not run series tasks yet; run \`wasmgrad finetune --task ${o.task} --data <csv> --method <m>\` once per method (--baseline adds the linear row)`);
+  }
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, limitTrain: o.limitTrain, data: o.data, e2e: o.e2e });
   const { task, maxLength } = p;
   write(`task ${task.name}: ${task.trainExamples} training, ${task.validationExamples} validation examples (${task.metric}); model ${p.dir}\n`);

@@ -26,12 +26,17 @@ import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
 import { claimOutDir, jsonDiff, outDirEntries } from './run-dir.js';
 import { formatProcessMemory, processMemory } from './process-memory.js';
-import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
+import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, trainingOptions } from './options.js';
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
 import { describeConfig, methodName } from '../adapters/registry.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
+import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
+import { scalerOf } from '../timeseries/scaler.js';
+import type { Task } from '../tasks/task.js';
+import type { FamilyModel } from '../models/families.js';
+import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -63,10 +68,47 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   overwrite?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
+  /** Flags of a series task (`--task forecast`): --data, --horizon, --input-length, --features, --target, --train-fraction, --split. */
+  series?: SeriesOptions;
+  /** Also train the linear baseline (one Linear from input window to horizon per channel) with the same loop and report it (series tasks). */
+  baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
 }
 
+/** What a run needs from its preparation, for text and series tasks alike. */
+interface Prepared {
+  dir: string;
+  task: Task;
+  /** Loads the checkpoint; `log` hears which head keys start fresh, `fresh` collects them. */
+  loadModel: (log?: (message: string) => void, fresh?: string[]) => Promise<FamilyModel>;
+  /** Saved with a fully fine-tuned text model; null for series. */
+  tokenizer: ByteLevelBPETokenizer | null;
+  maxLength: number;
+  /** One line saying where the examples come from. */
+  source: string;
+  /** The text task's preparation (which split is scored); null for series. */
+  run: PreparedRun | null;
+  series: PreparedSeriesRun | null;
+}
+
+interface PrepareArgs {
+  model: string; task: string; maxLength?: number; datasetsDir?: string; format?: GlueTask; seed: number;
+  data?: string; e2e?: Partial<E2ETaskConfig>; limitTrain?: number; evaluateOn?: EvalSplit | 'auto'; series?: SeriesOptions;
+}
+
+async function prepare(o: PrepareArgs): Promise<Prepared> {
+  if (isSeriesTask(o.task)) {
+    const s = await prepareSeriesRun(o.model, o.task, { ...(o.series ?? {}), data: o.data ?? o.series?.data, seed: o.seed });
+    const { inputLength, horizon } = s.data.options;
+    const source = `${s.task.name}: input ${inputLength}, horizon ${horizon}`;
+    return { dir: s.dir, task: s.task as unknown as Task, loadModel: () => s.loadModel(), tokenizer: null, maxLength: inputLength, source, run: null, series: s };
+  }
+  const p = await prepareRun(o.model, o.task, {
+    maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain, evaluateOn: o.evaluateOn,
+  });
+  return { dir: p.dir, task: p.task, loadModel: p.loadModel, tokenizer: p.tokenizer, maxLength: p.maxLength, source: p.source, run: p, series: null };
+}
 
 /** Fine-tunes and writes the adapter; returns the final validation metrics (NaN when stopped early). */
 export type FinetuneCliResult = { stopped: boolean } & { [metric: string]: number | boolean };
@@ -102,8 +144,8 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   );
   await outDirEntries(out); // a file at --out fails here, before the (slower) loading
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain });
-  config.maxLength = p.maxLength;
+  const p = await prepare({ ...o, seed: config.seed });
+  if (!p.series) config.maxLength = p.maxLength;
   const { task } = p;
   const model = await p.loadModel((m) => write(m + '\n'));
   try {
@@ -111,7 +153,10 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await claimOutDir(out, { resume: o.resume === true, overwrite: o.overwrite === true, runFiles: RUN_FILES });
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null };
+    const runKey = {
+      model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null,
+      ...(p.series ? { series: p.series.data.options } : {}),
+    };
     const statePath = join(out, STATE);
     write(`${p.source}\n`);
     let resumeFrom: Uint8Array | null = null;
@@ -161,16 +206,33 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
-      params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      params: r.adapted.parameterCounts(), steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
     };
     const proc = processMemory();
     Object.assign(summary, proc);
     write(formatProcessMemory(proc) + '\n');
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      summary.test = test.metrics;
+      write(`test: ${task.describe(test)}\n`);
+    }
+    if (p.series) {
+      // A complete forecaster (`wasmgrad forecast --model <out>`): the adapter merged into a copy of
+      // the weights on disk, and the training split's standardisation.
+      r.adapted.merge();
+      try {
+        await savePretrained(model, join(out, 'model'));
+      } finally {
+        r.adapted.unmerge();
+      }
+      await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(scalerOf(p.series.data), null, 2) + '\n');
+      if (o.baseline) summary.baseline = await trainBaseline(p.series, config, write, o.tty);
+    }
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
     r.adapted.remove();
-    if (o.method === 'full') {
+    if (o.method === 'full' && p.tokenizer) {
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
@@ -184,7 +246,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
     await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html${p.series || o.method === 'full' ? ', model/' : ''}\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -234,11 +296,15 @@ export interface EvalCliOptions {
   draws?: number;
   sigmas?: number[];
   noiseMode?: NoiseModel;
+  /** Flags of a series task (`--task forecast --data <csv>`). */
+  series?: SeriesOptions;
   write?: (text: string) => void;
 }
 
 /** Why these rows are scored, for the line `eval` prints first. */
-function describeSplit(p: PreparedRun, given: EvalSplit | undefined): string {
+function describeSplit(prepared: Prepared, given: EvalSplit | undefined): string {
+  const p = prepared.run;
+  if (!p) return `scoring the ${prepared.task.validationExamples} validation windows of ${prepared.source}`;
   const { loaded, evaluatedOn } = p;
   const n = p.task.validationExamples;
   const rows = `${n} row${n === 1 ? '' : 's'}`;
@@ -261,9 +327,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
   if (o.split !== undefined && !EVAL_SPLITS.includes(o.split)) throw new Error(`eval: --split ${o.split} is not one of ${EVAL_SPLITS.join(', ')}`);
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, {
-    maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, evaluateOn: o.split ?? 'auto', data: o.data, e2e: o.e2e,
-  });
+  const p = await prepare({ ...o, seed: 0, evaluateOn: o.split ?? 'auto' });
   const { task } = p;
   const fresh: string[] = [];
   const model = await p.loadModel(undefined, fresh); // a head missing here must come from the adapter (checked below)
@@ -283,6 +347,11 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
     const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
     write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
     const result: Record<string, unknown> = { task: task.name, ...clean.metrics, loss: clean.loss };
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      write(`test: ${task.describe(test)}\n`);
+      result.test = test.metrics;
+    }
     if ((o.draws ?? 0) > 0) {
       const metric = task.metric;
       const noise = await evaluateUnderNoise(adapted ?? model, () => task.evaluate(model, task.validationBatches()).metrics[metric], {
@@ -300,8 +369,8 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
-  e2eOptions(trainingOptions(taskOptions(finetune)))
-    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
+  seriesOptions(e2eOptions(trainingOptions(taskOptions(finetune))))
+    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation and E2E data-to-text with GPT-2, forecasting with a GPT4TS built on GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
     .requiredOption('--out <dir>', 'output directory')
@@ -315,6 +384,7 @@ export function registerFinetune(program: Command): void {
     .option('--overwrite', "replace an earlier run's files in a non-empty --out")
     .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
+    .option('--baseline', 'forecasting: also train the linear baseline with the same loop and report its test MSE/MAE')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
@@ -325,10 +395,11 @@ export function registerFinetune(program: Command): void {
         detectAnomaly: a.detectAnomaly === true,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         data: a.data as string | undefined, e2e: e2eSettings(a), limitTrain: a.limitTrain as number | undefined,
+        series: seriesArgs(a), baseline: a.baseline === true,
       });
     });
   const evalCmd = program.command('eval');
-  e2eOptions(taskOptions(evalCmd))
+  seriesOptions(e2eOptions(taskOptions(evalCmd)))
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
@@ -343,6 +414,8 @@ export function registerFinetune(program: Command): void {
         draws: (a.draws as number | undefined) ?? (a.task === 'e2e' ? 0 : 10), maxLength: a.maxLength as number | undefined,
         data: a.data as string | undefined, e2e: e2eSettings(a), split: a.split as EvalSplit | undefined,
         sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        series: seriesArgs(a),
       });
     });
 }
+

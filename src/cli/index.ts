@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCompare } from './compare.js';
 import { registerFinetune } from './finetune.js';
+import { registerForecast } from './forecast.js';
 import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
 
@@ -28,6 +29,7 @@ program
 registerPretrain(program);
 registerCompare(program);
 registerFinetune(program);
+registerForecast(program);
 registerScore(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {

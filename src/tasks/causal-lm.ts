@@ -136,6 +136,7 @@ export class CausalLMTask implements Task<CausalBatch, CausalEval> {
   readonly name: string;
   readonly metric = 'token_accuracy';
   readonly metricNames = ['perplexity', 'token_accuracy', 'exact_match'] as const;
+  readonly higherIsBetter = true;
 
   constructor(readonly o: CausalLMTaskOptions) {
     this.name = o.name;

@@ -144,6 +144,7 @@ export class E2ETask implements Task<E2EBatch, E2EEval> {
   readonly kind = 'causal-lm' as const;
   readonly name: string;
   readonly metric = 'bleu';
+  readonly higherIsBetter = true;
   readonly metricNames = ['bleu', 'nist', 'meteor', 'rougeL', 'cider', 'perplexity'] as const;
   readonly config: E2ETaskConfig;
   private readonly trainPairs: PromptExample[];

@@ -22,3 +22,4 @@ export {
   type E2EBatch, type E2EEval, type E2ETaskConfig, type E2ETaskOptions, type TextCodec,
 } from './e2e.js';
 export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';
+export { evaluateForecaster, ForecastTask, type ForecastBatch, type ForecastEval, type ForecastTaskOptions } from './forecast.js';

@@ -8,7 +8,11 @@ import type { TaskKind } from '../models/families.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** The model as a task sees it: every family's forward returns `{ logits, ... }`. */
+/**
+ * The model as a task sees it: every family's forward returns `{ logits, ... }`. `input` is whatever
+ * the task feeds: token ids (B, T) for text, float windows (B, L, M) for series; `logits` is the
+ * head's raw output (class or token scores, or the regression values themselves).
+ */
 export interface TaskModel extends Module {
   forward(input: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
 }
@@ -52,8 +56,10 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   readonly kind: TaskKind;
   /** The task's name in logs and reports (`sentiment`, `sentiment-lm`, a path). */
   readonly name: string;
-  /** The key of `metrics` reports and noise curves use; higher is better. */
+  /** The key of `metrics` reports and noise curves use. */
   readonly metric: string;
+  /** Whether a larger `metric` is better (accuracy) or a smaller one (MSE). */
+  readonly higherIsBetter: boolean;
   /** Every key of an evaluation's `metrics`, in report order. */
   readonly metricNames: readonly string[];
   readonly trainExamples: number;
@@ -62,6 +68,8 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   trainBatches(o: { batchSize: number; seed: number }): TrainBatches<B>;
   /** Validation batches in a fixed order (re-iterated at each evaluation). */
   validationBatches(): Iterable<B>;
+  /** Held-out test batches, for tasks whose benchmarks report a test split (forecasting); evaluated once after training. */
+  testBatches?(): Iterable<B>;
   /** The training loss of a batch; called inside the step's scope. */
   loss(model: TaskModel, batch: B): Tensor;
   /** Real (unpadded) tokens or values of a batch, for throughput. */

@@ -30,7 +30,8 @@ export class LinearForecaster extends Module {
       throw new Error(`LinearForecaster.forward: x ${x.describe()} must be [batch, input_length = ${this.config.input_length}, channels]`);
     }
     const y = this.Linear.forward(permute(x, [0, 2, 1])); // (B, M, L) -> (B, M, H)
-    return { prediction: permute(y, [0, 2, 1]) };
+    const prediction = permute(y, [0, 2, 1]);
+    return { prediction, logits: prediction };
   }
 
   loss(x: Tensor, y: Tensor): Tensor {

@@ -10,3 +10,4 @@ export * from './baseline.js';
 export * from './io.js';
 export * from './trainable.js';
 export * from './evaluate.js';
+export * from './scaler.js';

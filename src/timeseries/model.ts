@@ -57,9 +57,13 @@ export class GPT2Backbone extends Module {
 export interface ForecastOutput {
   /** (B, H, M), in the input's units (instance normalisation inverted). */
   prediction: Tensor;
+  /** The same tensor under the name every family's forward returns (the head's raw output). */
+  logits: Tensor;
 }
 
 export class GPT4TS extends Module {
+  /** Its entry in the family table (src/models/families.ts). */
+  readonly family = 'gpt4ts' as const;
   readonly config: GPT4TSConfig;
   readonly in_layer: Linear;
   readonly gpt2: GPT2Backbone;
@@ -105,7 +109,8 @@ export class GPT4TS extends Module {
     const h = this.gpt2.forward(this.in_layer.forward(patches)); // (B*M, N, d)
     const flat = reshape(h, [h.shape[0], c.numPatches * c.dModel]); // (B*M, N*d)
     const y = unchannel(this.out_layer.forward(flat), B); // (B*M, H) -> (B, H, M)
-    return { prediction: instanceDenorm(y, stats) };
+    const prediction = instanceDenorm(y, stats);
+    return { prediction, logits: prediction };
   }
 
   /** Mean squared error of the forecast against y (B, H, M). */
