@@ -6,12 +6,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
-import { runPretrain, type PretrainRunOptions } from '../src/cli/pretrain.js';
+import { pretrainToDirectory as runPretrain, type PretrainToDirectoryOptions as PretrainRunOptions } from '../src/node/pretrain-files.js';
 import { fromPretrained } from '../src/node/pretrained.js';
 import { loadTokenizerFromDirectory } from '../src/node/tokenizer-files.js';
 import { metricsLine, parseMetrics, truncateMetrics, unigramCrossEntropy, type MetricsRecord } from '../src/train/metrics.js';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
-import { lrAt, validateLrSchedule } from '../src/train/schedule.js';
+import { maskedLmLoss } from '../src/train/pretrain.js';
+import { cooldownStart, lrAt, validateLrSchedule } from '../src/train/schedule.js';
 import { tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
@@ -45,6 +46,17 @@ describe('lrAt', () => {
       if (s < 10) expect(lrAt(s, c)).toBeGreaterThan(lrAt(s - 1, c));
       else expect(lrAt(s, c)).toBeLessThanOrEqual(lrAt(s - 1, c));
     }
+  });
+
+  it('wsd holds the peak, then decays linearly over the last cooldown fraction; the peak phase does not depend on total', () => {
+    const w = { peak: 1e-3, warmup: 10, total: 110, decay: 'wsd' as const, cooldown: 0.2, minRatio: 0.1 };
+    expect(cooldownStart(w)).toBe(90);
+    expect(lrAt(9, w)).toBeCloseTo(1e-3, 15);
+    expect(lrAt(89, w)).toBe(1e-3);
+    expect(lrAt(90, w)).toBeCloseTo(1e-3 - 0.9e-3 / 20, 15);
+    expect(lrAt(109, w)).toBeCloseTo(1e-4, 15);
+    for (let s = 0; s < 90; s++) expect(lrAt(s, { ...w, total: 200 })).toBe(lrAt(s, w));
+    expect(() => validateLrSchedule({ ...w, cooldown: 0 })).toThrow(/cooldown 0 must be in \(0, 1\]/);
   });
 
   it('validation names every bad field', () => {
@@ -149,7 +161,7 @@ describe('pretrain: exact resume', () => {
       const b1 = await runPretrain({ ...tiny(arch, split), stopAfter: 3 });
       expect(b1.complete).toBe(false);
       expect(readdirSync(join(split, 'training_state'))).toEqual(['state.safetensors']);
-      expect(existsSync(join(split, 'README.md'))).toBe(false);
+      expect(readFileSync(join(split, 'README.md'), 'utf8')).toContain('Stopped at step 3 of 6');
       const b2 = await runPretrain({ ...tiny(arch, split), resume: true });
       expect(b2.complete).toBe(true);
 
@@ -168,6 +180,53 @@ describe('pretrain: exact resume', () => {
     }, 120_000);
   }
 
+  it('wsd: re-planning --steps on resume before the cooldown equals a run planned that way', async () => {
+    const wsd = (out: string, steps: number): PretrainRunOptions => ({ ...tiny('gpt2', out), steps, decay: 'wsd', cooldown: 0.25, evalEvery: 100, saveEvery: 100 });
+    const direct = tmp('wsd-direct');
+    await runPretrain(wsd(direct, 10));
+    const replanned = tmp('wsd-replanned');
+    await runPretrain({ ...wsd(replanned, 7), stopAfter: 3 });
+    const log: string[] = [];
+    await runPretrain({ ...wsd(replanned, 10), resume: true, write: (s) => log.push(s) });
+    expect(log.join('')).toContain('re-planned: 7 -> 10 steps');
+    expect(Buffer.compare(readFileSync(join(direct, 'model.safetensors')), readFileSync(join(replanned, 'model.safetensors')))).toBe(0);
+    // once the cooldown has begun, the steps are fixed
+    const late = tmp('wsd-late');
+    await runPretrain({ ...wsd(late, 7), stopAfter: 6 });
+    await expect(runPretrain({ ...wsd(late, 10), resume: true })).rejects.toThrow(/steps: 7 -> 10/);
+  }, 120_000);
+
+  it('--minutes stops at the budget with a resumable state, and --accumulate multiplies the tokens per step', async () => {
+    const out = tmp('budget');
+    const log: string[] = [];
+    const r = await runPretrain({ ...tiny('gpt2', out), accumulate: 2, minutes: 1e-6, write: (s) => log.push(s) });
+    expect(r.complete).toBe(false);
+    expect(r.step).toBe(1);
+    expect(r.tokensSeen).toBe(2 * 4 * 16);
+    expect(log.join('')).toMatch(/time budget of [0-9.e-]+ minutes used up: stopping at step 1 of 6/);
+    expect(readdirSync(join(out, 'training_state'))).toEqual(['state.safetensors']);
+    const done = await runPretrain({ ...tiny('gpt2', out), accumulate: 2, resume: true });
+    expect(done.complete).toBe(true);
+    expect(done.tokensSeen).toBe(6 * 2 * 4 * 16);
+  }, 120_000);
+
+  it('--unigram-bias: RoBERTa starts at the unigram baseline; refused for GPT-2', async () => {
+    const log: string[] = [];
+    await runPretrain({ ...tiny('roberta', tmp('unigram-bias')), unigramBias: true, steps: 1, stopAfter: 1, lr: 1e-9, warmup: 0, write: (s) => log.push(s) });
+    const m = /validation loss ([0-9.]+) .*unigram baseline ([0-9.]+)/.exec(log.join(''))!;
+    expect(Math.abs(Number(m[1]) - Number(m[2]))).toBeLessThan(0.05);
+    await expect(runPretrain({ ...tiny('gpt2', tmp('unigram-bias-gpt2')), unigramBias: true })).rejects.toThrow(/unigramBias applies to RoBERTa/);
+  }, 120_000);
+
+  it('F16 weights: model.safetensors stores F16, and the checkpoint loads', async () => {
+    const out = tmp('f16');
+    await runPretrain({ ...tiny('roberta', out), weights: 'F16' });
+    const bytes = readFileSync(join(out, 'model.safetensors'));
+    const header = JSON.parse(bytes.subarray(8, 8 + bytes.readUInt32LE(0)).toString('utf8')) as Record<string, { dtype?: string }>;
+    expect(Object.entries(header).filter(([k]) => k !== '__metadata__').every(([, v]) => v.dtype === 'F16')).toBe(true);
+    (await fromPretrained(out)).dispose();
+  }, 120_000);
+
   it('refuses to resume with different options, or without a saved state', async () => {
     const out = tmp('gpt2-mismatch');
     await runPretrain({ ...tiny('gpt2', out), stopAfter: 3 });
@@ -176,9 +235,50 @@ describe('pretrain: exact resume', () => {
   }, 120_000);
 });
 
-describe('committed tiny checkpoints', () => {
+describe('training pieces', () => {
+  it('maskedLmLoss (LM head on the masked rows only) equals RobertaForMaskedLM.loss', () => {
+    const model = new W.RobertaForMaskedLM({ vocab_size: 50, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 20, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, pad_token_id: 1 });
+    const B = 2;
+    const T = 8;
+    const inputs = Int32Array.from({ length: B * T }, (_, i) => 5 + ((i * 7) % 40));
+    const labels = Int32Array.from(inputs, (v, i) => (i % 3 === 0 ? (v + 1) % 50 : -100));
+    W.tidy(() => {
+      const full = model.loss(W.tensor(inputs, [B, T], { dtype: 'int32' }), W.tensor(labels, [B, T], { dtype: 'int32' })).item();
+      expect(maskedLmLoss(model, inputs, labels, B, T, 'mean').item()).toBeCloseTo(full, 5);
+      const n = labels.filter((l) => l !== -100).length;
+      expect(maskedLmLoss(model, inputs, labels, B, T, 'sum').item()).toBeCloseTo(full * n, 3);
+    });
+    model.dispose();
+  });
+
+  it('Trainer: 2 accumulated micro-batches of B equal one batch of 2B', async () => {
+    const make = () => new W.GPT2LMHeadModel({ vocab_size: 30, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 2, n_inner: 16, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+    const ids = Int32Array.from({ length: 4 * 8 }, (_, i) => (i * 11) % 30);
+    const run = async (k: number) => {
+      const model = make();
+      const opt = new W.AdamW(model.parameters(), { lr: 1e-2 });
+      const rows = 4 / k;
+      const trainer = new W.Trainer({
+        optimizer: opt, schedule: { peak: 1e-2, warmup: 0, total: 2, decay: 'constant' }, accumulate: k,
+        loss: (_s, micro) => model.loss(W.tensor(ids.subarray(micro * rows * 8, (micro + 1) * rows * 8), [rows, 8], { dtype: 'int32' })),
+      });
+      const info = await trainer.run(0, 2);
+      const w = model.parameters().map((p) => [...p.toArray()]);
+      opt.dispose();
+      model.dispose();
+      return { w, loss: info!.loss };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(two.loss).toBeCloseTo(one.loss, 5);
+    one.w.forEach((p, i) => p.forEach((v, j) => expect(two.w[i]![j]).toBeCloseTo(v, 5)));
+    expect(() => new W.Trainer({ optimizer: new W.SGD([W.tensor([1], [1], { requiresGrad: true })], { lr: 1 }), schedule: { peak: 1, warmup: 0, total: 1 }, loss: () => W.tensor([0]), accumulate: 0 })).toThrow(/accumulate = 0/);
+  });
+});
+
+describe('committed checkpoints', () => {
   const root = join(import.meta.dirname, '..', 'examples', 'checkpoints');
-  for (const [name, arch] of [['tiny-roberta', 'RobertaForMaskedLM'], ['tiny-gpt2', 'GPT2LMHeadModel']] as const) {
+  for (const [name, arch] of [['tiny-roberta', 'RobertaForMaskedLM'], ['tiny-gpt2', 'GPT2LMHeadModel'], ['small-roberta', 'RobertaForMaskedLM'], ['small-gpt2', 'GPT2LMHeadModel']] as const) {
     it(`${name} loads with fromPretrained, its tokenizer loads, and it runs`, async () => {
       const dir = join(root, name);
       expect(readdirSync(dir).sort()).toEqual(['README.md', 'config.json', 'merges.txt', 'metrics.jsonl', 'model.safetensors', 'tokenizer.json', 'vocab.json']);

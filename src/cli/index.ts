@@ -6,6 +6,7 @@ import { registerFinetune } from './finetune.js';
 import { registerForecast } from './forecast.js';
 import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
+import { registerProbe } from './probe.js';
 
 const program = new Command();
 program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');
@@ -27,6 +28,7 @@ program
   });
 
 registerPretrain(program);
+registerProbe(program);
 registerCompare(program);
 registerFinetune(program);
 registerForecast(program);

@@ -31,18 +31,62 @@ export interface BlockLayout {
 }
 
 /**
+ * A token stream that can be read piecewise: an array in memory, or a file read block by block
+ * (src/node/token-file.ts), so a corpus larger than memory never has to be loaded whole.
+ */
+export interface TokenSource {
+  /** Number of tokens. */
+  readonly length: number;
+  /** Copies tokens [start, start + out.length) into out. */
+  read(start: number, out: Int32Array): void;
+}
+
+/** A TokenSource over ids already in memory. */
+export class ArrayTokenSource implements TokenSource {
+  constructor(readonly ids: Int32Array) {}
+  get length(): number {
+    return this.ids.length;
+  }
+  read(start: number, out: Int32Array): void {
+    if (!(start >= 0 && start + out.length <= this.ids.length)) {
+      throw new RangeError(`ArrayTokenSource: tokens [${start}, ${start + out.length}) are outside [0, ${this.ids.length})`);
+    }
+    out.set(this.ids.subarray(start, start + out.length));
+  }
+}
+
+/** Occurrences of each id in [0, vocabSize) over a source, read in chunks. */
+export function tokenCounts(source: TokenSource, vocabSize: number, chunk = 1 << 16): Float64Array {
+  const counts = new Float64Array(vocabSize);
+  const buf = new Int32Array(chunk);
+  for (let at = 0; at < source.length; at += chunk) {
+    const part = buf.subarray(0, Math.min(chunk, source.length - at));
+    source.read(at, part);
+    for (let i = 0; i < part.length; i++) {
+      const t = part[i]!;
+      if (!(t >= 0 && t < vocabSize)) throw new RangeError(`tokenCounts: token ${t} at ${at + i} is outside the vocabulary [0, ${vocabSize})`);
+      counts[t]!++;
+    }
+  }
+  return counts;
+}
+
+/**
  * Fixed-length blocks over a stream: block i holds prefix + stream[i*k, (i+1)*k) + suffix with
  * k = length - |prefix| - |suffix|. The tail shorter than k is dropped, so there is no padding and
- * every position is a real token (causal LM blocks are the case without prefix and suffix).
+ * every position is a real token (causal LM blocks are the case without prefix and suffix). Blocks
+ * are read from the source when a batch is built, so the stream may live on disk.
  */
 export class TokenBlocks {
   readonly length: number;
   readonly count: number;
+  readonly source: TokenSource;
   private readonly chunk: number;
   private readonly prefix: readonly number[];
   private readonly suffix: readonly number[];
 
-  constructor(readonly stream: Int32Array, layout: BlockLayout) {
+  constructor(stream: Int32Array | TokenSource, layout: BlockLayout) {
+    this.source = stream instanceof Int32Array ? new ArrayTokenSource(stream) : stream;
     this.prefix = layout.prefix ?? [];
     this.suffix = layout.suffix ?? [];
     this.length = layout.length;
@@ -50,9 +94,9 @@ export class TokenBlocks {
     if (!Number.isInteger(layout.length) || this.chunk < 1) {
       throw new Error(`TokenBlocks: length ${layout.length} leaves no room for text after ${this.prefix.length + this.suffix.length} special tokens`);
     }
-    this.count = Math.floor(stream.length / this.chunk);
+    this.count = Math.floor(this.source.length / this.chunk);
     if (this.count < 1) {
-      throw new Error(`TokenBlocks: the stream has ${stream.length} tokens, fewer than one block of ${this.chunk}; use more text or a shorter length`);
+      throw new Error(`TokenBlocks: the stream has ${this.source.length} tokens, fewer than one block of ${this.chunk}; use more text or a shorter length`);
     }
   }
 
@@ -60,7 +104,8 @@ export class TokenBlocks {
   write(i: number, out: Int32Array, offset = 0): void {
     if (!(Number.isInteger(i) && i >= 0 && i < this.count)) throw new RangeError(`TokenBlocks: block ${i} is outside [0, ${this.count})`);
     out.set(this.prefix, offset);
-    out.set(this.stream.subarray(i * this.chunk, (i + 1) * this.chunk), offset + this.prefix.length);
+    const at = offset + this.prefix.length;
+    this.source.read(i * this.chunk, out.subarray(at, at + this.chunk));
     out.set(this.suffix, offset + this.prefix.length + this.chunk);
   }
 

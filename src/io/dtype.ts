@@ -200,3 +200,41 @@ export function decodeIntLE(bytes: Uint8Array, offset: number, count: number, ki
 function readU32(bytes: Uint8Array, p: number): number {
   return (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
 }
+
+/**
+ * F16 bit pattern of a float32 value, rounded to nearest with ties to even (as IEEE 754 and
+ * numpy's astype(float16) do): overflow gives +-Inf, values below the subnormal range give +-0.
+ */
+export function floatToF16Bits(x: number): number {
+  scratchF32[0] = x;
+  const f = scratchU32[0]!;
+  const sign = (f >>> 16) & 0x8000;
+  const exp = (f >>> 23) & 0xff;
+  const mant = f & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0); // Inf / NaN (quiet)
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal
+    const m = mant | 0x800000; // implicit bit
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let r = m >>> shift;
+    if (rest > half || (rest === half && (r & 1))) r++;
+    return sign | r; // a carry into bit 10 is the smallest normal, which is correct
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) r++; // a carry may roll into the exponent (up to Inf): correct
+  return sign | r;
+}
+
+/** Writes float32 values as little-endian F16 (rounded to nearest even). */
+export function writeF16LE(out: Uint8Array, offset: number, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    const h = floatToF16Bits(data[i]!);
+    out[offset + 2 * i] = h & 0xff;
+    out[offset + 2 * i + 1] = h >>> 8;
+  }
+}

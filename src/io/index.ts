@@ -14,6 +14,7 @@ export {
   type SafetensorsIntDType,
   type SafetensorsEntry,
   type SafetensorsInput,
+  type SerializeOptions,
   type TensorLoadOptions,
 } from './safetensors.js';
-export { bf16ToFloat, decodeHalfLE, f16ToFloat } from './dtype.js';
+export { bf16ToFloat, decodeHalfLE, f16ToFloat, floatToF16Bits } from './dtype.js';

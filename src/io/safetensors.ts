@@ -14,7 +14,7 @@
 import type { Backend } from '../backend/kernels.js';
 import { tensor } from '../ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { decodeHalfLE, decodeIntLE, findBadInt, isIntDType, viewOrCopyF32LE, writeF32LE, type IntDType } from './dtype.js';
+import { decodeHalfLE, decodeIntLE, findBadInt, isIntDType, viewOrCopyF32LE, writeF16LE, writeF32LE, type IntDType } from './dtype.js';
 
 /**
  * Every problem found while reading or writing a safetensors file. The message reads
@@ -385,12 +385,20 @@ function byCodePoint(a: string, b: string): number {
   }
 }
 
+/** How values are stored: F32 bit for bit (default) or F16 (half the size, rounded to nearest even; |x| > 65504 becomes Inf). */
+export interface SerializeOptions {
+  dtype?: 'F32' | 'F16';
+}
+
 /**
  * Writes float32 tensors as a safetensors file: names sorted, `__metadata__` = {format: "pt"}
  * merged with `metadata`, JSON header space-padded to a multiple of 8 bytes (so the data is
- * 8-byte aligned), values little-endian bit for bit.
+ * 8-byte aligned), values little-endian bit for bit (or rounded to F16 with `opts.dtype`).
  */
-export function serializeSafetensors(tensors: Source<SafetensorsInput>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(tensors: Source<SafetensorsInput>, metadata: Record<string, string> = {}, opts: SerializeOptions = {}): Uint8Array {
+  const dtype = opts.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F16') fail(`dtype ${show(String(dtype))} cannot be written; use F32 or F16`);
+  const width = dtype === 'F16' ? 2 : 4;
   const pairs = pairsOf(tensors).sort((a, b) => byCodePoint(a[0], b[0]));
   // Null prototypes: a name like "__proto__" must become a plain key, not a prototype change.
   const meta: Record<string, string> = Object.assign(Object.create(null), { format: 'pt' });
@@ -406,8 +414,12 @@ export function serializeSafetensors(tensors: Source<SafetensorsInput>, metadata
     if (!Array.isArray(t.shape) || !t.shape.every(isCount)) fail(`${where}: shape must be an array of non-negative integers, got ${describe(t.shape)}`);
     const n = elementCount([...t.shape], where);
     if (n !== t.data.length) fail(`${where}: shape ${describe(t.shape)} needs ${n} values but data has ${t.data.length}`);
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+    if (dtype === 'F16') {
+      const big = t.data.find((v) => Math.abs(v) > 65504);
+      if (big !== undefined) fail(`${where}: value ${big} is outside the F16 range (|x| <= 65504); save it as F32`);
+    }
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + t.data.length * width] };
+    offset += t.data.length * width;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLen = Math.ceil(json.length / 8) * 8;
@@ -425,20 +437,21 @@ export function serializeSafetensors(tensors: Source<SafetensorsInput>, metadata
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let at = 8 + headerLen;
   for (const [, t] of pairs) {
-    writeF32LE(out, at, t.data);
-    at += t.data.byteLength;
+    if (dtype === 'F16') writeF16LE(out, at, t.data);
+    else writeF32LE(out, at, t.data);
+    at += t.data.length * width;
   }
   return out;
 }
 
 /** Serializes engine tensors. float64 tensors are rounded to float32; int32 tensors are refused. */
-export function tensorsToSafetensors(tensors: Source<Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function tensorsToSafetensors(tensors: Source<Tensor>, metadata?: Record<string, string>, opts: SerializeOptions = {}): Uint8Array {
   const inputs = pairsOf(tensors).map(([name, t]): [string, SafetensorsInput] => {
     if (t.dtype === 'int32') fail(`tensor ${show(name)} is int32; only float tensors can be saved (F32)`);
     const values = t.toArray();
     return [name, { shape: t.shape, data: values instanceof Float32Array ? values : Float32Array.from(values) }];
   });
-  return serializeSafetensors(inputs, metadata);
+  return serializeSafetensors(inputs, metadata, opts);
 }
 
 export interface TensorLoadOptions {

@@ -3,7 +3,7 @@
  * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes.
  */
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
-export { fromBaseCheckpoint, fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
+export { fromBaseCheckpoint, fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel, type SavePretrainedOptions } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
 export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';
 export {
@@ -12,3 +12,9 @@ export {
 } from './tasks.js';
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
 export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, saveGPT4TS } from './timeseries-files.js';
+export { CORPUS_SOURCES, corpusLicences, listCorpus, type CorpusEntry, type CorpusName, type CorpusSource } from './corpora.js';
+export { FileTokenSource, TokenFileWriter, tokenDType, type TokenFileDType } from './token-file.js';
+export {
+  corpusData, directoryStore, pretrainCommandLine, pretrainToDirectory, type CorpusDataOptions, type DirectoryStoreOptions,
+  type PretrainToDirectoryOptions,
+} from './pretrain-files.js';

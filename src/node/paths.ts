@@ -16,7 +16,7 @@ export function packageRoot(): string {
 }
 
 /** Checkpoints shipped in examples/checkpoints, by name. */
-export const BUNDLED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2'] as const;
+export const BUNDLED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2', 'small-roberta', 'small-gpt2'] as const;
 
 /** A model argument: a bundled checkpoint name or a directory path. */
 export function resolveModelDir(model: string): string {

@@ -85,10 +85,15 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
   return model as M;
 }
 
-/** Writes config.json and model.safetensors (float32, HF key names) into `dir`, each atomically. */
-export async function savePretrained(model: PretrainedModel, dir: string): Promise<void> {
+export interface SavePretrainedOptions {
+  /** Weight dtype in model.safetensors: F32 (default, exact) or F16 (half the size; loading widens it back). */
+  dtype?: 'F32' | 'F16';
+}
+
+/** Writes config.json and model.safetensors (HF key names) into `dir`, each atomically. */
+export async function savePretrained(model: PretrainedModel, dir: string, opts: SavePretrainedOptions = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const bytes = tensorsToSafetensors(model.stateDict());
+  const bytes = tensorsToSafetensors(model.stateDict(), undefined, { dtype: opts.dtype ?? 'F32' });
   await writeFileAtomic(join(dir, 'model.safetensors'), bytes);
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(model.config.toJSON(), null, 2) + '\n');
 }

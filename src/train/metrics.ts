@@ -108,15 +108,21 @@ export function perplexity(loss: number): number {
  * finite amount; only ids in `candidates` (those that can be targets) share the probability mass.
  */
 export function unigramCrossEntropy(trainTokens: ArrayLike<number>, targets: ArrayLike<number>, candidates: readonly number[], ignore = -100): number {
-  const allowed = new Set(candidates);
-  const counts = new Map<number, number>();
-  let total = 0;
+  let max = 0;
+  for (const c of candidates) max = Math.max(max, c + 1);
+  const counts = new Float64Array(max);
   for (let i = 0; i < trainTokens.length; i++) {
     const t = trainTokens[i]!;
-    if (!allowed.has(t)) continue;
-    counts.set(t, (counts.get(t) ?? 0) + 1);
-    total++;
+    if (t >= 0 && t < max) counts[t]!++;
   }
+  return unigramCrossEntropyFromCounts(counts, targets, candidates, ignore);
+}
+
+/** The same baseline from per-id training counts (`counts[id]`), for streams too large to pass whole. */
+export function unigramCrossEntropyFromCounts(counts: ArrayLike<number>, targets: ArrayLike<number>, candidates: readonly number[], ignore = -100): number {
+  const allowed = new Set(candidates);
+  let total = 0;
+  for (const c of allowed) total += counts[c] ?? 0;
   const denom = total + allowed.size;
   let sum = 0;
   let n = 0;
@@ -124,7 +130,7 @@ export function unigramCrossEntropy(trainTokens: ArrayLike<number>, targets: Arr
     const t = targets[i]!;
     if (t === ignore) continue;
     if (!allowed.has(t)) throw new Error(`unigramCrossEntropy: target ${t} is not among the candidate ids`);
-    sum -= Math.log(((counts.get(t) ?? 0) + 1) / denom);
+    sum -= Math.log(((counts[t] ?? 0) + 1) / denom);
     n++;
   }
   if (n === 0) throw new Error('unigramCrossEntropy: no targets (all ignored)');

@@ -19,8 +19,12 @@ export interface PretrainSummary {
 }
 
 export interface ModelCardInput {
+  /** Checkpoint name for the title (default `<arch>`). */
+  name?: string;
   config: PretrainConfig;
   corpus: string;
+  /** Licence of each corpus part. */
+  licences?: readonly string[];
   command: string;
   summary: PretrainSummary;
   parameters: number;
@@ -46,12 +50,18 @@ export function checkpointReadme(m: ModelCardInput): string {
   const kind = `${family.description}, ${OBJECTIVE_NAME[pretrain.objective]} (${pretrain.architecture})`;
   const targets = OBJECTIVE_TARGETS[pretrain.objective];
   const f = (x: number) => x.toFixed(4);
+  const status = s.complete ? [] : [
+    `**Stopped at step ${s.step} of ${c.steps}** (step or time budget): the weights are those of step ${s.step}, and`,
+    '`training_state/` holds what `--resume` (same command plus `--resume`) needs to continue exactly.',
+    '',
+  ];
   return [
-    `# tiny-${c.arch}`,
+    `# ${m.name ?? c.arch}`,
     '',
-    `A tiny ${kind} trained from scratch with \`wasmgrad pretrain\`, for tests and examples: it loads with`,
-    "`fromPretrained(dir)` and its tokenizer with `loadTokenizerFromDirectory(dir)`. It is far too small to be useful for real tasks.",
+    `A ${kind} trained from scratch with \`wasmgrad pretrain\`: it loads with`,
+    "`fromPretrained(dir)` and its tokenizer with `loadTokenizerFromDirectory(dir)`.",
     '',
+    ...status,
     '## Reproduce',
     '',
     '```sh',
@@ -61,6 +71,7 @@ export function checkpointReadme(m: ModelCardInput): string {
     'From a clone of the repository: `npm install` (builds), then the same command as `node dist/src/cli/index.js pretrain ...`.',
     `Corpus: \`${m.corpus}\` (${m.trainDocs} training / ${m.validationDocs} validation documents, split by document with seed ${c.seed}).`,
     'The run is deterministic given the options; wall times depend on the machine.',
+    ...(m.licences?.length ? ['', 'Text licences:', '', ...m.licences.map((l) => `- ${l}`)] : []),
     '',
     '## Model',
     '',
@@ -75,10 +86,10 @@ export function checkpointReadme(m: ModelCardInput): string {
     '',
     `| | |`,
     `|---|---|`,
-    `| steps | ${s.step} (batch ${c.batch} x ${c.seq} tokens) |`,
+    `| steps | ${s.step}${s.complete ? '' : ` of ${c.steps}`} (batch ${c.batch}${c.accumulate > 1 ? ` x ${c.accumulate} accumulated` : ''} x ${c.seq} tokens) |`,
     `| tokens seen | ${s.tokensSeen.toLocaleString('en-US')} |`,
-    `| optimizer | AdamW, peak lr ${c.lr}, ${c.warmup} warmup steps, ${c.decay} decay to ${c.minLrRatio * 100}%, weight decay ${c.weightDecay}, clip 1.0 |`,
-    `| training wall time | ${formatDuration(s.trainSeconds)} (whole session incl. tokenizer: ${formatDuration(m.sessionSeconds)}) |`,
+    `| optimizer | AdamW, peak lr ${c.lr}, ${c.warmup} warmup steps, ${c.decay === "wsd" ? `constant, then linear decay over the last ${c.cooldown * 100}% of steps` : `${c.decay} decay`} to ${c.minLrRatio * 100}%, weight decay ${c.weightDecay}, clip 1.0 |`,
+    `| training wall time | ${formatDuration(s.trainSeconds)} (last session incl. tokenizer and data: ${formatDuration(m.sessionSeconds)}) |`,
     `| throughput | ${Math.round(s.tokensPerSecond)} tokens/s |`,
     '',
     '## Validation',

@@ -12,12 +12,17 @@ export interface PretrainConfig {
   ffn: number;
   /** Tokens per block (specials included). */
   seq: number;
+  /** Blocks per micro-batch. */
   batch: number;
+  /** Gradient accumulation: micro-batches of `batch` blocks per optimizer step. */
+  accumulate: number;
   /** Total optimizer steps; the LR schedule spans exactly these. */
   steps: number;
   lr: number;
   warmup: number;
-  decay: 'cosine' | 'linear' | 'constant';
+  decay: 'cosine' | 'linear' | 'constant' | 'wsd';
+  /** 'wsd' decay: fraction of the post-warmup steps spent decaying. */
+  cooldown: number;
   minLrRatio: number;
   weightDecay: number;
   /** Dropout everywhere (attention, residual, embeddings). */
@@ -31,6 +36,12 @@ export interface PretrainConfig {
   evalBlocks: number;
   /** Fraction of documents held out for validation. */
   validationFraction: number;
+  /**
+   * RoBERTa: start the LM head's output bias at the training split's log unigram frequencies, so
+   * the model predicts the unigram distribution from step 0 instead of spending its first hundreds
+   * of steps learning it (Adam moves a bias by about lr per step; log frequencies span ~10 nats).
+   */
+  unigramBias: boolean;
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
@@ -42,10 +53,12 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   ffn: 512,
   seq: 64,
   batch: 16,
+  accumulate: 1,
   steps: 1000,
   lr: 1e-3,
   warmup: 100,
   decay: 'cosine',
+  cooldown: 0.2,
   minLrRatio: 0.1,
   weightDecay: 0.01,
   dropout: 0,
@@ -55,13 +68,14 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   logEvery: 10,
   evalBlocks: 256,
   validationFraction: 0.05,
+  unigramBias: false,
 };
 
 /** Throws listing every invalid field and what to change. */
 export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
   const errs: string[] = [];
   if (c.arch !== 'roberta' && c.arch !== 'gpt2') errs.push(`arch '${c.arch}' must be roberta or gpt2`);
-  const posInt = ['vocabSize', 'layers', 'dModel', 'heads', 'ffn', 'seq', 'batch', 'steps', 'evalEvery', 'saveEvery', 'logEvery', 'evalBlocks'] as const;
+  const posInt = ['vocabSize', 'layers', 'dModel', 'heads', 'ffn', 'seq', 'batch', 'accumulate', 'steps', 'evalEvery', 'saveEvery', 'logEvery', 'evalBlocks'] as const;
   for (const k of posInt) if (!(Number.isInteger(c[k]) && c[k] >= 1)) errs.push(`${k} = ${c[k]} must be a positive integer`);
   if (Number.isInteger(c.dModel) && Number.isInteger(c.heads) && c.dModel % c.heads !== 0) {
     errs.push(`dModel = ${c.dModel} must be divisible by heads = ${c.heads}`);
@@ -75,7 +89,10 @@ export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
   if (!(c.dropout >= 0 && c.dropout < 1)) errs.push(`dropout = ${c.dropout} must be in [0, 1)`);
   if (!(Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32)) errs.push(`seed = ${c.seed} must be an integer in [0, 2^32)`);
   if (!(c.validationFraction > 0 && c.validationFraction < 1)) errs.push(`validationFraction = ${c.validationFraction} must be in (0, 1)`);
-  if (!['cosine', 'linear', 'constant'].includes(c.decay)) errs.push(`decay '${c.decay}' must be cosine, linear or constant`);
+  if (!['cosine', 'linear', 'constant', 'wsd'].includes(c.decay)) errs.push(`decay '${c.decay}' must be cosine, linear, constant or wsd`);
+  if (!(c.cooldown > 0 && c.cooldown <= 1)) errs.push(`cooldown = ${c.cooldown} must be in (0, 1]`);
+  if (typeof c.unigramBias !== 'boolean') errs.push(`unigramBias = ${String(c.unigramBias)} must be true or false`);
+  if (c.unigramBias && c.arch !== 'roberta') errs.push('unigramBias applies to RoBERTa (GPT-2\'s head has no bias); drop it for gpt2');
   if (errs.length) throw new Error(`pretrain config: ${errs.join('; ')}`);
   return c;
 }

@@ -2,21 +2,23 @@
  * Language-model pretraining from scratch as data: a config with validate(), and a task that turns
  * tokenized documents into training batches (causal LM for GPT-2, masked LM for RoBERTa), evaluates
  * on a fixed validation set, and exposes its host state for exact resume. No file system here; the
- * CLI (src/cli/pretrain.ts) reads the corpus and writes the checkpoints.
+ * run (src/train/pretrain-run.ts) drives it, and src/node/pretrain-files.ts reads the corpus and writes the checkpoints.
  */
-import { BlockSampler, TokenBlocks, tokenStream } from '../data/blocks.js';
+import { ArrayTokenSource, BlockSampler, TokenBlocks, tokenCounts, tokenStream, type TokenSource } from '../data/blocks.js';
 import { causalLmLabels, IGNORE_INDEX, maskTokens } from '../data/mlm.js';
 import { GPT2LMHeadModel } from '../models/gpt2/index.js';
 import { RobertaForMaskedLM } from '../models/roberta/index.js';
 import { tensor } from '../ops/create.js';
 import { crossEntropy } from '../ops/nn.js';
+import { embedding } from '../ops/indexing.js';
+import { reshape } from '../ops/shape.js';
 import { Generator } from '../ops/random.js';
 import { AdamW } from '../optim/adamw.js';
 import { noGrad } from '../tensor/engine.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
-import { unigramCrossEntropy } from './metrics.js';
+import { unigramCrossEntropyFromCounts } from './metrics.js';
 import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
 
@@ -80,25 +82,41 @@ export class PretrainTask {
   private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number }[] = [];
   private baselineLoss: number | null = null;
 
-  /** `trainDocs` / `validationDocs`: token ids of each document (no special tokens). */
-  constructor(readonly config: PretrainConfig, readonly tokenizer: ByteLevelBPETokenizer, trainDocs: readonly number[][], validationDocs: readonly number[][]) {
+  /**
+   * `train` / `validation`: the token ids of each document (no special tokens), or a stream already
+   * joined with the separator after every document (e.g. a token file on disk, read block by block).
+   */
+  constructor(readonly config: PretrainConfig, readonly tokenizer: ByteLevelBPETokenizer, train: readonly number[][] | TokenSource, validation: readonly number[][] | TokenSource) {
     const c = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...config });
     this.config = c;
     this.specialIds = tokenizer.addedTokens.filter((t) => t.special !== false).map((t) => t.id);
     const gpt = c.arch === 'gpt2';
     const sep = tokenizer.requireId(gpt ? '<|endoftext|>' : '</s>', `${c.arch} pretraining`);
     const layout = gpt ? { length: c.seq } : { length: c.seq, prefix: [tokenizer.requireId('<s>', 'RoBERTa')], suffix: [sep] };
-    this.train = new TokenBlocks(tokenStream(trainDocs, sep), layout);
-    this.validation = new TokenBlocks(tokenStream(validationDocs, sep), layout);
+    const source = (d: readonly number[][] | TokenSource) => (Array.isArray(d) ? new ArrayTokenSource(tokenStream(d as number[][], sep)) : (d as TokenSource));
+    this.train = new TokenBlocks(source(train), layout);
+    this.validation = new TokenBlocks(source(validation), layout);
     this.maskId = gpt ? -1 : tokenizer.requireId('<mask>', 'RoBERTa');
     // Independent streams from one seed: init/dropout, masking, data order, evaluation masks.
     this.modelGenerator = new Generator(c.seed);
     this.maskGenerator = new Generator(BigInt(c.seed) + (1n << 32n));
     this.sampler = new BlockSampler(this.train.count, (c.seed ^ 0x5bd1e995) >>> 0);
     this.model = buildPretrainModel(c, tokenizer, this.modelGenerator);
+    if (c.unigramBias && this.model instanceof RobertaForMaskedLM) {
+      // log of add-one smoothed frequencies, centred; special tokens (never targets) get the floor
+      const V = tokenizer.vocabSize;
+      const counts = tokenCounts(this.train.source, V);
+      const special = new Set(this.specialIds);
+      let total = 0;
+      for (let v = 0; v < V; v++) if (!special.has(v)) total += counts[v]!;
+      const logp = Array.from({ length: V }, (_, v) => Math.log(((special.has(v) ? 0 : counts[v]!) + 1) / (total + V)));
+      const mean = logp.reduce((a, b) => a + b, 0) / V;
+      const bias = this.model.lm_head.bias;
+      bias.backend.write(bias.buf, logp.map((x) => x - mean));
+    }
     this.optimizer = new AdamW(this.model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
-    this.schedule = validateLrSchedule({ peak: c.lr, warmup: Math.min(c.warmup, c.steps), total: c.steps, decay: c.decay, minRatio: c.minLrRatio });
-    this.tokensPerStep = c.batch * c.seq;
+    this.schedule = validateLrSchedule({ peak: c.lr, warmup: Math.min(c.warmup, c.steps), total: c.steps, decay: c.decay, minRatio: c.minLrRatio, cooldown: c.cooldown });
+    this.tokensPerStep = c.batch * c.seq * c.accumulate;
 
     // A fixed validation set (blocks spread over the split; for MLM, masks from their own seed), so
     // every evaluation scores the same targets and evaluation never moves the training streams.
@@ -115,13 +133,13 @@ export class PretrainTask {
     return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator });
   }
 
-  /** Loss of the next training batch (advances the data cursor and, for MLM, the masking stream). */
+  /** Loss of the next training (micro-)batch (advances the data cursor and, for MLM, the masking stream). */
   trainLoss(): Tensor {
     const { batch: B, seq: T } = this.config;
     const ids = this.train.batch(this.sampler.next(B));
     if (this.model instanceof GPT2LMHeadModel) return this.model.loss(tensor(ids, [B, T], { dtype: 'int32' }));
     const { inputs, labels } = this.mask(ids, this.maskGenerator);
-    return this.model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
+    return maskedLmLoss(this.model, inputs, labels, B, T, 'mean');
   }
 
   /** Mean cross-entropy over the validation targets (dropout off), with the unigram baseline on the same targets. */
@@ -148,9 +166,8 @@ export class PretrainTask {
       // model.loss averages over the B * (T - 1) shifted targets, all real tokens here
       return { total: this.model.loss(ids).item() * B * (T - 1), n: B * (T - 1) };
     }
-    const lab = tensor(labels, [B, T], { dtype: 'int32' });
     const n = labels.reduce((k, v) => k + (v === IGNORE_INDEX ? 0 : 1), 0);
-    return { total: crossEntropy(this.model.forward(ids).logits, lab, { reduction: 'sum' }).item(), n };
+    return { total: n === 0 ? 0 : maskedLmLoss(this.model, inputs, labels, B, T, 'sum').item(), n };
   }
 
   /** Unigram cross-entropy on the validation targets: causal LM predicts every token after the first of a block, MLM the masked ones. */
@@ -166,7 +183,7 @@ export class PretrainTask {
       if (!gpt) targets.push(...b.labels);
       else for (let i = 0; i < b.labels.length; i++) if (i % this.config.seq !== 0) targets.push(b.labels[i]!);
     }
-    this.baselineLoss = unigramCrossEntropy(this.train.stream, targets, candidates);
+    this.baselineLoss = unigramCrossEntropyFromCounts(tokenCounts(this.train.source, V), targets, candidates);
     return this.baselineLoss;
   }
 
@@ -184,4 +201,27 @@ export class PretrainTask {
     this.optimizer.dispose();
     this.model.dispose();
   }
+}
+
+/**
+ * Masked-LM cross-entropy computed on the masked positions only: the encoder runs on every token,
+ * but the LM head (dense, layer norm and the V-wide decoder, the costliest matmul of a small model)
+ * only on the ~15% of rows that have a label. Equal to `model.loss` up to float rounding; a batch
+ * with no masked token falls back to it.
+ */
+export function maskedLmLoss(model: RobertaForMaskedLM, inputs: Int32Array, labels: Int32Array, B: number, T: number, reduction: 'mean' | 'sum'): Tensor {
+  const rows: number[] = [];
+  const targets: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] === IGNORE_INDEX) continue;
+    rows.push(i);
+    targets.push(labels[i]!);
+  }
+  const ids = tensor(inputs, [B, T], { dtype: 'int32' });
+  if (rows.length === 0) return model.loss(ids, tensor(labels, [B, T], { dtype: 'int32' }));
+  const h = model.roberta.forward(ids); // (B, T, C)
+  const C = h.shape[2]!;
+  const picked = embedding(reshape(h, [B * T, C]), tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' })); // (n, C)
+  const logits = model.lm_head.forward(picked, model.roberta.embeddings.word_embeddings.weight); // (n, V)
+  return crossEntropy(logits, tensor(Int32Array.from(targets), [rows.length], { dtype: 'int32' }), { reduction });
 }

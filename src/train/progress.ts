@@ -18,6 +18,8 @@ export interface ProgressOptions {
   width?: number;
   /** Milliseconds clock (default performance.now); injectable for tests. */
   now?: () => number;
+  /** A time budget's end on the same clock: the ETA is capped by it and marked "(budget)". */
+  deadline?: number;
 }
 
 export interface ProgressUpdate {
@@ -76,9 +78,12 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (frac < 1 ? '>' : '=') : '') + ' '.repeat(width - filled);
     const lr = u.lr !== undefined ? ` lr ${u.lr.toExponential(2)}` : '';
+    const byStep = perStep * (total - u.step);
+    const budget = this.opts.deadline !== undefined ? Math.max(0, (this.opts.deadline - this.now()) / 1000) : Infinity;
+    const eta = budget < byStep ? `${formatDuration(budget)} (budget)` : formatDuration(byStep);
     return (
       `step ${String(u.step).padStart(String(total).length)}/${total} [${bar}] ${(frac * 100).toFixed(1).padStart(5)}%` +
-      ` loss ${u.loss.toFixed(4)}${lr} ${rate} elapsed ${formatDuration(elapsed)} ETA ${formatDuration(perStep * (total - u.step))}`
+      ` loss ${u.loss.toFixed(4)}${lr} ${rate} elapsed ${formatDuration(elapsed)} ETA ${eta}`
     );
   }
 

@@ -7,6 +7,7 @@
  * what it trains.
  */
 import type { Optimizer } from '../optim/optimizer.js';
+import { mul } from '../ops/elementwise.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkAndClip } from './finite.js';
@@ -23,8 +24,18 @@ export interface StepInfo {
 export interface TrainerOptions {
   optimizer: Optimizer;
   schedule: LrScheduleConfig;
-  /** The loss of the next batch; called inside the step's scope with the 0-based step index. */
-  loss: (step: number) => Tensor;
+  /**
+   * The loss of the next (micro-)batch; called inside its own scope with the 0-based step index and,
+   * with gradient accumulation, the micro-batch index within the step.
+   */
+  loss: (step: number, micro: number) => Tensor;
+  /**
+   * Gradient accumulation: micro-batches per optimizer step (default 1). Each micro-batch's loss is
+   * scaled by 1/accumulate and backpropagated in its own scope (gradients add up in the parameters'
+   * .grad), so a step equals one over the concatenated batch while holding one micro-batch's
+   * activations at a time. The reported loss is the mean over the micro-batches.
+   */
+  accumulate?: number;
   /** Global gradient-norm clipping threshold (default 1.0; 0 or Infinity disables it). */
   clipNorm?: number;
   /** Names of the model's parameters, frozen ones included: a refused non-finite step names them. */
@@ -36,6 +47,8 @@ export interface TrainerOptions {
 export class Trainer {
   constructor(private readonly opts: TrainerOptions) {
     validateLrSchedule(opts.schedule);
+    const k = opts.accumulate ?? 1;
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Trainer: accumulate = ${k} must be a positive integer (micro-batches per step)`);
   }
 
   /** Runs steps [from, to) (0-based indices; to <= schedule.total). Returns the last step's info. */
@@ -45,18 +58,29 @@ export class Trainer {
       throw new Error(`Trainer.run: steps [${from}, ${to}) must lie within [0, ${schedule.total}]`);
     }
     const clip = this.opts.clipNorm ?? 1.0;
+    const k = this.opts.accumulate ?? 1;
     let last: StepInfo | null = null;
     for (let step = from; step < to; step++) {
       const lr = lrAt(step, schedule);
       opt.lr = lr;
-      const [loss, gradNorm] = tidy(() => {
-        const l = this.opts.loss(step);
+      let loss = 0;
+      for (let micro = 0; micro < k - 1; micro++) {
+        loss += tidy(() => {
+          const l = this.opts.loss(step, micro);
+          const value = l.item();
+          mul(l, 1 / k).backward();
+          return value;
+        });
+      }
+      const [finalLoss, gradNorm] = tidy(() => {
+        const l = this.opts.loss(step, k - 1);
         const value = l.item();
-        l.backward();
+        (k === 1 ? l : mul(l, 1 / k)).backward();
         let norm: number;
         try {
           // Before the update: a non-finite loss or gradient never reaches the weights.
-          norm = checkAndClip(value, opt.params, { step: step + 1, lr, clipNorm: clip, named: this.opts.namedParameters });
+          // The loss checked is the step's mean over its k micro-batches.
+          norm = checkAndClip((loss + value) / k, opt.params, { step: step + 1, lr, clipNorm: clip, named: this.opts.namedParameters });
         } catch (err) {
           opt.zeroGrad();
           throw err;
@@ -65,6 +89,7 @@ export class Trainer {
         opt.zeroGrad();
         return [value, norm] as const;
       });
+      loss = (loss + finalLoss) / k;
       last = { step: step + 1, loss, lr, gradNorm };
       await this.opts.afterStep?.(last);
     }

@@ -1,0 +1,113 @@
+/**
+ * `wasmgrad probe`: a linear probe on a frozen model's pooled features (mean, first token `<s>`,
+ * or last token), or with `--method bow` the bag-of-words baseline, on a binary single-sentence
+ * task's train/validation split (the same split fine-tuning uses). Prints one row per figure and
+ * can write them as JSON.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ensureBackend } from './backend.js';
+import { taskOptions } from './options.js';
+import { writeFileAtomic } from '../node/files.js';
+import { resolveModelDir } from '../node/paths.js';
+import { fromPretrained } from '../node/pretrained.js';
+import { loadTask } from '../node/tasks.js';
+import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
+import type { GlueTask } from '../tasks/glue.js';
+import { bagOfWordsBaseline } from '../train/bow.js';
+import { linearProbe, PROBE_POOLINGS, type ProbePooling, type ProbeModel } from '../train/probe.js';
+import { formatDuration } from '../train/progress.js';
+
+export interface ProbeCommandOptions {
+  model?: string;
+  method: 'probe' | 'bow';
+  task: string;
+  datasets?: string;
+  format?: GlueTask;
+  pool: string;
+  folds: number;
+  maxLength?: number;
+  json?: string;
+  write?: (s: string) => void;
+}
+
+export interface ProbeRow {
+  method: string;
+  model: string | null;
+  pooling: ProbePooling | null;
+  accuracy: number;
+  trainAccuracy: number;
+  C: number;
+  cv: { C: number; accuracy: number }[];
+  train: number;
+  validation: number;
+  features: number;
+  seconds: number;
+}
+
+export async function runProbeCommand(o: ProbeCommandOptions): Promise<ProbeRow[]> {
+  const write = o.write ?? ((s: string) => void process.stdout.write(s));
+  if (o.method !== 'probe' && o.method !== 'bow') throw new Error(`--method ${String(o.method)}: use probe (frozen features) or bow (bag of words)`);
+  const task = await loadTask(o.task, { datasetsDir: o.datasets, format: o.format });
+  if (task.spec.numLabels !== 2 || [...task.train, ...task.validation].some((e) => e.textPair !== undefined)) {
+    throw new Error(`probe: task ${task.name} must be a binary single-sentence task (like sentiment or sst2)`);
+  }
+  write(`task ${task.name}: ${task.train.length} train / ${task.validation.length} validation (${task.source})\n`);
+  const rows: ProbeRow[] = [];
+  const t0 = performance.now();
+  if (o.method === 'bow') {
+    const r = bagOfWordsBaseline(task.train, task.validation, { folds: o.folds });
+    rows.push({ method: 'bow', model: null, pooling: null, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.vocabulary, seconds: (performance.now() - t0) / 1000 });
+  } else {
+    if (!o.model) throw new Error('probe: pass --model <checkpoint directory or bundled name>, or --method bow');
+    const pools = o.pool.split(',').map((p) => p.trim()) as ProbePooling[];
+    const bad = pools.filter((p) => !PROBE_POOLINGS.includes(p));
+    if (bad.length || pools.length === 0) throw new Error(`--pool ${o.pool}: use a comma-separated list of ${PROBE_POOLINGS.join(', ')}`);
+    await ensureBackend();
+    const dir = resolveModelDir(o.model);
+    const loaded = await fromPretrained(dir);
+    if (loaded.family !== 'gpt2' && loaded.family !== 'roberta') {
+      loaded.dispose();
+      throw new Error(`probe: ${dir} is a ${loaded.family} model; the probe reads the text features of a GPT-2 or RoBERTa checkpoint`);
+    }
+    const model = loaded as ProbeModel;
+    const tokenizer = await loadTokenizerFromDirectory(dir);
+    try {
+      for (const r of linearProbe(model, tokenizer, task.train, task.validation, pools, { folds: o.folds, maxLength: o.maxLength })) {
+        rows.push({ method: 'probe', model: o.model, pooling: r.pooling, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.features, seconds: (performance.now() - t0) / 1000 });
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  write('| method | model | pooling | features | C (by CV) | CV accuracy | validation accuracy |\n|---|---|---|---|---|---|---|\n');
+  for (const r of rows) {
+    const cvAcc = r.cv.find((c) => c.C === r.C)!.accuracy;
+    write(`| ${r.method === 'bow' ? 'bag of words' : 'linear probe'} | ${r.model ?? '-'} | ${r.pooling ?? '-'} | ${r.features} | ${r.C} | ${(cvAcc * 100).toFixed(1)}% | ${(r.accuracy * 100).toFixed(1)}% |\n`);
+  }
+  write(`(${formatDuration((performance.now() - t0) / 1000)})\n`);
+  if (o.json) {
+    const path = resolve(o.json);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, JSON.stringify({ task: task.name, source: task.source, rows }, null, 2) + '\n');
+  }
+  return rows;
+}
+
+/** Adds `probe` to the CLI. */
+export function registerProbe(program: Command): void {
+  const cmd = program
+    .command('probe')
+    .description('linear probe (L2 logistic regression, C by cross-validation) on frozen pooled features, or the bag-of-words baseline, on a binary task');
+  taskOptions(cmd)
+    .option('--model <name|dir>', 'checkpoint directory or bundled name (tiny-roberta, tiny-gpt2, ...)')
+    .option('--method <probe|bow>', 'probe: frozen features of --model; bow: binary word presence (no model)', 'probe')
+    .option('--pool <list>', `poolings to probe: ${PROBE_POOLINGS.join(', ')}`, 'mean,first')
+    .option('--folds <n>', 'cross-validation folds on the training split for choosing C', Number, 5)
+    .option('--max-length <n>', 'token cap per text (default: the model maximum)', Number)
+    .option('--json <file>', 'also write the rows as JSON')
+    .action(async (o: ProbeCommandOptions) => {
+      await runProbeCommand(o);
+    });
+}
