@@ -4,13 +4,15 @@
  */
 import { BITFIT, FULL } from './bitfit.js';
 import { GRASP } from './grasp.js';
+import { GRASS } from './grass.js';
+import { LISA } from './lisa.js';
 import { IA3 } from './ia3.js';
 import { LORA } from './lora.js';
 import { STOCHGRASP } from './stochgrasp.js';
 import type { AdapterConfig, AdapterMethod, PeftType } from './types.js';
 
 export const ADAPTERS: { [T in PeftType]: AdapterMethod<T> } = {
-  FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP,
+  FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP, LISA, GRASS,
 };
 
 /** The method names users type (`--method grasp`) and the partial config each stands for. */
@@ -22,6 +24,8 @@ export const METHOD_PRESETS = {
   ia3: { peft_type: 'IA3' },
   grasp: { peft_type: 'GRASP' },
   stochgrasp: { peft_type: 'STOCHGRASP' },
+  lisa: { peft_type: 'LISA' },
+  grass: { peft_type: 'GRASS' },
 } as const satisfies Record<string, Partial<AdapterConfig>>;
 
 export type MethodName = keyof typeof METHOD_PRESETS;

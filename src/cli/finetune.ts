@@ -8,6 +8,7 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
+import { MEMORY_CATEGORIES, type MemoryBreakdown } from '../backend/memory.js';
 import { METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
@@ -61,7 +62,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   class Stop extends Error {}
   await ensureBackend();
   const config = resolveFinetuneConfig(
-    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
     o.method,
   );
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
@@ -110,16 +111,19 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     });
     (bar as ProgressBar | null)?.finish();
     write(r.adapted.parameterTable() + '\n');
+    write(`${memoryLine(r.peakMemoryBytes, r.peakMemory)}${r.offloadedOptimizerBytes ? `; optimizer state offloaded to the host: ${mib(r.offloadedOptimizerBytes)}` : ''}\n`);
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
       params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      peak_memory: r.peakMemory, offloaded_optimizer_bytes: r.offloadedOptimizerBytes,
     };
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
+    const counts = r.adapted.parameterCounts();
     r.adapted.remove();
-    if (o.method === 'full') {
+    if (counts.trainedBase + counts.head === counts.base) { // every weight trained (full, LISA, GRASS): the whole model is the result
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
@@ -137,6 +141,13 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   } finally {
     model.dispose();
   }
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** `peak heap 12.0 MiB: parameters 4.0, gradients 2.0, optimizer 4.0, activations 2.0 MiB`. */
+export function memoryLine(peak: number, split: MemoryBreakdown): string {
+  return `peak heap ${mib(peak)}: ${MEMORY_CATEGORIES.map((k) => `${k} ${(split[k] / 2 ** 20).toFixed(1)}`).join(', ')} MiB`;
 }
 
 export interface EvalCliOptions {
@@ -194,6 +205,7 @@ export function registerFinetune(program: Command): void {
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
+    .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block (bit-identical, less heap)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
@@ -202,7 +214,7 @@ export function registerFinetune(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
-        noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
   const evalCmd = program.command('eval');

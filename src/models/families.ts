@@ -90,6 +90,11 @@ export interface FamilySpec {
   tiedWeights(model: Module): Tensor[];
   readonly targets: DefaultTargets;
   /**
+   * A regex whose first group captures the block (layer) index in a parameter name: the units
+   * layer-wise methods (LISA, GRASS) sample and optimizer-state offloading moves.
+   */
+  readonly blockPattern: string;
+  /**
    * The module prefix of the base model inside its head class (`transformer.`, `roberta.`). Parameter
    * names carry it as the Hugging Face checkpoints do; checkpoint and adapter keys without it (bare
    * base-model checkpoints such as GPT2Model's `h.0.attn.c_attn.weight`) are accepted on loading.
@@ -129,6 +134,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       ia3: `${GPT2_BLOCK}(attn\\.c_attn|mlp\\.c_proj)`,
       ia3Feedforward: `${GPT2_BLOCK}mlp\\.c_proj`,
     },
+    blockPattern: '(?:^|\\.)h\\.(\\d+)\\.',
     basePrefix: 'transformer.',
     pretrain: {
       architecture: 'GPT2LMHeadModel',
@@ -163,6 +169,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       ia3: `${ROBERTA_LAYER}(attention\\.self\\.(key|value)|output\\.dense)`,
       ia3Feedforward: `${ROBERTA_LAYER}output\\.dense`,
     },
+    blockPattern: '(?:^|\\.)layer\\.(\\d+)\\.',
     basePrefix: 'roberta.',
     pretrain: {
       architecture: 'RobertaForMaskedLM',

@@ -24,6 +24,8 @@ export interface TrainerOptions {
   schedule: LrScheduleConfig;
   /** The loss of the next batch; called inside the step's scope with the 0-based step index. */
   loss: (step: number) => Tensor;
+  /** After backward, before clipping, inside the step's scope (gradient statistics a trainable-set selector reads). */
+  afterBackward?: (step: number) => void;
   /** Global gradient-norm clipping threshold (default 1.0; 0 or Infinity disables it). */
   clipNorm?: number;
   /** After each update, outside the scope (evaluate, save, log). May be async. */
@@ -50,6 +52,7 @@ export class Trainer {
         const l = this.opts.loss(step);
         const value = l.item();
         l.backward();
+        this.opts.afterBackward?.(step);
         const norm = clip > 0 && Number.isFinite(clip) ? clipGradNorm(opt.params, clip) : NaN;
         opt.step();
         opt.zeroGrad();
