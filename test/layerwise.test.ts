@@ -21,7 +21,7 @@ import { FINETUNE_DEFAULTS, runFinetune, type FinetuneConfig } from '../src/trai
 import type { MetricsRecord } from '../src/train/metrics.js';
 import { mulberry32, wasmBackends } from './helpers.js';
 
-const FIELDS = { modules_to_save: [], base_model_name_or_path: null, seed: 0, frozen_state: 'drop', layers_pattern: '(?:^|\\.)h\\.(\\d+)\\.' } as const;
+const FIELDS = { modules_to_save: [] as string[], base_model_name_or_path: null, seed: 0, frozen_state: 'drop' as const, layers_pattern: '(?:^|\\.)h\\.(\\d+)\\.' };
 
 /** `h.<i>.w` for n blocks of `size` elements each, plus an always-trained `wte`. */
 function fakeTrainable(n: number, size = 4): [string, W.Tensor][] {
@@ -241,7 +241,7 @@ describe('layer-wise methods in the training loop', () => {
     expect(frozenSums.length).toBe(2 * TOTAL);
     expect(frozenSums.every((s) => s === 0)).toBe(true);
     expect(activeSums.every((s) => s > 0)).toBe(true);
-    const selects = records.filter((r) => r.type === 'select') as { probabilities: number[]; active_blocks: number[] }[];
+    const selects = records.filter((r) => r.type === 'select') as unknown as { probabilities: number[]; active_blocks: number[] }[];
     expect(selects.length).toBeGreaterThanOrEqual(1);
     for (const s of selects) {
       expect(s.probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 12);

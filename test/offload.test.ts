@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { HostMomentStore, type OffloadOptions } from '../src/optim/offload.js';
-import { mulberry32, wasmBackends } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileMomentStore } from '../src/node/moment-file.js';
+import { mulberry32, tempDirs, wasmBackends } from './helpers.js';
+
+const tmp = tempDirs();
 
 const SHAPES = [[7, 5], [5], [33], [4, 4], [9]];
 
@@ -89,6 +94,19 @@ describe('AdamW offloading', () => {
       expect(opt.readState(a)).toBeUndefined();
       opt.dispose();
     });
+  });
+
+  it('a file store trains like resident state bit for bit and deletes its file on dispose', () => {
+    const backend = wasmBackends()[0]!;
+    const resident = run(backend);
+    const path = join(tmp('wasmgrad-moments-'), 'moments.bin');
+    const off = run(backend, { store: new FileMomentStore(path) });
+    off.values.forEach((v, i) => expect(v.every((x, j) => Object.is(x, resident.values[i][j])), `param ${i}`).toBe(true));
+    expect(off.opt.offloadedBytes()).toBe(2 * 4 * SHAPES.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0));
+    expect(existsSync(path)).toBe(true);
+    off.opt.dispose();
+    resident.opt.dispose();
+    expect(existsSync(path)).toBe(false);
   });
 
   it('a host store holds what it is given and reports its bytes', () => {

@@ -14,6 +14,7 @@ import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
+import { FileMomentStore } from '../node/moment-file.js';
 import { fromPretrained, savePretrained } from '../node/pretrained.js';
 import type { LoadTaskOptions } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
@@ -44,6 +45,8 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
   resume?: boolean;
+  /** Offloaded AdamW moments go to a scratch file in this directory instead of host memory (implies offloadOptimizer). */
+  offloadDir?: string;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
   write?: (text: string) => void;
@@ -62,7 +65,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   class Stop extends Error {}
   await ensureBackend();
   const config = resolveFinetuneConfig(
-    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
     o.method,
   );
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
@@ -89,8 +92,9 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
     const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
+    const momentStore = o.offloadDir !== undefined ? new FileMomentStore(join(resolve(o.offloadDir), `adamw-moments-${process.pid}.bin`)) : undefined;
     const r = await runFinetune({
-      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom,
+      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, momentStore,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
       onCheckpoint: async (bytes, step) => {
         await writeFileAtomic(join(out, STATE), bytes);
@@ -206,6 +210,7 @@ export function registerFinetune(program: Command): void {
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block (bit-identical, less heap)')
+    .option('--offload-dir <dir>', 'offload AdamW state to a scratch file in <dir> (deleted at the end) instead of host memory')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
@@ -214,7 +219,7 @@ export function registerFinetune(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
-        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined, noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
       });
     });
   const evalCmd = program.command('eval');

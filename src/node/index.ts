@@ -11,3 +11,4 @@ export {
   type LoadedTask, type LoadTaskOptions,
 } from './tasks.js';
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
+export { FileMomentStore } from './moment-file.js';
