@@ -34,7 +34,17 @@ const encode = (xs: readonly { text: string }[]) =>
 const task = new CausalLMTask({ name: 'sentiment-lm', train: encode(loaded.train.slice(0, nTrain)), validation: encode(loaded.validation.slice(0, nVal)), padId: raw.eos_token_id });
 
 interface Row { label: string; metric: number; valLoss: number; peak: number; split: W.MemoryBreakdown; offloaded: number; seconds: number; steps: number; params: number[] }
-const runs: [string, MethodName, Partial<AdapterConfig>, boolean][] = [
+// --selector-seeds 0,1,2: only the layer-wise runs, once per sampling seed (with two or three blocks one
+// seed's few draws can coincide between LISA and GRASS; several seeds show the difference on average).
+const seeds = arg('selector-seeds', '').split(',').filter(Boolean).map(Number);
+const runs: [string, MethodName, Partial<AdapterConfig>, boolean][] = seeds.length ? [
+  ['full', 'full', {}, false],
+  ...seeds.flatMap((seed) => [
+    [`lisa seed ${seed}`, 'lisa', { gamma, seed }, false],
+    [`grass seed ${seed}`, 'grass', { gamma, seed }, false],
+    [`grass static seed ${seed}`, 'grass', { gamma, seed, static: true }, false],
+  ] as [string, MethodName, Partial<AdapterConfig>, boolean][]),
+] : [
   ['full', 'full', {}, false],
   ['lisa', 'lisa', { gamma }, false],
   ['grass', 'grass', { gamma }, false],
@@ -66,9 +76,15 @@ const lines = [
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.label} | ${(100 * r.metric).toFixed(2)}% | ${r.valLoss.toFixed(4)} | ${mib(r.peak)} | ${mib(r.split.parameters)} | ${mib(r.split.gradients)} | ${mib(r.split.optimizer)} | ${mib(r.split.activations)} | ${mib(r.offloaded)} | ${(r.seconds / full.seconds).toFixed(2)} |`),
   '',
-  `Offloaded runs end with the same parameters as resident ones: ${rows.slice(4).every((r, i) => r.params.every((v, j) => Object.is(v, rows[[0, 1, 2][i]!]!.params[j])) && r.valLoss === rows[[0, 1, 2][i]!]!.valLoss) ? 'yes (checked on the validation loss and sampled weights)' : 'NO'}.`,
+  ...(seeds.length ? ['', ...['lisa', 'grass', 'grass static'].map((m) => {
+    const xs = rows.filter((r) => r.label.replace(/ seed \d+$/, '') === m);
+    const mean = (f: (r: Row) => number) => xs.reduce((a, r) => a + f(r), 0) / xs.length;
+    const sd = (f: (r: Row) => number) => Math.sqrt(xs.reduce((a, r) => a + (f(r) - mean(f)) ** 2, 0) / Math.max(1, xs.length - 1));
+    return `- ${m} over ${xs.length} seeds: token accuracy ${(100 * mean((r) => r.metric)).toFixed(2)} ± ${(100 * sd((r) => r.metric)).toFixed(2)}%, val loss ${mean((r) => r.valLoss).toFixed(4)} ± ${sd((r) => r.valLoss).toFixed(4)}`;
+  })] : [
+  `Offloaded runs end with the same parameters as resident ones: ${rows.slice(4).every((r, i) => r.params.every((v, j) => Object.is(v, rows[[0, 1, 2][i]!]!.params[j])) && r.valLoss === rows[[0, 1, 2][i]!]!.valLoss) ? 'yes (checked on the validation loss and sampled weights)' : 'NO'}.`]),
 ];
 mkdirSync('bench/results', { recursive: true });
-const out = join('bench/results', `layerwise-${modelDir.split('/').pop()}.md`);
+const out = join('bench/results', `layerwise-${modelDir.split('/').pop()}${seeds.length ? '-seeds' : ''}.md`);
 writeFileSync(out, lines.join('\n') + '\n');
 process.stdout.write(lines.join('\n') + '\n');

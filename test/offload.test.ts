@@ -41,7 +41,8 @@ describe('AdamW offloading', () => {
     const tag = `${backend.name}/${backend.variant}`;
     it(`offloaded moments (1 or 2 slots, grouped or not) give the resident result bit for bit (${tag})`, () => {
       const resident = run(backend);
-      for (const offload of [{}, { slots: 2 as const }, (ps: W.Tensor[]) => ({ groups: [[ps[0], ps[2]], [ps[3], ps[1]]] }), (ps: W.Tensor[]) => ({ groups: [[ps[4], ps[0]]], slots: 2 as const })]) {
+      for (const offload of [{}, { slots: 2 as const }, (ps: W.Tensor[]) => ({ groups: [[ps[0], ps[2]], [ps[3], ps[1]]] }), (ps: W.Tensor[]) => ({ groups: [[ps[4], ps[0]]], slots: 2 as const }),
+        { chunkElements: 7 }, (ps: W.Tensor[]) => ({ groups: [[ps[0], ps[2]]], chunkElements: 10, slots: 2 as const })]) {
         const off = run(backend, offload);
         off.values.forEach((v, i) => expect(v.every((x, j) => Object.is(x, resident.values[i][j])), `param ${i}`).toBe(true));
         // the saved state reads the same wherever it lives
@@ -107,6 +108,17 @@ describe('AdamW offloading', () => {
     off.opt.dispose();
     resident.opt.dispose();
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('a tensor larger than the chunk is staged in pieces: the heap holds chunk-sized moments', () => {
+    const backend = createReferenceBackend();
+    W.withBackend(backend, () => {
+      const live0 = backend.liveBytes();
+      const { opt } = run(backend, { chunkElements: 6 });
+      const params = SHAPES.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0) * 4;
+      expect(backend.liveBytes() - live0 - params).toBe(2 * 6 * 4);
+      opt.dispose();
+    });
   });
 
   it('a host store holds what it is given and reports its bytes', () => {

@@ -70,7 +70,12 @@ export class AdamW extends Optimizer {
   step(): void {
     this.stepCount++;
     if (this.staging) {
-      this.staging.run((p, m, v) => this.update(p, m, v));
+      this.staging.run(({ p, offset, n }, m, v) => {
+        if (offset === 0) this.steps.set(p, (this.steps.get(p) ?? 0) + 1);
+        const whole = n === p.size;
+        const view = (b: Buf) => (whole ? b : p.backend.view(b, offset, n));
+        this.kernel(p, view(p.buf), view(p.grad!.buf), m, v, n);
+      });
       return;
     }
     for (const p of this.params) {
@@ -89,11 +94,16 @@ export class AdamW extends Optimizer {
 
   /** The fused kernel on one parameter whose moments sit at m and v. */
   private update(p: Tensor, m: Buf, v: Buf): void {
-    const t = (this.steps.get(p) ?? 0) + 1;
-    this.steps.set(p, t);
+    this.steps.set(p, (this.steps.get(p) ?? 0) + 1);
+    this.kernel(p, p.buf, p.grad!.buf, m, v, p.size);
+  }
+
+  /** The kernel on n elements of p (its step already counted). */
+  private kernel(p: Tensor, pb: Buf, gb: Buf, m: Buf, v: Buf, n: number): void {
+    const t = this.steps.get(p)!;
     const bc1 = 1 - this.beta1 ** t;
     const bc2 = 1 - this.beta2 ** t;
-    p.backend.adamw(p.buf, p.grad!.buf, m, v, p.size, this.lr * (this.lrScales.get(p) ?? 1), this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
+    p.backend.adamw(pb, gb, m, v, n, this.lr * (this.lrScales.get(p) ?? 1), this.beta1, this.beta2, this.eps, this.weightDecay, bc1, bc2);
   }
 
   /** First and second moment of a resident parameter (undefined before its first update, and always when offloaded: use {@link readState}). */

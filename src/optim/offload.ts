@@ -74,6 +74,20 @@ export interface OffloadOptions {
   groups?: readonly (readonly Tensor[])[];
   /** Staging slots: 1 (default, least memory) or 2 (double-buffered order; see the file comment). */
   slots?: 1 | 2;
+  /**
+   * Most elements staged at once (per moment). Larger units, and tensors larger than this (an
+   * embedding table bigger than a block), are updated in consecutive pieces; the kernel is
+   * elementwise, so the result is the same. Default: the largest group, or the largest tensor
+   * without groups.
+   */
+  chunkElements?: number;
+}
+
+/** A stretch [offset, offset + n) of one parameter, updated as part of a unit. */
+export interface Piece {
+  p: Tensor;
+  offset: number;
+  n: number;
 }
 
 /**
@@ -83,7 +97,7 @@ export interface OffloadOptions {
 export class MomentStaging {
   readonly store: MomentStore;
   readonly slots: 1 | 2;
-  private readonly units: Tensor[][];
+  private readonly units: Piece[][];
   private readonly unitSize: number;
   private buffers: { m: Buf; v: Buf }[] = [];
 
@@ -93,17 +107,40 @@ export class MomentStaging {
     if (this.slots !== 1 && this.slots !== 2) throw new Error(`AdamW offload: slots = ${String(this.slots)} must be 1 or 2`);
     const own = new Set(params);
     const grouped = new Set<Tensor>();
-    this.units = [];
+    const groups: Tensor[][] = [];
     for (const [i, g] of (o.groups ?? []).entries()) {
       for (const p of g) {
         if (!own.has(p)) throw new Error(`AdamW offload: groups[${i}] holds ${p.describe()}, which the optimizer does not update`);
         if (grouped.has(p)) throw new Error(`AdamW offload: ${p.describe()} is in two groups; each parameter belongs to one unit`);
         grouped.add(p);
       }
-      if (g.length) this.units.push([...g]);
+      if (g.length) groups.push([...g]);
     }
-    for (const p of params) if (!grouped.has(p)) this.units.push([p]);
-    this.unitSize = Math.max(...this.units.map((u) => u.reduce((n, p) => n + p.size, 0)));
+    const size = (u: readonly Tensor[]) => u.reduce((n, p) => n + p.size, 0);
+    const chunk = o.chunkElements ?? (groups.length ? Math.max(...groups.map(size)) : Math.max(...params.map((p) => p.size)));
+    if (!(Number.isInteger(chunk) && chunk >= 1)) throw new Error(`AdamW offload: chunkElements = ${chunk} must be an integer >= 1`);
+    for (const p of params) if (!grouped.has(p)) groups.push([p]);
+    // Pack each unit's tensors into pieces of at most `chunk` elements, in order.
+    this.units = [];
+    for (const g of groups) {
+      let unit: Piece[] = [];
+      let room = chunk;
+      for (const p of g) {
+        for (let offset = 0; offset < p.size;) {
+          if (room === 0) {
+            this.units.push(unit);
+            unit = [];
+            room = chunk;
+          }
+          const n = Math.min(room, p.size - offset);
+          unit.push({ p, offset, n });
+          offset += n;
+          room -= n;
+        }
+      }
+      if (unit.length) this.units.push(unit);
+    }
+    this.unitSize = Math.max(...this.units.map((u) => u.reduce((n, x) => n + x.n, 0)));
   }
 
   /** Bytes the staging area holds in the heap once allocated (slots x 2 moments x the largest unit). */
@@ -111,18 +148,22 @@ export class MomentStaging {
     return this.slots * 2 * this.unitSize;
   }
 
-  /** Updates every parameter that has a gradient, unit by unit, through the staging area. */
-  run(update: (p: Tensor, m: Buf, v: Buf) => void): void {
-    const active = this.units.map((u) => u.filter((p) => p.grad)).filter((u) => u.length > 0);
+  /**
+   * Updates every parameter that has a gradient, unit by unit. `update` runs the kernel on one piece
+   * whose moments are staged at m and v; a parameter's pieces come in order, offset 0 first.
+   */
+  run(update: (x: Piece, m: Buf, v: Buf) => void): void {
+    const active = this.units.map((u) => u.filter((x) => x.p.grad)).filter((u) => u.length > 0);
     if (active.length === 0) return;
     this.allocate();
     const views = active.map((u, i) => this.layout(u, i % this.slots));
+    const whole = (x: Piece) => x.offset === 0 && x.n === x.p.size;
     const load = (i: number) => {
       for (const x of views[i]) {
-        const saved = this.store.get(x.p.id);
+        const saved = this.store.get(x.piece.p.id);
         if (saved) {
-          this.backend.write(x.m, saved.m);
-          this.backend.write(x.v, saved.v);
+          this.backend.write(x.m, whole(x.piece) ? saved.m : saved.m.subarray(x.piece.offset, x.piece.offset + x.piece.n));
+          this.backend.write(x.v, whole(x.piece) ? saved.v : saved.v.subarray(x.piece.offset, x.piece.offset + x.piece.n));
         } else {
           this.backend.fill(x.m, 0);
           this.backend.fill(x.v, 0);
@@ -130,7 +171,19 @@ export class MomentStaging {
       }
     };
     const writeBack = (i: number) => {
-      for (const x of views[i]) this.store.set(x.p.id, { m: this.read(x.m), v: this.read(x.v) });
+      for (const x of views[i]) {
+        const { p, offset } = x.piece;
+        if (whole(x.piece)) {
+          this.store.set(p.id, { m: this.read(x.m), v: this.read(x.v) });
+          continue;
+        }
+        // A piece: patch the stored arrays (zeros for a parameter's first update).
+        const zeros = () => (this.backend.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size));
+        const saved = this.store.get(p.id) ?? { m: zeros(), v: zeros() };
+        saved.m.set(this.read(x.m), offset);
+        saved.v.set(this.read(x.v), offset);
+        this.store.set(p.id, saved);
+      }
     };
     load(0);
     for (let i = 0; i < active.length; i++) {
@@ -138,7 +191,7 @@ export class MomentStaging {
         if (i > 0) writeBack(i - 1); // frees the slot unit i+1 goes into
         if (i + 1 < active.length) load(i + 1);
       }
-      for (const x of views[i]) update(x.p, x.m, x.v);
+      for (const x of views[i]) update(x.piece, x.m, x.v);
       if (this.slots === 1) {
         writeBack(i);
         if (i + 1 < active.length) load(i + 1);
@@ -171,11 +224,11 @@ export class MomentStaging {
     }
   }
 
-  private layout(unit: Tensor[], slot: number): { p: Tensor; m: Buf; v: Buf }[] {
+  private layout(unit: Piece[], slot: number): { piece: Piece; m: Buf; v: Buf }[] {
     let off = 0;
-    return unit.map((p) => {
-      const x = { p, m: this.backend.view(this.buffers[slot].m, off, p.size), v: this.backend.view(this.buffers[slot].v, off, p.size) };
-      off += p.size;
+    return unit.map((piece) => {
+      const x = { piece, m: this.backend.view(this.buffers[slot].m, off, piece.n), v: this.backend.view(this.buffers[slot].v, off, piece.n) };
+      off += piece.n;
       return x;
     });
   }
