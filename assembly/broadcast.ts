@@ -18,9 +18,6 @@ export const B_MIN = 6;
 export const B_EQ = 7;
 export const B_GT = 8;
 
-/** Odometer digits (up to rank 8): static data, since the kernels never allocate. */
-const IDX: usize = memory.data(32);
-
 /** JavaScript's Math.pow, which differs from C's pow at pow(x, NaN) and pow(+-1, +-inf): both NaN. */
 @inline export function powJs(a: f32, b: f32): f32 {
   const x = <f64>a;
@@ -105,6 +102,9 @@ const IDX: usize = memory.data(32);
   const shape = params;
   const aStr = params + ((<usize>rank) << 2);
   const bStr = aStr + ((<usize>rank) << 2);
+  // odometer digits live right after the three arrays, in the caller's block: no static memory, so
+  // threads running kernels on one shared memory never share scratch
+  const IDX = bStr + ((<usize>rank) << 2);
   const last = rank - 1;
   const n = ldi(shape, last);
   const sa = ldi(aStr, last);
@@ -137,7 +137,8 @@ const IDX: usize = memory.data(32);
 
 /**
  * Broadcast binary op. params holds three i32 arrays of `rank` entries (1 <= rank <= 8): shape,
- * a's strides, b's strides (elements; 0 on broadcast dims). a and b already include their offsets.
+ * a's strides, b's strides (elements; 0 on broadcast dims), followed by `rank` i32 the kernel uses as
+ * scratch. a and b already include their offsets.
  */
 export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, params: usize): void {
   switch (op) {

@@ -1,8 +1,6 @@
 // Strided copy (permute, slice, concat, broadcast expansion) with optional accumulation.
 import { ldi, ldv, splat, stv } from './common';
 
-const IDX: usize = memory.data(32);
-
 /** One row: dst[j * sd] (= or +=) src[j * ss]. isInt selects i32 addition when accumulating. */
 @inline function row(src: usize, ss: i32, dst: usize, sd: i32, n: i32, accumulate: i32, isInt: i32): void {
   let j = 0;
@@ -72,13 +70,15 @@ const IDX: usize = memory.data(32);
 }
 
 /**
- * params holds shape, src strides and dst strides (rank i32 each, 1 <= rank <= 8); src and dst
- * already include their offsets.
+ * params holds shape, src strides and dst strides (rank i32 each, 1 <= rank <= 8), followed by rank
+ * i32 of kernel scratch; src and dst already include their offsets.
  */
 export function copyStrided(src: usize, dst: usize, rank: i32, params: usize, accumulate: i32, isInt: i32): void {
   const shape = params;
   const sStr = params + ((<usize>rank) << 2);
   const dStr = sStr + ((<usize>rank) << 2);
+  // odometer digits after the three arrays, in the caller's block (no static scratch: thread-safe)
+  const IDX = dStr + ((<usize>rank) << 2);
   const last = rank - 1;
   for (let d = 0; d < rank; d++) if (ldi(shape, d) == 0) return;
   const n = ldi(shape, last);

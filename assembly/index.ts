@@ -16,7 +16,7 @@ export { binary } from './broadcast';
 export { reduce } from './reduce';
 export { copyStrided } from './copy';
 export { softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, crossEntropy, crossEntropyBackward } from './softmax';
-export { layerNorm, layerNormBackward } from './layernorm';
+export { layerNorm, layerNormBackward, layerNormParamGrad } from './layernorm';
 export { groupedScaleShift, groupedScaleShiftBackward } from './grouped';
 export { gaussianSample, gaussianSampleBackward, randn, randu, dropoutMask } from './random';
 export { gatherRows, scatterAddRows, oneHot } from './gather';

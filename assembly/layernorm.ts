@@ -73,8 +73,7 @@ export function layerNormBackward(
 ): void {
   const rb = (<usize>cols) << 2;
   const invCols: f32 = 1 / <f32>cols;
-  if (dgamma != 0) memory.fill(dgamma, 0, rb);
-  if (dbeta != 0) memory.fill(dbeta, 0, rb);
+  if (dgamma != 0 || dbeta != 0) layerNormParamGrad(x, mean, rstd, dy, dgamma, dbeta, rows, cols, cols);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * rb;
     const xr = x + off;
@@ -96,8 +95,6 @@ export function layerNormBackward(
         const dxhat = gamma != 0 ? f32x4.mul(g, ldv(gamma, i)) : g;
         accA = f32x4.add(accA, dxhat);
         accB = madd(dxhat, xhat, accB);
-        if (dgamma != 0) stv(dgamma, i, madd(g, xhat, ldv(dgamma, i)));
-        if (dbeta != 0) stv(dbeta, i, f32x4.add(ldv(dbeta, i), g));
       }
       sa = hsum(accA);
       sb = hsum(accB);
@@ -108,8 +105,6 @@ export function layerNormBackward(
       const dxhat = gamma != 0 ? g * ldf(gamma, i) : g;
       sa += dxhat;
       sb += dxhat * xhat;
-      if (dgamma != 0) stf(dgamma, i, g * xhat + ldf(dgamma, i));
-      if (dbeta != 0) stf(dbeta, i, ldf(dbeta, i) + g);
     }
     const ma = sa * invCols;
     const mb = sb * invCols;
@@ -131,6 +126,45 @@ export function layerNormBackward(
       const xhat = (ldf(xr, i) - mu) * inv;
       const dxhat = gamma != 0 ? g * ldf(gamma, i) : g;
       stf(dr, i, inv * ((dxhat - ma) - xhat * mb));
+    }
+  }
+}
+
+/**
+ * dgamma[j] = sum_r dy[r, j] xhat[r, j] and dbeta[j] = sum_r dy[r, j] for j < cols (writes; either
+ * pointer may be 0), summing over r in order. Rows of x and dy are `ld` elements apart, so a column
+ * block of a wider matrix can be passed with pre-offset pointers: the sums then split over columns
+ * across threads without reordering any of them (the SIMD / scalar boundary stays at the same
+ * columns as long as blocks start at multiples of 4).
+ */
+export function layerNormParamGrad(
+  x: usize, mean: usize, rstd: usize, dy: usize, dgamma: usize, dbeta: usize, rows: i32, cols: i32, ld: i32,
+): void {
+  const rb = (<usize>ld) << 2;
+  if (dgamma != 0) memory.fill(dgamma, 0, (<usize>cols) << 2);
+  if (dbeta != 0) memory.fill(dbeta, 0, (<usize>cols) << 2);
+  for (let r = 0; r < rows; r++) {
+    const off = <usize>r * rb;
+    const xr = x + off;
+    const gr = dy + off;
+    const mu = ldf(mean, r);
+    const inv = ldf(rstd, r);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const mv = splat(mu);
+      const iv = splat(inv);
+      for (; i + 4 <= cols; i += 4) {
+        const g = ldv(gr, i);
+        const xhat = f32x4.mul(f32x4.sub(ldv(xr, i), mv), iv);
+        if (dgamma != 0) stv(dgamma, i, madd(g, xhat, ldv(dgamma, i)));
+        if (dbeta != 0) stv(dbeta, i, f32x4.add(ldv(dbeta, i), g));
+      }
+    }
+    for (; i < cols; i++) {
+      const g = ldf(gr, i);
+      const xhat = (ldf(xr, i) - mu) * inv;
+      if (dgamma != 0) stf(dgamma, i, g * xhat + ldf(dgamma, i));
+      if (dbeta != 0) stf(dbeta, i, ldf(dbeta, i) + g);
     }
   }
 }

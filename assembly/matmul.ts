@@ -30,11 +30,17 @@ export function matmulScratchBytes(): i32 {
  * For t < batch: C_t (= or += when accumulate) op(A_t) @ op(B_t), op(A_t) (M,K), op(B_t) (K,N).
  * A_t is stored (M,K), or (K,M) when transA; B_t is (K,N), or (N,K) when transB; C_t is (M,N).
  * a, b, c are byte addresses of operand 0; strides are in elements (0 broadcasts an operand).
+ * lda, ldb, ldc are the elements between stored rows (K or M for A, N or K for B, N for C when the
+ * operands are whole matrices; larger when a row or column block of a bigger matrix is passed, which
+ * is how a call is split across threads: every C element is summed over K in the same order, since
+ * K blocking does not depend on the block, and the micro-tile grid stays aligned when blocks start at
+ * multiples of MR rows and NR columns).
  * `scratch` is a 64-byte-aligned block of matmulScratchBytes() bytes.
  */
 export function matmul(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32,
   batch: i32, strideA: i32, strideB: i32, strideC: i32, accumulate: i32, scratch: usize,
+  lda: i32, ldb: i32, ldc: i32,
 ): void {
   if (M <= 0 || N <= 0) return;
   for (let t = 0; t < batch; t++) {
@@ -43,31 +49,33 @@ export function matmul(
     const ct = c + ((<usize>t * <usize>strideC) << 2);
     if (K <= 0) {
       // An empty sum: C = 0, or C unchanged when accumulating.
-      if (accumulate == 0) memory.fill(ct, 0, (<usize>M * <usize>N) << 2);
+      if (accumulate == 0) {
+        for (let r = 0; r < M; r++) memory.fill(ct + ((<usize>r * <usize>ldc) << 2), 0, (<usize>N) << 2);
+      }
       continue;
     }
-    gemm(at, bt, ct, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch);
+    gemm(at, bt, ct, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch, lda, ldb, ldc);
   }
 }
 
 function gemm(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
-  transA: bool, transB: bool, accumulate: bool, scratch: usize,
+  transA: bool, transB: bool, accumulate: bool, scratch: usize, lda: i32, ldb: i32, ldcElems: i32,
 ): void {
   const packA = scratch;
   const packB = scratch + PACK_A_BYTES;
   const tile = packB + PACK_B_BYTES;
-  const ldc = <usize>N << 2;
+  const ldc = <usize>ldcElems << 2;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      packBBlock(b, N, K, transB, pc, kc, jc, nc, packB);
+      packBBlock(b, ldb, transB, pc, kc, jc, nc, packB);
       // The first K slice overwrites C unless the caller asked to accumulate; later slices add.
       const add = accumulate || pc > 0;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        packABlock(a, M, K, transA, ic, mc, pc, kc, packA);
+        packABlock(a, lda, transA, ic, mc, pc, kc, packA);
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const pb = packB + ((<usize>jr * <usize>kc) << 2);
@@ -92,7 +100,7 @@ function gemm(
 
 /** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row micro-panels, each kc x MR. */
 function packABlock(
-  a: usize, M: i32, K: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize,
+  a: usize, lda: i32, transA: bool, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize,
 ): void {
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
@@ -100,17 +108,17 @@ function packABlock(
     const i = ic + ir;
     if (transA) {
       // A stored (K, M): the MR rows of one k step are adjacent.
-      packContiguous(a + ((<usize>pc * <usize>M + <usize>i) << 2), <usize>M << 2, rows, kc, d, MR);
+      packContiguous(a + ((<usize>pc * <usize>lda + <usize>i) << 2), <usize>lda << 2, rows, kc, d, MR);
     } else {
       // A stored (M, K): each of the MR rows runs along k.
-      packGathered(a + ((<usize>i * <usize>K + <usize>pc) << 2), <usize>K << 2, rows, kc, d, MR);
+      packGathered(a + ((<usize>i * <usize>lda + <usize>pc) << 2), <usize>lda << 2, rows, kc, d, MR);
     }
   }
 }
 
 /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column micro-panels, each kc x NR. */
 function packBBlock(
-  b: usize, N: i32, K: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize,
+  b: usize, ldb: i32, transB: bool, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize,
 ): void {
   for (let jr = 0; jr < nc; jr += NR) {
     const cols = min(NR, nc - jr);
@@ -118,10 +126,10 @@ function packBBlock(
     const j = jc + jr;
     if (transB) {
       // B stored (N, K): each of the NR columns runs along k.
-      packGathered(b + ((<usize>j * <usize>K + <usize>pc) << 2), <usize>K << 2, cols, kc, d, NR);
+      packGathered(b + ((<usize>j * <usize>ldb + <usize>pc) << 2), <usize>ldb << 2, cols, kc, d, NR);
     } else {
       // B stored (K, N): the NR columns of one k step are adjacent.
-      packContiguous(b + ((<usize>pc * <usize>N + <usize>j) << 2), <usize>N << 2, cols, kc, d, NR);
+      packContiguous(b + ((<usize>pc * <usize>ldb + <usize>j) << 2), <usize>ldb << 2, cols, kc, d, NR);
     }
   }
 }

@@ -41,11 +41,6 @@ import { expS, expV, logS } from './math';
   return s;
 }
 
-@inline function rowLse(x: usize, cols: i32): f32 {
-  const m = rowMax(x, cols);
-  return m + logS(rowSumExp(x, 0, cols, m, false));
-}
-
 export function softmax(x: usize, out: usize, rows: i32, cols: i32): void {
   const rb = (<usize>cols) << 2;
   for (let r = 0; r < rows; r++) {
@@ -87,19 +82,24 @@ export function softmaxBackward(y: usize, dy: usize, dx: usize, rows: i32, cols:
   }
 }
 
-/** out = x - logsumexp(x). */
+/**
+ * out = (x - m) - log(sum_j exp(x_j - m)) with m the row max. Subtracting m first keeps large logits
+ * exact: x - (m + log s) would round m + log s to the ulp of m (1e-3 at 1e4) before subtracting.
+ */
 export function logSoftmax(x: usize, out: usize, rows: i32, cols: i32): void {
   const rb = (<usize>cols) << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rb;
     const orow = out + <usize>r * rb;
-    const lse = rowLse(xr, cols);
+    const m = rowMax(xr, cols);
+    const ls = logS(rowSumExp(xr, 0, cols, m, false));
     let i = 0;
     if (ASC_FEATURE_SIMD) {
-      const lv = splat(lse);
-      for (; i + 4 <= cols; i += 4) stv(orow, i, f32x4.sub(ldv(xr, i), lv));
+      const mv = splat(m);
+      const lv = splat(ls);
+      for (; i + 4 <= cols; i += 4) stv(orow, i, f32x4.sub(f32x4.sub(ldv(xr, i), mv), lv));
     }
-    for (; i < cols; i++) stf(orow, i, ldf(xr, i) - lse);
+    for (; i < cols; i++) stf(orow, i, (ldf(xr, i) - m) - ls);
   }
 }
 
@@ -142,26 +142,29 @@ export function crossEntropy(
   for (let r = 0; r < rows; r++) {
     const xr = logits + <usize>r * rb;
     const t = ldi(targets, r);
-    const z = rowLse(xr, cols);
-    stf(lse, r, z);
+    const m = rowMax(xr, cols);
+    const ls = logS(rowSumExp(xr, 0, cols, m, false));
+    stf(lse, r, m + ls);
     if (t == ignoreIndex) {
       stf(loss, r, 0);
       continue;
     }
     if (t < 0 || t >= cols) return -1 - r;
-    const logpT = ldf(xr, t) - z;
+    // log p = (x - m) - log s, as in logSoftmax: exact for large logits
+    const logpT = (ldf(xr, t) - m) - ls;
     let l: f32 = (<f32>1 - smoothing) * logpT;
     if (smoothing != 0) {
-      // sum_c (x_c - lse), subtracting per element so no large cancellation at the end
+      // sum_c log p_c, subtracting per element so no large cancellation at the end
       let i = 0;
       let sum: f32 = 0;
       if (ASC_FEATURE_SIMD) {
-        const zv = splat(z);
+        const mv = splat(m);
+        const lv = splat(ls);
         let acc = splat(0);
-        for (; i + 4 <= cols; i += 4) acc = f32x4.add(acc, f32x4.sub(ldv(xr, i), zv));
+        for (; i + 4 <= cols; i += 4) acc = f32x4.add(acc, f32x4.sub(f32x4.sub(ldv(xr, i), mv), lv));
         sum = hsum(acc);
       }
-      for (; i < cols; i++) sum += ldf(xr, i) - z;
+      for (; i < cols; i++) sum += (ldf(xr, i) - m) - ls;
       l += (smoothing / <f32>cols) * sum;
     }
     stf(loss, r, -l);

@@ -12,6 +12,10 @@ export interface KernelBenchOptions {
   /** Smaller problems and shorter sampling (CI smoke runs). */
   quick?: boolean;
   log?: (line: string) => void;
+  /** Runs only the cases whose name this accepts (the others are not even set up). */
+  wanted?: (name: string) => boolean;
+  /** Thread counts to measure the WASM backend at (default [1]); the reference runs once, beside 1 thread. */
+  threads?: number[];
 }
 
 interface Case {
@@ -157,6 +161,25 @@ function cases(rows: number, cols: number, K: number): Case[] {
         };
       },
     },
+    {
+      name: 'gelu fwd+bwd',
+      shape: `${rows}x${cols}`,
+      // fwd: x in, y out; bwd: x, y, dy in, dx out
+      bytes: 6 * N * F,
+      setup(be) {
+        const x = filled(be, N, (i) => wave(i) * 4);
+        const dy = filled(be, N, (i) => wave(i + 3));
+        const y = be.alloc(N, 'f');
+        const dx = be.alloc(N, 'f');
+        return {
+          run: () => {
+            be.unary('gelu_tanh', x, y, N);
+            be.unaryGrad('gelu_tanh', x, y, dy, dx, N);
+          },
+          dispose: () => [x, dy, y, dx].forEach((b) => be.free(b)),
+        };
+      },
+    },
   ];
 }
 
@@ -172,27 +195,34 @@ export async function kernelBenches(opts: KernelBenchOptions = {}): Promise<Benc
   const log = opts.log ?? ((line: string) => console.log(line));
   const [rows, cols, K] = opts.quick ? [512, 768, 64] : [4096, 768, 64];
   const maxTime = opts.quick ? 0.5 : 2;
-  const wasm = await createWasmBackend();
   const ref = createReferenceBackend({ dtype: 'float32' });
   const out: BenchRow[] = [];
-  for (const c of cases(rows, cols, K)) {
-    const timeOn = (be: Backend) => {
-      const { run, dispose } = c.setup(be);
-      try {
-        return measure(`${c.name} ${be.name}`, run, maxTime);
-      } finally {
-        dispose();
-      }
-    };
-    const tw = timeOn(wasm);
-    const tr = timeOn(ref);
-    const gbps = c.bytes / tw / 1e9;
-    const row: BenchRow = {
-      name: c.name, shape: c.shape, variant: wasm.variant, gbps, ms: tw * 1e3, vsReference: tr / tw,
-    };
-    log(`${c.name.padEnd(30)} ${c.shape.padEnd(16)} ${wasm.variant.padEnd(12)} ${gbps.toFixed(2).padStart(7)} GB/s `
-      + `${(tw * 1e3).toFixed(3).padStart(9)} ms  x${(tr / tw).toFixed(1)} vs reference`);
-    out.push(row);
+  const wanted = opts.wanted ?? (() => true);
+  if (!cases(rows, cols, K).some((c) => wanted(c.name))) return out;
+  for (const threads of opts.threads ?? [1]) {
+    const wasm = await createWasmBackend({ threads });
+    for (const c of cases(rows, cols, K).filter((c) => wanted(c.name))) {
+      const timeOn = (be: Backend) => {
+        const { run, dispose } = c.setup(be);
+        try {
+          return measure(`${c.name} ${be.name}`, run, maxTime);
+        } finally {
+          dispose();
+        }
+      };
+      const tw = timeOn(wasm);
+      const tr = threads === 1 ? timeOn(ref) : undefined;
+      const gbps = c.bytes / tw / 1e9;
+      const row: BenchRow = {
+        name: c.name, shape: c.shape, variant: wasm.variant, threads, gbps, ms: tw * 1e3,
+        ...(tr !== undefined ? { vsReference: tr / tw } : {}),
+      };
+      log(`${c.name.padEnd(30)} ${c.shape.padEnd(16)} ${wasm.variant.padEnd(12)} ${String(threads).padStart(2)} thr `
+        + `${gbps.toFixed(2).padStart(7)} GB/s ${(tw * 1e3).toFixed(3).padStart(9)} ms`
+        + (tr !== undefined ? `  x${(tr / tw).toFixed(1)} vs reference` : ''));
+      out.push(row);
+    }
+    wasm.dispose();
   }
   return out;
 }

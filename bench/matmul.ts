@@ -21,6 +21,7 @@ const TRANS: Trans[] = ['NN', 'NT', 'TN'];
 type MatmulFn = (
   a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
   batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
+  lda: number, ldb: number, ldc: number,
 ) => void;
 
 interface Kernel {
@@ -111,12 +112,12 @@ function measureNaive(
   }
 }
 
-interface Tfjs {
+export interface Tfjs {
   matMul(a: unknown, b: unknown, ta: boolean, tb: boolean): { dataSync(): unknown; dispose(): void };
   tensor2d(values: Float32Array, shape: [number, number]): { dispose(): void };
 }
 
-async function loadTfjs(log: (line: string) => void): Promise<Tfjs | null> {
+export async function loadTfjs(log: (line: string) => void): Promise<Tfjs | null> {
   try {
     // Dev dependencies: imported dynamically so the benchmark runs (without the column) when absent.
     const tf = await import('@tensorflow/tfjs-core');
@@ -166,7 +167,7 @@ export async function matmulBenches(opts: MatmulBenchOptions = {}): Promise<Benc
         }
         new Float32Array(k.memory.buffer, offA, a.length).set(a);
         new Float32Array(k.memory.buffer, offB, b.length).set(b);
-        const call = () => k.matmul(offA, offB, offC, M, N, K, +transA, +transB, 1, 0, 0, 0, 0, k.scratch);
+        const call = () => k.matmul(offA, offB, offC, M, N, K, +transA, +transB, 1, 0, 0, 0, 0, k.scratch, transA ? M : K, transB ? K : N, N);
         return { k, call };
       });
       // This machine class is noisy (shared cores, steal time): contenders are measured in
@@ -219,7 +220,7 @@ function warmUp(k: Kernel): void {
   new Float32Array(k.memory.buffer, base, 2 * n * n).set(randomArray(2 * n * n, 3));
   for (let rep = 0; rep < 200; rep++) {
     for (const [ta, tb] of [[0, 0], [0, 1], [1, 0]]) {
-      k.matmul(base, base + n * n * 4, base + 2 * n * n * 4, n, n, n, ta!, tb!, 1, 0, 0, 0, 0, k.scratch);
+      k.matmul(base, base + n * n * 4, base + 2 * n * n * 4, n, n, n, ta!, tb!, 1, 0, 0, 0, 0, k.scratch, n, n, n);
     }
   }
 }

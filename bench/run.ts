@@ -1,24 +1,40 @@
-// Benchmark runner: runs the matmul and kernel benchmarks, prints an aligned table and writes the
-// rows to bench/results/latest.json. Runnable directly after `npm run build:ts`:
-//   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--out file.json]
-// (add --experimental-wasm-relaxed-simd on Node 20 to also measure the relaxed-SIMD binary).
+// Benchmark runner: runs the matmul, thread-pool, kernel, train-step and generation benchmarks, prints
+// an aligned table and writes the rows to bench/results/latest.json. `npm run bench -- <args>` or,
+// after `npm run build:ts`:
+//   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--threads 1,2] [--out file.json]
+//   node dist/bench/run.js --profile [--threads 1,2]   (per-op table of one training step)
+// --threads defaults to 1 and all cores. On Node >= 20.16 relaxed SIMD is enabled in-process, so both
+// binaries are measured without flags.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelBenches } from './kernels.js';
 import { matmulBenches } from './matmul.js';
-import { trainStepBenches } from './train-step.js';
+import { profileTrainStep, trainStepBenches } from './train-step.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { generateBenches } from './generate.js';
 import { parserBenches } from './parsers.js';
+import { threadBenches } from './threads.js';
+import { availableCores } from '../src/backend/wasm/pool.js';
 import type { BenchRow } from './types.js';
 
 export interface RunOptions {
   /** Fewer shapes and samples (CI smoke runs). */
   quick?: boolean;
-  /** Benchmark names to run (case-insensitive prefixes of row names, e.g. "matmul", "layerNorm"). */
+  /**
+   * Benchmark names to run (case-insensitive prefixes of row names, e.g. "matmul", "layerNorm",
+   * "matmul (backend)", "dispatch", "train"). Only what is named is run.
+   */
   only?: string[];
   /** Output JSON file (default bench/results/latest.json in the package). */
   out?: string;
+  /** Thread counts for the pool, kernel and train-step rows (default 1 and all available cores). */
+  threads?: number[];
+  /**
+   * Instead of the benchmarks: print the per-op profile of one encoder training step for each binary
+   * and thread count (W.profile).
+   */
+  profile?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,20 +45,33 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
   console.log(`wasmgrad benchmarks (${opts.quick ? 'quick' : 'full'}): node ${process.version}, `
     + `${process.arch}, flags: ${process.execArgv.join(' ') || '(none)'}`);
 
-  const isMatmulFilter = (o: string) => 'matmul'.startsWith(o) || o.startsWith('matmul');
+  const threads = opts.threads ?? [...new Set([1, availableCores()])];
+  if (opts.profile) {
+    for (const variant of ['simd', 'relaxed-simd'] as const) {
+      for (const t of threads) {
+        const be = await createWasmBackend({ variant, threads: t });
+        console.log(`\nprofile of one encoder training step (L4 d256 ffn1024 V5000 8x128), ${be.variant}, ${t} thread(s):`);
+        console.log(profileTrainStep(be));
+        be.dispose();
+      }
+    }
+    return [];
+  }
   const rows: BenchRow[] = [];
-  if (!only || only.some(isMatmulFilter)) {
+  // a group runs only when the filter names one of its rows
+  const named = (...rowNames: string[]) => rowNames.some(wanted);
+  if (named('matmul', 'matmul relaxed-simd')) {
     rows.push(...(await matmulBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
-  // Skip the kernel benchmarks outright when the filter names nothing but matmul or the train step.
-  const own = ['matmul', 'train', 'generate', 'bpe', 'safetensors'];
-  if (!only || only.some((o) => !own.some((prefix) => o.startsWith(prefix)))) {
-    rows.push(...(await kernelBenches()).filter((r) => wanted(r.name)));
+  if (named('matmul (backend)', 'dispatch (empty parallel call)')) {
+    rows.push(...(await threadBenches({ quick: opts.quick, threads })).filter((r) => wanted(r.name)));
   }
-  if (!only || only.some((o) => 'train'.startsWith(o) || o.startsWith('train'))) {
-    rows.push(...(await trainStepBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
+  // Only the kernel cases the filter names are set up and run (an --only naming none runs none).
+  rows.push(...(await kernelBenches({ quick: opts.quick, threads, wanted })));
+  if (named('train step encoder')) {
+    rows.push(...(await trainStepBenches({ quick: opts.quick, threads })).filter((r) => wanted(r.name)));
   }
-  if (!only || only.some((o) => 'generate'.startsWith(o) || o.startsWith('generate'))) {
+  if (named('generate greedy kv-cache', 'generate greedy no-cache')) {
     rows.push(...(await generateBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
   if (!only || only.some((o) => ['bpe', 'safetensors'].some((p) => p.startsWith(o) || o.startsWith(p)))) {
@@ -73,9 +102,9 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
   const body = rows.map((r) => [
-    r.name, r.shape, r.variant, fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
+    r.name, r.shape, r.variant, r.threads === undefined ? '' : String(r.threads), fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
     r.scaling === undefined ? '' : `${r.scaling.toFixed(1)}x`,
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,
     r.vsNaive === undefined ? '' : `${r.vsNaive.toFixed(1)}x`,
@@ -89,6 +118,15 @@ export function formatTable(rows: BenchRow[]): string {
   return [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
 }
 
+/** "1,2" -> [1, 2]; "auto" stands for the available cores. */
+export function parseThreads(list: string): number[] {
+  const out = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map((s) => (s === 'auto' ? availableCores() : Number(s)));
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`--threads takes a comma-separated list of positive integers (or auto), got '${list}'`);
+  }
+  return [...new Set(out)];
+}
+
 function parseArgs(argv: string[]): RunOptions {
   const opts: RunOptions = {};
   for (let i = 0; i < argv.length; i++) {
@@ -96,7 +134,9 @@ function parseArgs(argv: string[]): RunOptions {
     if (arg === '--quick') opts.quick = true;
     else if (arg === '--only') opts.only = (argv[++i] ?? '').split(',').map((s) => s.trim());
     else if (arg === '--out') opts.out = argv[++i];
-    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --out file)`);
+    else if (arg === '--threads') opts.threads = parseThreads(argv[++i] ?? '');
+    else if (arg === '--profile') opts.profile = true;
+    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --profile, --out file)`);
   }
   return opts;
 }

@@ -29,25 +29,52 @@ async function timeSteps(step: () => Promise<void> | void, quick: boolean): Prom
   return (performance.now() - t0) / n;
 }
 
-async function oursMs(quick: boolean): Promise<{ ms: number; variant: string }> {
-  const be = W.getBackend();
-  const gen = new W.Generator(1);
-  const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
-  const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
-  const { ids, labels } = batch(gen);
-  const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
-  const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
+async function oursMs(be: W.Backend, quick: boolean): Promise<{ ms: number; variant: string }> {
+  const { model, opt, idsT, labelsT } = W.withBackend(be, () => {
+    const gen = new W.Generator(1);
+    const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
+    const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
+    const { ids, labels } = batch(gen);
+    const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
+    const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
+    return { model, opt, idsT, labelsT };
+  });
   const ms = await timeSteps(() => {
-    W.tidy(() => {
+    W.withBackend(be, () => W.tidy(() => {
+      model.loss(idsT, labelsT).backward();
+      opt.step();
+      opt.zeroGrad();
+    }));
+  }, quick);
+  W.withBackend(be, () => {
+    opt.dispose();
+    model.dispose();
+    W.dispose([idsT, labelsT]);
+  });
+  return { ms, variant: be.variant };
+}
+
+/** The per-op profile (W.profile) of one training step after a warm-up step, as a text table. */
+export function profileTrainStep(be: W.Backend): string {
+  return W.withBackend(be, () => {
+    const gen = new W.Generator(1);
+    const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
+    const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
+    const { ids, labels } = batch(gen);
+    const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
+    const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
+    const step = () => W.tidy(() => {
       model.loss(idsT, labelsT).backward();
       opt.step();
       opt.zeroGrad();
     });
-  }, quick);
-  opt.dispose();
-  model.dispose();
-  W.dispose([idsT, labelsT]);
-  return { ms, variant: be.variant };
+    step();
+    const p = W.profile(step);
+    opt.dispose();
+    model.dispose();
+    W.dispose([idsT, labelsT]);
+    return p.format();
+  });
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -126,21 +153,48 @@ async function tfjsMs(quick: boolean): Promise<number | string> {
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-/** ms/step and tokens/s for ours, with `vsTfjs` = tfjs ms / our ms (same run). */
-export async function trainStepBenches(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<BenchRow[]> {
+/**
+ * ms/step and tokens/s for ours at each binary (SIMD, relaxed SIMD where the runtime runs it) and
+ * thread count, with `vsTfjs` = tfjs ms / our ms (same run; tfjs-wasm on 1 thread).
+ */
+export async function trainStepBenches(
+  opts: { quick?: boolean; log?: (s: string) => void; threads?: number[] } = {},
+): Promise<BenchRow[]> {
   const log = opts.log ?? console.log;
   const quick = opts.quick ?? false;
-  const ours = await oursMs(quick);
-  const tf = await tfjsMs(quick);
   const tokens = B * T;
-  log(`train step (4-layer encoder, d 256, FFN 1024, vocab 5000, batch ${B}x${T}): ours ${ours.ms.toFixed(0)} ms/step` +
-    (typeof tf === 'number' ? `, tfjs-wasm ${tf.toFixed(0)} ms/step` : `; ${tf}`));
-  return [{
-    name: 'train step encoder',
-    shape: `L4 d256 ffn1024 V5000 ${B}x${T}`,
-    variant: ours.variant,
-    ms: ours.ms,
-    tokensPerSecond: (tokens / ours.ms) * 1000,
-    vsTfjs: typeof tf === 'number' ? tf / ours.ms : undefined,
-  }];
+  const rows: BenchRow[] = [];
+  const results: { variant: string; threads: number; ms: number }[] = [];
+  for (const variant of ['simd', 'relaxed-simd'] as const) {
+    for (const threads of opts.threads ?? [1]) {
+      let be: W.WasmBackend;
+      try {
+        be = await W.createWasmBackend({ variant, threads });
+      } catch (e) {
+        log(`train step ${variant} ${threads} threads: skipped, ${(e as Error).message}`);
+        continue;
+      }
+      const ours = await oursMs(be, quick);
+      be.dispose();
+      results.push({ variant: ours.variant, threads, ms: ours.ms });
+      log(`train step ${ours.variant} ${threads} thread(s): ${ours.ms.toFixed(0)} ms/step`);
+    }
+  }
+  const tf = await tfjsMs(quick);
+  const base = results.find((r) => r.variant === 'simd' && r.threads === 1);
+  log(`train step (4-layer encoder, d 256, FFN 1024, vocab 5000, batch ${B}x${T})` +
+    (typeof tf === 'number' ? `: tfjs-wasm ${tf.toFixed(0)} ms/step` : `; ${tf}`));
+  for (const r of results) {
+    if (base !== undefined) log(`  ${r.variant} ${r.threads} thread(s): ${(r.ms / base.ms).toFixed(2)}x the 1-thread SIMD step`);
+    rows.push({
+      name: 'train step encoder',
+      shape: `L4 d256 ffn1024 V5000 ${B}x${T}`,
+      variant: r.variant,
+      threads: r.threads,
+      ms: r.ms,
+      tokensPerSecond: (tokens / r.ms) * 1000,
+      vsTfjs: typeof tf === 'number' ? tf / r.ms : undefined,
+    });
+  }
+  return rows;
 }

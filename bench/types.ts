@@ -4,8 +4,10 @@ export interface BenchRow {
   name: string;
   /** Problem size, e.g. "512x768x768" (M x K x N for matmul) or "4096x768". */
   shape: string;
-  /** "NN", "NT", "TN" for matmul; backend/binary otherwise, e.g. "simd". */
+  /** "NN", "NT", "TN" for the raw matmul kernel rows; the binary otherwise, e.g. "simd", "relaxed-simd". */
   variant: string;
+  /** Threads the kernels ran on (1: no worker pool). */
+  threads?: number;
   /** Throughput of our kernel: gflops for compute-bound kernels, gbps for bandwidth-bound ones. */
   gflops?: number;
   gbps?: number;

@@ -9,7 +9,7 @@
  */
 import type { Backend } from './backend/kernels.js';
 import { createReferenceBackend } from './backend/reference/index.js';
-import { createWasmBackend, createWasmBackendSync, type WasmBackendOptions } from './backend/wasm/index.js';
+import { createWasmBackend, createWasmBackendSync, type WasmBackend, type WasmBackendOptions } from './backend/wasm/index.js';
 import { getBackend, setBackend, setDefaultBackendFactory } from './tensor/engine.js';
 import './ops/methods.js';
 
@@ -32,14 +32,16 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 
 export type { Backend, Buf, Kernels, UnaryOp, BinaryOp } from './backend/kernels.js';
 export { createReferenceBackend, createWasmBackend, createWasmBackendSync, getBackend, setBackend };
-export type { WasmBackendOptions };
+export type { WasmBackend, WasmBackendOptions };
 export { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from './backend/memory.js';
 export { broadcastShapes, contiguousStrides, sizeOf, type Shape } from './backend/strides.js';
 export { withBackend, noGrad, isGradEnabled } from './tensor/engine.js';
 export { Tensor, type DType } from './tensor/tensor.js';
 export { tidy, keep, dispose } from './tensor/scope.js';
 export { backward, type BackwardOptions } from './autograd/backward.js';
+export { profile, formatProfile, type OpProfile, type ProfileResult } from './autograd/profile.js';
 export { apply, defineOp, OpContext, type OpSpec } from './autograd/op.js';
+export { AnomalyError, isAnomalyEnabled, NON_FINITE_CAUSES } from './autograd/anomaly.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
 export * from './nn/index.js';
@@ -54,3 +56,4 @@ export * from './report/index.js';
 export * from './tasks/index.js';
 export * from './nlg/index.js';
 export * from './experiments/index.js';
+export * from './timeseries/index.js';

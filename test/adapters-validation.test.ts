@@ -27,8 +27,8 @@ describe('adapter config validation', () => {
     expectRefused({ peft_type: 'IA3', r: 2 } as AnyConfig, /\(IA\)3: unknown config field\(s\) r;/);
     expectRefused({ peft_type: 'BITFIT', lr: 1 } as AnyConfig, /BitFit: unknown config field\(s\) lr;/);
     expectRefused({ peft_type: 'FULL', r: 1 } as AnyConfig, /full fine-tuning: unknown config field\(s\) r;/);
-    expectRefused({ peft_type: 'DORA' } as unknown as AnyConfig, /unknown peft_type "DORA"; known: FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP/);
-    expect(() => presetFor('lorax')).toThrow(/unknown method "lorax"; choose one of full, bitfit, lora, rslora, ia3, grasp, stochgrasp/);
+    expectRefused({ peft_type: 'DORA' } as unknown as AnyConfig, /unknown peft_type "DORA"; known: FULL, BITFIT, GPT4TS, LORA, IA3, GRASP, STOCHGRASP/);
+    expect(() => presetFor('lorax')).toThrow(/unknown method "lorax"; choose one of full, bitfit, lora, rslora, one-for-all, gpt4ts, ia3, grasp, stochgrasp/);
   });
 
   it('LoRA numbers: r a positive integer, lora_alpha > 0, lora_dropout in [0, 0.99], init true or "gaussian"', () => {

@@ -8,12 +8,19 @@ import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { applyAdapter } from '../src/adapters/model.js';
 import {
-  architectureFor, architectureOf, buildModel, chooseArchitecture, FAMILIES, FAMILY_NAMES, familyForModelType, familyOf, taskOf, tasksOf,
+  architectureFor, architectureOf, buildModel, chooseArchitecture, FAMILIES, FAMILY_NAMES, familiesBuiltOn, familyForModelType, familyOf, taskOf, tasksOf,
+  type Family,
 } from '../src/models/families.js';
 import { fromPretrained } from '../src/node/pretrained.js';
 import { GPT2_CONFIG, ROBERTA_CONFIG } from './adapters-models.js';
 
-const TINY = { gpt2: GPT2_CONFIG, roberta: ROBERTA_CONFIG };
+const TINY = { gpt2: GPT2_CONFIG, roberta: ROBERTA_CONFIG, gpt4ts: { input_length: 24, horizon: 8, gpt_layers: 2, gpt2: GPT2_CONFIG } };
+/** An input each family reads: token ids, or a float window (B, L, M) for series. */
+const INPUT: { [F in Family]: () => W.Tensor } = {
+  gpt2: () => W.tensor([[0, 5, 6, 2]], undefined, { dtype: 'int32' }),
+  roberta: () => W.tensor([[0, 5, 6, 2]], undefined, { dtype: 'int32' }),
+  gpt4ts: () => W.tensor(Array.from({ length: 24 }, (_, t) => Math.sin(t)), [1, 24, 1]),
+};
 
 describe('the family table', () => {
   it('builds every architecture; the model tells its family, architecture and task', () => {
@@ -23,7 +30,7 @@ describe('the family table', () => {
         expect(familyOf(m)).toBe(family);
         expect(architectureOf(m)).toBe(arch);
         expect(taskOf(m)).toBe(spec.task);
-        const out = W.tidy(() => m.forward(W.tensor([[0, 5, 6, 2]], undefined, { dtype: 'int32' })).logits.shape);
+        const out = W.tidy(() => m.forward(INPUT[family]()).logits.shape);
         expect(out[0]).toBe(1); // every head returns { logits }
         m.dispose();
       }
@@ -40,7 +47,10 @@ describe('the family table', () => {
     expect(chooseArchitecture('roberta', ['RobertaForSequenceClassification'])).toBe('RobertaForSequenceClassification');
     expect(chooseArchitecture('roberta', ['SomethingElse'])).toBe('RobertaForMaskedLM');
     expect(familyForModelType('roberta')).toBe('roberta');
-    expect(() => familyForModelType('llama')).toThrow(/model_type "llama" in config.json is not supported \(supported: "gpt2", "roberta"\)/);
+    expect(() => familyForModelType('llama')).toThrow(/model_type "llama" in config.json is not supported \(supported: "gpt2", "roberta", "gpt4ts"\)/);
+    expect(tasksOf('gpt4ts')).toEqual(['forecast']);
+    expect(familiesBuiltOn('gpt2', 'forecast')).toEqual(['gpt4ts']);
+    expect(familiesBuiltOn('roberta', 'forecast')).toEqual([]);
   });
 
   it('default adapter targets come from the table', () => {

@@ -83,7 +83,7 @@ describe('wasmgrad finetune', () => {
     const out: string[] = [];
     const r = await runFinetuneCli(base(full, { write: (t) => void out.push(t) }));
     expect(r.stopped).toBe(false);
-    expect(readdirSync(full).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'results.json']);
+    expect(readdirSync(full).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'report.html', 'report.md', 'results.json']);
     const config = JSON.parse(readFileSync(join(full, 'adapter_config.json'), 'utf8')) as { peft_type: string };
     expect(config.peft_type).toBe('GRASP');
     expect(parseSafetensors(readFileSync(join(full, 'adapter_model.safetensors'))).tensors.size).toBeGreaterThan(0);
@@ -129,9 +129,12 @@ describe('wasmgrad finetune', () => {
     await runFinetuneCli(base(out, { stopAfter: 4 }));
     const before = liveBytes();
     await expect(runFinetuneCli(base(out, { lr: 0.02, resume: true }))).rejects.toThrow(
-      /--resume: the options differ from the saved run's \(.*run\.json\); resume with the same options/,
+      /--resume: the options differ from the saved run's \(.*run\.json\): config\.lr: 0\.01 -> 0\.02; resume with the same options/,
     );
-    await expect(runFinetuneCli(base(out, { method: 'lora', resume: true }))).rejects.toThrow(/options differ/);
+    // each differing option is named with its old and new value
+    await expect(runFinetuneCli(base(out, { method: 'lora', batchSize: 4, resume: true }))).rejects.toThrow(
+      /options differ .*method: "grasp" -> "lora"; config\.batchSize: 8 -> 4; config\.lr: 0\.01 -> 0\.003/,
+    );
     const empty = tmp('ft-empty');
     await expect(runFinetuneCli(base(empty, { resume: true }))).rejects.toThrow(
       /--resume: no training state at .*state\.safetensors; start without --resume/,
@@ -214,7 +217,7 @@ describe('parseMethodSpec', () => {
 
   it('rejects an unknown method, listing the names, and a malformed override', () => {
     expect(() => parseMethodSpec('gasp:num_groups=16')).toThrow(
-      'unknown method "gasp"; choose one of full, bitfit, lora, rslora, ia3, grasp, stochgrasp',
+      'unknown method "gasp"; choose one of full, bitfit, lora, rslora, one-for-all, gpt4ts, ia3, grasp, stochgrasp',
     );
     expect(() => parseMethodSpec('grasp:num_groups')).toThrow(/method spec "grasp:num_groups": expected name:key=value/);
   });

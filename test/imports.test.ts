@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // Building blocks on the ops: modules and layers, optimizers, checkpoint and tokenizer file formats,
   // and the testing toolkit (gradient checks, oracle comparisons) that exercises ops.
   ['nn', 'optim', 'io', 'tokenizer', 'testing'],
-  ['models', 'tasks', 'data', 'nlg'], // model families, heads and generation; task data and metrics; corpora; E2E data and generation metrics
+  ['models', 'tasks', 'data', 'nlg', 'timeseries'], // model families, heads and generation; task data and metrics; corpora; E2E data and generation metrics; time-series data, metrics and GPT4TS
   ['adapters'], // one file per fine-tuning method
   ['train'], // training loops, checkpoints, metrics
   // What a user runs and reads: experiments, reports, and the Node entry (files, pretrained loading).

@@ -126,10 +126,10 @@ describe('fromPretrained / savePretrained', () => {
     model.dispose();
     const path = join(dir, 'model.safetensors');
     const entries = rawTensorsOf(new Uint8Array(readFileSync(path)));
-    const ln = entries.find(([name]) => name === 'ln_f.bias')!;
+    const ln = entries.find(([name]) => name === 'transformer.ln_f.bias')!;
     ln[1] = { dtype: 'I8', shape: ln[1].shape, bytes: new Uint8Array(ln[1].shape[0]) }; // a quantized-looking weight
     writeFileSync(path, rawSafetensors(entries));
-    await expect(fromPretrained(dir)).rejects.toThrow(/dtype mismatch for ln_f\.bias: the model has float32, the state dict int32/);
+    await expect(fromPretrained(dir)).rejects.toThrow(/dtype mismatch for transformer\.ln_f\.bias: the model has float32, the state dict int32/);
     writeFileSync(path, rawSafetensors([['x', { dtype: 'I64', shape: [1], bytes: Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0) }]]));
     await expect(fromPretrained(dir)).rejects.toThrow(`safetensors: ${path}: I64 tensor "x" holds 4294967296 at element 0`);
     writeFileSync(path, 'not safetensors at all');

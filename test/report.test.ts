@@ -126,6 +126,29 @@ describe('renderMarkdownReport', () => {
     expect(curve.header).toEqual(['method', 'σ=0', 'σ=0.05', 'σ=0.1', 'σ=0.2']);
     expect(curve.rows.map((r) => r[0])).toEqual(METHODS);
     expect(md).not.toMatch(/NaN|undefined/);
+    expect(md).not.toContain('## Generation');
+  });
+
+  it('adds the generation table and sample outputs when results carry generation scores', () => {
+    const gen = (bleu: number, output: string) => ({
+      scores: { bleu, nist: 3.5, meteor: 0.3, rougeL: 0.45, cider: 1.25 }, instances: 2, skipped: 1, decodeSeconds: 75, generatedTokens: 40,
+      decoding: 'beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens',
+      samples: [{ input: 'name[A], food[B|C]', output, reference: 'A serves B.' }],
+    });
+    const results = [result('lora', 0, { generation: gen(0.5, 'A <b>serves</b> B.') }), result('grasp', 1, { generation: gen(0.25, '') }), result('full', 2)];
+    const md = renderMarkdownReport(report(results));
+    const table = parseTable(md.split('## Generation')[1].split('## Sample outputs')[0]);
+    expect(table.header).toEqual(['method', 'BLEU', 'NIST', 'METEOR', 'ROUGE-L', 'CIDEr', 'trainable params', 'peak memory', 'train time', 'steps', 'decode time', 'MRs decoded']);
+    expect(table.rows.map((r) => r.slice(0, 6))).toEqual([['lora', '0.500', '3.500', '0.300', '0.450', '1.250'], ['grasp', '0.250', '3.500', '0.300', '0.450', '1.250']]);
+    expect(table.rows[0][10]).toBe('1 min 15 s');
+    expect(md).toContain('(1 more left out');
+    const samples = md.split('## Sample outputs')[1].split('## Methods')[0];
+    expect(samples).toContain('  - lora: A &lt;b&gt;serves&lt;/b&gt; B.');
+    expect(samples).toContain('  - grasp: (empty)');
+    expect(samples).toContain('  - reference: A serves B.');
+    expect(renderHtmlReport(report(results))).toContain('<h2>Generation</h2>');
+    const bad = result('lora', 0, { generation: { ...gen(0.5, 'x'), decodeSeconds: -1 } });
+    expect(() => renderMarkdownReport(report([bad]))).toThrow(/results\[0\]\.generation\.decodeSeconds = -1/);
   });
 });
 

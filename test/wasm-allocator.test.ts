@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Allocator, sizeClass } from '../src/backend/wasm/allocator.js';
 import { createWasmBackend, createWasmBackendSync, detectFeatures } from '../src/backend/wasm/index.js';
 import { decodeBase64 } from '../src/backend/wasm/loader.js';
-import { simdWasm } from '../src/backend/wasm/binaries.generated.js';
+import { relaxedWasm, simdWasm } from '../src/backend/wasm/binaries.generated.js';
 
 const HEAP_BASE = 1000; // not aligned on purpose
 
@@ -96,6 +96,15 @@ describe('wasm loader', () => {
     expect(be.variant).toBe(f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar');
     expect(be.name).toBe('wasm');
     expect(be.dtype).toBe('float32');
+  });
+
+  it('auto turns on relaxed SIMD on Node where V8 keeps it behind a flag, and the relaxed binary validates', () => {
+    const hasGetBuiltin = typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function';
+    if (!hasGetBuiltin || !detectFeatures().simd) return; // Node < 20.16: only the flag on the command line helps
+    expect(detectFeatures().relaxed).toBe(true);
+    expect(WebAssembly.validate(decodeBase64(relaxedWasm))).toBe(true);
+    expect(createWasmBackendSync().variant).toBe('relaxed-simd');
+    expect(createWasmBackendSync({ variant: 'simd' }).variant).toBe('simd');
   });
 
   it('forces a variant, and errors clearly when the runtime cannot run it', () => {

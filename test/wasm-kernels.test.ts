@@ -504,6 +504,38 @@ for (const variant of VARIANTS) {
       );
     });
 
+    it('log-softmax and cross-entropy keep their precision at large logits', () => {
+      // Rows of logits near +-1e4 (a constant offset plus a small spread): log p is O(1) there, so the
+      // error must be a few ulp of log p, not an ulp of the offset (1e-3 at 1e4).
+      fc.assert(
+        fc.property(
+          rowsColsArb.chain(([rows, cols]) =>
+            fc.tuple(
+              fc.constant([rows, cols]),
+              fc.constantFrom(1e3, 1e4, -1e4, 3e4),
+              arrayOf(rows * cols, -8, 8),
+              fc.array(fc.integer({ min: 0, max: cols - 1 }), { minLength: rows, maxLength: rows }),
+              fc.constantFrom(0, 0.1),
+            )),
+          ([[rows, cols], offset, spread, targets, smoothing]) => {
+            const xs = spread.map((v) => Math.fround(offset + v));
+            const specs = { x: { f: xs }, ly: { zf: rows * cols }, t: { i: targets }, loss: { zf: rows }, lse: { zf: rows } };
+            const run = (b: Backend) =>
+              runOn(b, specs, (t) => {
+                b.logSoftmax(t.x, t.ly, rows, cols);
+                b.crossEntropy(t.x, t.t, t.loss, t.lse, rows, cols, -1, smoothing);
+              }).out;
+            const w = run(be);
+            const r = run(ref);
+            const logCols = Math.log(cols);
+            expectClose('logSoftmax', w.ly, r.ly, (i) => EPS * (4 * Math.abs(r.ly[i]!) + 4 * logCols + 2 * cols + 16));
+            expectClose('loss', w.loss, r.loss, (i) => EPS * (8 * Math.abs(r.loss[i]!) + 8 * logCols + 4 * cols + 32) * (1 + smoothing * cols));
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    });
+
     it('cross-entropy forward and backward, with smoothing, ignored and bad targets', () => {
       fc.assert(
         fc.property(

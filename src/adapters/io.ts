@@ -32,6 +32,7 @@ const PEFT_TASK_TYPE: { [K in TaskKind]: string | null } = {
   'sequence-classification': 'SEQ_CLS',
   'causal-lm': 'CAUSAL_LM',
   'masked-lm': null,
+  forecast: null,
 };
 
 function taskType(model: Module): string | null {

@@ -65,11 +65,19 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
     this.scale = loraScaling(c);
     const w = layer.weight;
     if (layer instanceof Embedding) {
-      // PEFT's embedding variant starts A at 0 and B random (B A x is still 0).
-      this.A = newParameter(new Float32Array(c.r * inF), [c.r, inF], w);
-      const b = noGrad(() => randn([outF, c.r], { generator }));
-      this.B = newParameter(b.toArray(), [outF, c.r], w);
-      b.dispose();
+      if (c.init_lora_weights === 'gaussian') {
+        // Gaussian down-projection A ~ N(0, 1/r^2), zero up-projection B, as on Linear layers
+        // (One-for-All's rsLoRA on wpe). PEFT ignores "gaussian" for embeddings and always uses the
+        // variant below; the tensors' names and shapes are the same, so files load either way.
+        this.A = newParameter(initA(c.r, inF, 'gaussian', generator), [c.r, inF], w);
+        this.B = newParameter(new Float32Array(outF * c.r), [outF, c.r], w);
+      } else {
+        // PEFT's embedding variant starts A at 0 and B random (B A x is still 0).
+        this.A = newParameter(new Float32Array(c.r * inF), [c.r, inF], w);
+        const b = noGrad(() => randn([outF, c.r], { generator }));
+        this.B = newParameter(b.toArray(), [outF, c.r], w);
+        b.dispose();
+      }
       this.params = [['lora_embedding_A', this.A], ['lora_embedding_B', this.B]];
       this.drop = null;
       this.generator = undefined;

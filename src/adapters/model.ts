@@ -244,7 +244,7 @@ export class AdaptedModel<M extends Module = Module> {
  */
 export function validateAdapterConfig(model: Module, config: Partial<AdapterConfig> & { peft_type: AdapterConfig['peft_type'] }): AdapterConfig {
   if (typeof config !== 'object' || config === null || typeof config.peft_type !== 'string') {
-    throw new Error('adapter config must be an object with a peft_type (FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP)');
+    throw new Error('adapter config must be an object with a peft_type (FULL, BITFIT, GPT4TS, LORA, IA3, GRASP, STOCHGRASP)');
   }
   return methodFor(config.peft_type).resolve(config as never, model);
 }

@@ -8,11 +8,12 @@ import { GRASS } from './grass.js';
 import { LISA } from './lisa.js';
 import { IA3 } from './ia3.js';
 import { LORA } from './lora.js';
+import { NORMS_AND_POSITIONS } from './norms.js';
 import { STOCHGRASP } from './stochgrasp.js';
 import type { AdapterConfig, AdapterMethod, PeftType } from './types.js';
 
 export const ADAPTERS: { [T in PeftType]: AdapterMethod<T> } = {
-  FULL, BITFIT, LORA, IA3, GRASP, STOCHGRASP, LISA, GRASS,
+  FULL, BITFIT, GPT4TS: NORMS_AND_POSITIONS, LORA, IA3, GRASP, STOCHGRASP, LISA, GRASS,
 };
 
 /** The method names users type (`--method grasp`) and the partial config each stands for. */
@@ -21,6 +22,13 @@ export const METHOD_PRESETS = {
   bitfit: { peft_type: 'BITFIT' },
   lora: { peft_type: 'LORA' },
   rslora: { peft_type: 'LORA', use_rslora: true },
+  /**
+   * One-for-All (Dey et al.): Gaussian rsLoRA, r 16, alpha 16, dropout 0.01 as the official code,
+   * training its LoRA factors only (no head); targets are the family's LoRA defaults (on a GPT4TS:
+   * `gpt2.wpe` and `out_layer`).
+   */
+  'one-for-all': { peft_type: 'LORA', use_rslora: true, init_lora_weights: 'gaussian', r: 16, lora_alpha: 16, lora_dropout: 0.01, modules_to_save: [] },
+  gpt4ts: { peft_type: 'GPT4TS' },
   ia3: { peft_type: 'IA3' },
   grasp: { peft_type: 'GRASP' },
   stochgrasp: { peft_type: 'STOCHGRASP' },
@@ -31,9 +39,9 @@ export const METHOD_PRESETS = {
 export type MethodName = keyof typeof METHOD_PRESETS;
 export const METHOD_NAMES = Object.keys(METHOD_PRESETS) as MethodName[];
 
-/** The method's name in reports: rsLoRA is LoRA with a flag. */
+/** The method's name in reports: rsLoRA is LoRA with a flag, One-for-All is rsLoRA with Gaussian init. */
 export function methodName(config: AdapterConfig): MethodName {
-  if (config.peft_type === 'LORA') return config.use_rslora ? 'rslora' : 'lora';
+  if (config.peft_type === 'LORA') return config.use_rslora ? (config.init_lora_weights === 'gaussian' ? 'one-for-all' : 'rslora') : 'lora';
   return config.peft_type.toLowerCase() as MethodName;
 }
 

@@ -54,9 +54,16 @@ export function defaultTargets(model: Module, key: keyof DefaultTargets, method:
   return FAMILIES[family].targets[key];
 }
 
-/** The head modules trained alongside the adapter: `classifier` when the model has one. */
+/**
+ * The head modules trained alongside the adapter: those of the family's `headModules` the model has
+ * (RoBERTa's `classifier`; GPT4TS's `in_layer` and `out_layer`); for models outside the table,
+ * `classifier` when the model has one.
+ */
 export function defaultModulesToSave(model: Module): string[] {
-  return [...model.namedChildren()].some(([n]) => n === 'classifier') ? ['classifier'] : [];
+  const family = familyOf(model);
+  const heads = family ? FAMILIES[family].headModules : ['classifier'];
+  const children = new Set([...model.namedChildren()].map(([n]) => n));
+  return heads.filter((h) => children.has(h));
 }
 
 export function checkTargets(method: string, field: string, v: unknown): TargetModules {

@@ -41,12 +41,26 @@ export interface LoraConfig extends ConfigBase {
   lora_dropout: number;
   target_modules: TargetModules;
   use_rslora: boolean;
-  /** true = Kaiming-uniform A (PEFT/loralib default), 'gaussian' = A ~ N(0, 1/r^2) (PEFT's gaussian); B = 0 either way. */
+  /**
+   * true = Kaiming-uniform A (PEFT/loralib default), 'gaussian' = A ~ N(0, 1/r^2) (PEFT's gaussian);
+   * B = 0 either way. On Embedding layers true is PEFT's embedding variant (A = 0, B ~ N(0, 1)) and
+   * 'gaussian' is Gaussian A with B = 0 (PEFT applies its embedding variant for both).
+   */
   init_lora_weights: true | 'gaussian';
   /** Set for GPT-2's Conv1D ([in, out] weights); filled in from the targets. */
   fan_in_fan_out: boolean;
   /** Seed of A's initialisation and of the LoRA dropout masks. */
   seed: number;
+}
+
+/**
+ * GPT4TS's trainable set (Zhou et al. 2023): every LayerNorm and the positional embedding train, plus
+ * the head (modules_to_save: the input and output layers of a GPT4TS); attention and FFN stay frozen.
+ */
+export interface NormsAndPositionsConfig extends ConfigBase {
+  peft_type: 'GPT4TS';
+  /** The modules trained in full (default: the family's LayerNorms and positional embedding). */
+  target_modules: TargetModules;
 }
 
 /** (IA)3 (Liu et al. 2022): learned vectors, initialised to 1, scaling keys, values and FFN activations. */
@@ -146,7 +160,7 @@ export interface GrassConfig extends ConfigBase, LayerwiseFields {
   static: boolean;
 }
 
-export type AdapterConfig = FullConfig | BitFitConfig | LoraConfig | IA3Config | GraspConfig | StochGraspConfig | LisaConfig | GrassConfig;
+export type AdapterConfig = FullConfig | BitFitConfig | NormsAndPositionsConfig | LoraConfig | IA3Config | GraspConfig | StochGraspConfig | LisaConfig | GrassConfig;
 export type PeftType = AdapterConfig['peft_type'];
 export type ConfigOf<T extends PeftType> = Extract<AdapterConfig, { peft_type: T }>;
 

@@ -7,7 +7,9 @@
  * broadcasting is undone in exactly one place.
  */
 import { isGradEnabled, noGrad } from '../tensor/engine.js';
+import { checkedBackward, checkForward, isAnomalyEnabled } from './anomaly.js';
 import type { GradNode, Tensor } from '../tensor/tensor.js';
+import { profilingActive, timeBackward, timeForward } from './profile.js';
 
 /** What forward hands to backward. */
 export class OpContext {
@@ -40,6 +42,8 @@ export interface OpSpec<in out A> {
   forward(ctx: OpContext, inputs: readonly Tensor[], attrs: A): Tensor;
   /** Gradients of the inputs given the output gradient `dy` (runs with gradient recording off). */
   backward(ctx: OpContext, dy: Tensor, attrs: A): (Tensor | null)[];
+  /** Floating-point operations of one forward, for `profile` (ops that report GB/s leave it out). */
+  flops?(inputs: readonly Tensor[], out: Tensor, attrs: A): number;
 }
 
 /** Builds an op spec (a typed identity that keeps literals readable). */
@@ -70,15 +74,26 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
   const needsGrad = inputs.map((t) => t.requiresGrad);
   const recording = isGradEnabled() && needsGrad.some(Boolean);
   const ctx = new OpContext(needsGrad, recording);
-  const out = noGrad(() => spec.forward(ctx, inputs, attrs));
+  const out = profilingActive()
+    ? timeForward(spec.name, () => noGrad(() => spec.forward(ctx, inputs, attrs)), (o) => ({
+      bytes: 4 * (o.size + inputs.reduce((n, t) => n + t.size, 0)),
+      flops: spec.flops?.(inputs, o, attrs) ?? 0,
+    }))
+    : noGrad(() => spec.forward(ctx, inputs, attrs));
+  const anomaly = isAnomalyEnabled();
+  // Element-wise families (unary, binary) name their member in attrs.op: `sqrt`, not `unary`.
+  const label = anomaly ? (typeof (attrs as { op?: unknown } | null)?.op === 'string' ? (attrs as { op: string }).op : spec.name) : spec.name;
+  if (anomaly) checkForward(label, inputs, out);
   if (recording && out.dtype !== 'int32') {
     out.requiresGrad = true;
     const node: GradNode = {
       opName: spec.name,
       inputs,
       saved: ctx.saved,
-      backward: (dy) => spec.backward(ctx, dy, attrs),
+      backward: (dy) =>
+        profilingActive() ? timeBackward(spec.name, () => spec.backward(ctx, dy, attrs)) : spec.backward(ctx, dy, attrs),
     };
+    if (anomaly) node.backward = checkedBackward(node, label);
     out.node = node;
   }
   return out;

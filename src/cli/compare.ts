@@ -15,8 +15,10 @@ import { compareMethods, type MethodRun } from '../experiments/compare.js';
 import { writeFileAtomic } from '../node/files.js';
 import { saveAdapter } from '../node/adapter-files.js';
 import type { GlueTask } from '../tasks/glue.js';
-import { taskOptions, trainingOptions } from './options.js';
+import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
+import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { prepareRun } from './setup.js';
+import { isSeriesTask } from './series.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
@@ -48,6 +50,9 @@ export interface CompareRunOptions {
   datasetsDir?: string;
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  e2e?: Partial<E2ETaskConfig>;
   title?: string;
   write?: (text: string) => void;
   tty?: boolean;
@@ -84,7 +89,10 @@ function runNames(runs: readonly MethodRun[]): string[] {
 export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport> {
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, limitTrain: o.limitTrain });
+  if (isSeriesTask(o.task)) {
+    throw new Error(`compare does not run series tasks yet; run \`wasmgrad finetune --task ${o.task} --data <csv> --method <m>\` once per method (--baseline adds the linear row)`);
+  }
+  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, limitTrain: o.limitTrain, data: o.data, e2e: o.e2e });
   const { task, maxLength } = p;
   write(`task ${task.name}: ${task.trainExamples} training, ${task.validationExamples} validation examples (${task.metric}); model ${p.dir}\n`);
   const out = resolve(o.out);
@@ -92,7 +100,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const runs = o.methods.map((m) => (typeof m === 'string' ? { method: m } : m));
   const names = runNames(runs);
   for (const n of names) await rm(join(out, `${n}.metrics.jsonl`), { force: true });
-  const draws = o.draws ?? 10;
+  const draws = o.draws ?? (task.kind === 'causal-lm' && p.loaded === undefined ? 0 : 10); // e2e: every evaluation decodes
   const mode = o.noiseMode ?? 'multiplicative';
   let bar: ProgressBar | null = null;
   const D = FINETUNE_DEFAULTS;
@@ -121,11 +129,11 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     noiseTargets: 'every attention projection and both FFN layers of each block (the same layers for every method), perturbed after merging',
     results,
     notes: [
-      `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.loaded.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
+      `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
       `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       'Peak memory: the most WebAssembly heap bytes live at once during training (probe included), split at that instant into parameters, gradients, optimizer state (AdamW moments, or the staging area when offloaded) and activations (everything else: saved activations, intermediate gradients, batches, kernel scratch).',
       ...(o.offloadOptimizer ? ['AdamW state offloaded to host memory between updates (bit-identical results).'] : []),
-      `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.`,
+      draws > 0 ? `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.` : 'No weight-noise evaluation (--draws 0).',
       ...(task.kind === 'sequence-classification'
         ? ['Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.']
         : []),
@@ -143,14 +151,14 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function registerCompare(program: Command): void {
   const compare = program.command('compare');
-  trainingOptions(taskOptions(compare))
+  e2eOptions(trainingOptions(taskOptions(compare)))
     .description('fine-tune a classifier with several methods, evaluate clean and under weight noise, and write report.md/report.html')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--methods <list>', `comma-separated, each name[:key=value,...] (${METHOD_NAMES.join(', ')}); separate methods with ";" when using overrides`, 'full,bitfit,lora,grasp,stochgrasp')
     .option('--out <dir>', 'output directory', 'runs/compare')
     .option('--lr <x>', 'one learning rate for all methods (default: per method)', Number)
     .option('--limit-train <n>', 'use at most n training examples', Number)
-    .option('--draws <n>', 'noise draws per sigma', Number)
+    .option('--draws <n>', 'noise draws per sigma, 0 = none (default 10; 0 for --task e2e)', Number)
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--seed <n>', 'seed', Number)
@@ -164,6 +172,7 @@ export function registerCompare(program: Command): void {
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
+        data: a.data as string | undefined, e2e: e2eSettings(a),
       });
     });
 }

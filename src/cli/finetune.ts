@@ -9,9 +9,11 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
 import { MEMORY_CATEGORIES, type MemoryBreakdown } from '../backend/memory.js';
-import { METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { validateAdapterConfig } from '../adapters/model.js';
+import { METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
+import { detectAnomaly } from '../nn/anomaly.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
 import { FileMomentStore } from '../node/moment-file.js';
@@ -24,8 +26,19 @@ import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
 import { parseMethodSpec } from './compare.js';
-import { taskOptions, trainingOptions } from './options.js';
-import { prepareRun } from './setup.js';
+import { claimOutDir, jsonDiff, outDirEntries } from './run-dir.js';
+import { formatProcessMemory, processMemory } from './process-memory.js';
+import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, trainingOptions } from './options.js';
+import type { E2ETaskConfig } from '../tasks/e2e.js';
+import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
+import type { ExperimentReport, MethodResult } from '../report/types.js';
+import { describeConfig, methodName } from '../adapters/registry.js';
+import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
+import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
+import { scalerOf } from '../timeseries/scaler.js';
+import type { Task } from '../tasks/task.js';
+import type { FamilyModel } from '../models/families.js';
+import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 
 const STATE = join('training_state', 'state.safetensors');
 
@@ -41,21 +54,84 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   datasetsDir?: string;
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
+  /** Use at most this many training examples (E2E: MRs, with all their references). */
+  limitTrain?: number;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  /** E2E task settings (split, decoding, label smoothing). */
+  e2e?: Partial<E2ETaskConfig>;
   saveEvery?: number;
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
   resume?: boolean;
   /** Offloaded AdamW moments go to a scratch file in this directory instead of host memory (implies offloadOptimizer). */
   offloadDir?: string;
+  /** Check every op and gradient for NaN/Inf during training, naming the op and module (slow). */
+  detectAnomaly?: boolean;
+  /** Replace the files of an earlier run in a non-empty `out` (without it, a non-empty `out` is refused). */
+  overwrite?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
+  /** Flags of a series task (`--task forecast`): --data, --horizon, --input-length, --features, --target, --train-fraction, --split. */
+  series?: SeriesOptions;
+  /** Also train the linear baseline (one Linear from input window to horizon per channel) with the same loop and report it (series tasks). */
+  baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
 }
 
+/** What a run needs from its preparation, for text and series tasks alike. */
+interface Prepared {
+  dir: string;
+  task: Task;
+  /** Loads the checkpoint; `log` hears which head keys start fresh, `fresh` collects them. */
+  loadModel: (log?: (message: string) => void, fresh?: string[]) => Promise<FamilyModel>;
+  /** Saved with a fully fine-tuned text model; null for series. */
+  tokenizer: ByteLevelBPETokenizer | null;
+  maxLength: number;
+  /** One line saying where the examples come from. */
+  source: string;
+  /** The text task's preparation (which split is scored); null for series. */
+  run: PreparedRun | null;
+  series: PreparedSeriesRun | null;
+}
+
+interface PrepareArgs {
+  model: string; task: string; maxLength?: number; datasetsDir?: string; format?: GlueTask; seed: number;
+  data?: string; e2e?: Partial<E2ETaskConfig>; limitTrain?: number; evaluateOn?: EvalSplit | 'auto'; series?: SeriesOptions;
+}
+
+async function prepare(o: PrepareArgs): Promise<Prepared> {
+  if (isSeriesTask(o.task)) {
+    const s = await prepareSeriesRun(o.model, o.task, { ...(o.series ?? {}), data: o.data ?? o.series?.data, seed: o.seed });
+    const { inputLength, horizon } = s.data.options;
+    const source = `${s.task.name}: input ${inputLength}, horizon ${horizon}`;
+    return { dir: s.dir, task: s.task as unknown as Task, loadModel: () => s.loadModel(), tokenizer: null, maxLength: inputLength, source, run: null, series: s };
+  }
+  const p = await prepareRun(o.model, o.task, {
+    maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain, evaluateOn: o.evaluateOn,
+  });
+  return { dir: p.dir, task: p.task, loadModel: p.loadModel, tokenizer: p.tokenizer, maxLength: p.maxLength, source: p.source, run: p, series: null };
+}
 
 /** Fine-tunes and writes the adapter; returns the final validation metrics (NaN when stopped early). */
 export type FinetuneCliResult = { stopped: boolean } & { [metric: string]: number | boolean };
+
+/** Files a finetune run writes into --out (removed by --overwrite, and only these). */
+const RUN_FILES = ['training_state', 'metrics.jsonl', 'results.json', 'report.md', 'report.html', 'adapter_config.json', 'adapter_model.safetensors', 'model'];
+
+/** The CLI-only options: integers in range, checked before anything is read or written. */
+function validateCliOptions(o: FinetuneCliOptions): void {
+  const errs: string[] = [];
+  const int = (flag: string, v: number | undefined, min: number) => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) errs.push(`${flag} ${v} must be an integer >= ${min}`);
+  };
+  int('--save-every', o.saveEvery, 1);
+  int('--stop-after', o.stopAfter, 1);
+  int('--noise-draws', o.noiseDraws, 0);
+  if (o.resume && o.overwrite) errs.push('--resume and --overwrite exclude each other (continue the run, or replace it)');
+  if (errs.length) throw new Error(`finetune: ${errs.join('; ')}`);
+}
 
 export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCliResult> {
   const write = o.write ?? ((t: string) => void process.stderr.write(t));
@@ -63,38 +139,55 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   let bar: ProgressBar | null = null;
   const stopAfter = o.stopAfter;
   class Stop extends Error {}
-  await ensureBackend();
+  // Everything is validated before the output folder is touched: the options, the task, the
+  // checkpoint, and the method's config against the model.
+  validateCliOptions(o);
   const config = resolveFinetuneConfig(
     { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
     o.method,
   );
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
-  config.maxLength = p.maxLength;
+  await outDirEntries(out); // a file at --out fails here, before the (slower) loading
+  await ensureBackend();
+  const p = await prepare({ ...o, seed: config.seed });
+  if (!p.series) config.maxLength = p.maxLength;
   const { task } = p;
-  const model = await p.loadModel();
+  const model = await p.loadModel((m) => write(m + '\n'));
   try {
+    validateAdapterConfig(model, { ...presetFor(o.method), ...(o.adapter ?? {}) } as AdapterConfig);
+    await claimOutDir(out, { resume: o.resume === true, overwrite: o.overwrite === true, runFiles: RUN_FILES });
     write(`${task.name}: ${task.trainExamples} training / ${task.validationExamples} validation examples; model ${p.dir}; method ${o.method}, lr ${config.lr}\n`);
-    await mkdir(join(out, 'training_state'), { recursive: true });
     const metricsPath = join(out, 'metrics.jsonl');
-    const runKey = { model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config };
+    const runKey = {
+      model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null,
+      ...(p.series ? { series: p.series.data.options } : {}),
+    };
+    const statePath = join(out, STATE);
+    write(`${p.source}\n`);
     let resumeFrom: Uint8Array | null = null;
     if (o.resume) {
-      const bytes = await readFile(join(out, STATE)).catch(() => {
-        throw new Error(`--resume: no training state at ${join(out, STATE)}; start without --resume`);
+      const bytes = await readFile(statePath).catch(() => {
+        throw new Error(`--resume: no training state at ${statePath}; start without --resume`);
       });
-      const saved = JSON.parse(await readFile(join(out, 'training_state', 'run.json'), 'utf8').catch(() => '{}')) as typeof runKey;
-      if (JSON.stringify(saved) !== JSON.stringify(runKey)) {
-        throw new Error(`--resume: the options differ from the saved run's (${join(out, 'training_state', 'run.json')}); resume with the same options`);
+      const runJson = join(out, 'training_state', 'run.json');
+      const saved = JSON.parse(await readFile(runJson, 'utf8').catch(() => '{}')) as typeof runKey;
+      const diff = jsonDiff(saved, JSON.parse(JSON.stringify(runKey)));
+      if (diff.length) {
+        throw new Error(`--resume: the options differ from the saved run's (${runJson}): ${diff.join('; ')}; resume with the same options`);
       }
       resumeFrom = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } else {
+      await mkdir(join(out, 'training_state'), { recursive: true });
       await writeFile(metricsPath, '');
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
     const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
+    if (o.detectAnomaly) {
+      detectAnomaly(true, { model });
+      write('--detect-anomaly: every op and gradient is checked for NaN/Inf (training runs several times slower)\n');
+    }
     const momentStore = o.offloadDir !== undefined ? new FileMomentStore(join(resolve(o.offloadDir), `adamw-moments-${process.pid}.bin`)) : undefined;
     const r = await runFinetune({
-      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, momentStore,
+      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, resumeSource: statePath, momentStore,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
       onCheckpoint: async (bytes, step) => {
         await writeFileAtomic(join(out, STATE), bytes);
@@ -119,21 +212,51 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
-      params: r.adapted.parameterCounts(), train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      params: r.adapted.parameterCounts(), steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
       peak_memory: r.peakMemory, offloaded_optimizer_bytes: r.offloadedOptimizerBytes,
     };
+    const proc = processMemory();
+    Object.assign(summary, proc);
+    write(formatProcessMemory(proc) + '\n');
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      summary.test = test.metrics;
+      write(`test: ${task.describe(test)}\n`);
+    }
+    if (p.series) {
+      // A complete forecaster (`wasmgrad forecast --model <out>`): the adapter merged into a copy of
+      // the weights on disk, and the training split's standardisation.
+      r.adapted.merge();
+      try {
+        await savePretrained(model, join(out, 'model'));
+      } finally {
+        r.adapted.unmerge();
+      }
+      await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(scalerOf(p.series.data), null, 2) + '\n');
+      if (o.baseline) summary.baseline = await trainBaseline(p.series, config, write, o.tty);
+    }
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
     const counts = r.adapted.parameterCounts();
     r.adapted.remove();
-    if (counts.trainedBase + counts.head === counts.base) { // every weight trained (full, LISA, GRASS): the whole model is the result
+    // Every weight trained (full, LISA, GRASS) on a text task: the whole model is the result.
+    const wholeModel = counts.trainedBase + counts.head === counts.base && p.tokenizer !== undefined;
+    if (wholeModel && p.tokenizer) {
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
+    if (r.final.generation) {
+      summary.generation = r.final.generation;
+      summary.train_tokens = r.trainTokens;
+      summary.outputs = (r.final as unknown as { outputs?: string[] }).outputs;
+    }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
+    const report = singleRunReport(o, p.source, task.metric, r, summary.noise as MethodResult['noise'] | undefined);
+    await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
+    await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html${p.series || wholeModel ? ', model/' : ''}\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -143,6 +266,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     }
     throw err;
   } finally {
+    if (o.detectAnomaly) detectAnomaly(false);
     model.dispose();
   }
 }
@@ -154,7 +278,28 @@ export function memoryLine(peak: number, split: MemoryBreakdown): string {
   return `peak heap ${mib(peak)}: ${MEMORY_CATEGORIES.map((k) => `${k} ${(split[k] / 2 ** 20).toFixed(1)}`).join(', ')} MiB`;
 }
 
+/** One method's report (the compare report's layout with one row). */
+function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined): ExperimentReport {
+  const counts = r.adapted.parameterCounts();
+  const g = r.final.generation;
+  const result: MethodResult = {
+    method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
+    trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
+    metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
+    trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
+    ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
+  };
+  return {
+    title: `wasmgrad: ${result.label ?? result.method} on ${o.task}`, task: o.task, model: o.model, createdAt: new Date().toISOString(),
+    noiseModel: 'multiplicative', noiseTargets: 'every attention projection and both FFN layers of each block, perturbed after merging',
+    results: [result],
+    notes: [source, `epochs ${o.epochs ?? 'default'}, batch ${o.batchSize ?? 'default'}, lr ${o.lr ?? 'the method default'}, seed ${o.seed ?? 0}.`],
+  };
+}
+
 export interface EvalCliOptions {
+  /** Which rows to score (default: every row of a lone file, else the validation split). */
+  split?: EvalSplit;
   model: string;
   adapter?: string;
   task: string;
@@ -162,25 +307,68 @@ export interface EvalCliOptions {
   /** GLUE layout of a task path whose folder name does not tell it. */
   format?: GlueTask;
   maxLength?: number;
+  /** The data file of `--task e2e`. */
+  data?: string;
+  e2e?: Partial<E2ETaskConfig>;
   draws?: number;
   sigmas?: number[];
   noiseMode?: NoiseModel;
+  /** Flags of a series task (`--task forecast --data <csv>`). */
+  series?: SeriesOptions;
   write?: (text: string) => void;
 }
 
-/** Evaluates a model (+ adapter) on a task's validation split, clean and (with draws > 0) under noise. */
+/** Why these rows are scored, for the line `eval` prints first. */
+function describeSplit(prepared: Prepared, given: EvalSplit | undefined): string {
+  const p = prepared.run;
+  if (!p) return `scoring the ${prepared.task.validationExamples} validation windows of ${prepared.source}`;
+  const { loaded, evaluatedOn } = p;
+  const n = p.task.validationExamples;
+  const rows = `${n} row${n === 1 ? '' : 's'}`;
+  // A task reading its own data file (e2e) holds out part of it; its source line says which.
+  if (!loaded) return `scoring the ${rows} held out: ${p.source}`;
+  const file = loaded.heldOutFrom;
+  if (evaluatedOn === 'all') {
+    return file
+      ? `scoring all ${rows} of ${file} (${given ? '--split all' : 'a single file: every row by default'}; --split validation scores the ${loaded.validation.length} rows fine-tuning held out)`
+      : `scoring all ${rows} of ${loaded.name}: its training and validation splits (--split all)`;
+  }
+  if (evaluatedOn === 'train') return `scoring the ${rows} of ${loaded.name}'s training split (--split train)`;
+  return file
+    ? `scoring the ${rows} fine-tuning held out of ${file} (--split validation; --split all scores every row)`
+    : `scoring the ${rows} of ${loaded.name}'s validation split (${given ? '--split validation' : 'the default'}; --split all adds the training rows)`;
+}
+
+/** Evaluates a model (+ adapter) on a task, clean and (with draws > 0) under noise. */
 export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unknown>> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
+  if (o.split !== undefined && !EVAL_SPLITS.includes(o.split)) throw new Error(`eval: --split ${o.split} is not one of ${EVAL_SPLITS.join(', ')}`);
   await ensureBackend();
-  const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format });
+  const p = await prepare({ ...o, seed: 0, evaluateOn: o.split ?? 'auto' });
   const { task } = p;
-  const model = await p.loadModel();
+  const fresh: string[] = [];
+  const model = await p.loadModel(undefined, fresh); // a head missing here must come from the adapter (checked below)
   try {
     const adapted = o.adapter ? await loadAdapterFromDirectory(model, resolve(o.adapter)) : null;
+    const saved = adapted?.config.modules_to_save ?? [];
+    const unsupplied = fresh.filter((k) => !saved.some((m) => k.startsWith(`${m}.`) || k.includes(`.${m}.`)));
+    if (unsupplied.length) {
+      throw new Error(
+        `eval: the task head (${unsupplied.join(', ')}) is neither in ${p.dir} nor in ${o.adapter ? `the adapter ${o.adapter}` : 'an adapter'}, ` +
+          'so it would score a randomly initialised head; pass --adapter <dir> written by finetune, or a fine-tuned checkpoint (finetune --method full writes <out>/model)',
+      );
+    }
+    if (fresh.length) write(`task head from the adapter ${o.adapter}: ${fresh.join(', ')}\n`);
+    write(describeSplit(p, o.split) + '\n');
     const clean = task.evaluate(model, task.validationBatches());
     const scores = task.metricNames.map((k) => `${k} ${clean.metrics[k].toFixed(4)}`).join(', ');
     write(`${task.name} (${clean.examples} examples): ${scores}, loss ${clean.loss.toFixed(4)}\n`);
     const result: Record<string, unknown> = { task: task.name, ...clean.metrics, loss: clean.loss };
+    if (task.testBatches) {
+      const test = task.evaluate(model, task.testBatches());
+      write(`test: ${task.describe(test)}\n`);
+      result.test = test.metrics;
+    }
     if ((o.draws ?? 0) > 0) {
       const metric = task.metric;
       const noise = await evaluateUnderNoise(adapted ?? model, () => task.evaluate(model, task.validationBatches()).metrics[metric], {
@@ -198,8 +386,8 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
 
 export function registerFinetune(program: Command): void {
   const finetune = program.command('finetune');
-  trainingOptions(taskOptions(finetune))
-    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation with GPT-2) with one method; writes the adapter')
+  seriesOptions(e2eOptions(trainingOptions(taskOptions(finetune))))
+    .description('fine-tune a checkpoint on a task (classification with RoBERTa, text continuation and E2E data-to-text with GPT-2, forecasting with a GPT4TS built on GPT-2) with one method; writes the adapter')
     .option('--model <dir|name>', 'checkpoint directory or a bundled name (tiny-roberta)', 'tiny-roberta')
     .requiredOption('--method <name[:key=value,...]>', `one of ${METHOD_NAMES.join(', ')}, with optional config overrides (grasp:num_groups=16)`)
     .requiredOption('--out <dir>', 'output directory')
@@ -207,33 +395,47 @@ export function registerFinetune(program: Command): void {
     .option('--weight-decay <x>', 'AdamW weight decay', Number)
     .option('--seed <n>', 'seed of the data order', Number)
     .option('--save-every <n>', 'training-state checkpoint interval in steps (default: each epoch)', Number)
+    .option('--limit-train <n>', 'use at most n training examples (e2e: MRs, each with all its references)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
     .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block (bit-identical, less heap)')
     .option('--offload-dir <dir>', 'offload AdamW state to a scratch file in <dir> (deleted at the end) instead of host memory')
+    .option('--overwrite', "replace an earlier run's files in a non-empty --out")
+    .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
+    .option('--baseline', 'forecasting: also train the linear baseline with the same loop and report its test MSE/MAE')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
         model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
-        saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true,
-        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined, noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
+        detectAnomaly: a.detectAnomaly === true,
+        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined,
+        noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a), limitTrain: a.limitTrain as number | undefined,
+        series: seriesArgs(a), baseline: a.baseline === true,
       });
     });
   const evalCmd = program.command('eval');
-  taskOptions(evalCmd)
+  seriesOptions(e2eOptions(taskOptions(evalCmd)))
     .description('evaluate a checkpoint (and an adapter) on a task, clean and under weight noise')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
     .option('--adapter <dir>', 'adapter directory written by finetune')
-    .option('--draws <n>', 'noise draws per sigma (0 = clean only)', Number, 10)
+    .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--draws <n>', 'noise draws per sigma (0 = clean only; default 10, and 0 for --task e2e, where each evaluation decodes)', Number)
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
+    .option('--split <train|validation|all>', 'rows to score (default: every row of a single file, else the validation split)')
     .action(async (a: Record<string, string | number | undefined>) => {
       await runEvalCli({
-        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task), draws: a.draws as number,
+        model: String(a.model), adapter: a.adapter as string | undefined, task: String(a.task),
+        draws: (a.draws as number | undefined) ?? (a.task === 'e2e' ? 0 : 10), maxLength: a.maxLength as number | undefined,
+        data: a.data as string | undefined, e2e: e2eSettings(a), split: a.split as EvalSplit | undefined,
         sigmas: String(a.sigmas).split(',').map(Number), noiseMode: a.noise as NoiseModel, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
+        series: seriesArgs(a),
       });
     });
 }
+

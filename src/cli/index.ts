@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerCompare } from './compare.js';
 import { registerFinetune } from './finetune.js';
+import { registerForecast } from './forecast.js';
 import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
 
@@ -15,14 +16,20 @@ program
   .option('--quick', 'fewer shapes and samples (a smoke run)')
   .option('--only <names>', 'comma-separated benchmark names, e.g. matmul,layerNorm')
   .option('--out <file>', 'where to write the JSON rows', 'bench/results/latest.json')
-  .action(async (opts: { quick?: boolean; only?: string; out: string }) => {
-    const { runBenchmarks } = await import('../../bench/run.js');
-    await runBenchmarks({ quick: opts.quick, only: opts.only?.split(',').map((s) => s.trim()), out: opts.out });
+  .option('--threads <list>', 'thread counts, e.g. 1,2 or auto (default: 1 and all cores)')
+  .option('--profile', 'print the per-op profile of one encoder training step instead of the table')
+  .action(async (opts: { quick?: boolean; only?: string; out: string; threads?: string; profile?: boolean }) => {
+    const { runBenchmarks, parseThreads } = await import('../../bench/run.js');
+    await runBenchmarks({
+      quick: opts.quick, only: opts.only?.split(',').map((s) => s.trim()), out: opts.out,
+      threads: opts.threads === undefined ? undefined : parseThreads(opts.threads), profile: opts.profile,
+    });
   });
 
 registerPretrain(program);
 registerCompare(program);
 registerFinetune(program);
+registerForecast(program);
 registerScore(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {

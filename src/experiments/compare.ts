@@ -30,6 +30,7 @@ export interface CompareOptions<B = unknown, E extends TaskEval = TaskEval> {
   task: Task<B, E>;
   /** Overrides of the fine-tuning config shared by every run (resolved per method: lr defaults to the method's). */
   config: Partial<FinetuneConfig>;
+  /** Weight-noise evaluation after training; draws 0 skips it (generation tasks, where each evaluation decodes). */
   noise: { sigmas?: readonly number[]; draws: number; mode: NoiseModel; seed: number };
   /** Data-order seeds: each method trains once per seed and reports mean ± std (default: config.seed alone). */
   seeds?: readonly number[];
@@ -61,10 +62,10 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     adapted = r.adapted;
     o.log?.(r.adapted.parameterTable());
     const pick = (e: TaskEval) => e.metrics[task.metric];
-    const noise = await evaluateUnderNoise(r.adapted, () => pick(task.evaluate(model, task.validationBatches())), {
+    const noise = o.noise.draws === 0 ? [] : await evaluateUnderNoise(r.adapted, () => pick(task.evaluate(model, task.validationBatches())), {
       sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed + seed,
     });
-    o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
+    if (noise.length) o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
     const counts = r.adapted.parameterCounts();
     const result: MethodResult = {
       method: methodName(r.adapted.config),
@@ -80,7 +81,9 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
       peakMemory: r.peakMemory,
       steps: r.steps,
       finalLoss: r.finalLoss,
+      trainTokens: r.trainTokens,
       lossCurve: r.lossCurve,
+      ...(r.final.generation ? { generation: { ...r.final.generation, scores: { ...r.final.generation.scores } } } : {}),
     };
     if (first) await o.afterMethod?.(run, result, r.adapted);
     return { result, values: noise.map((p) => p.values) };

@@ -13,14 +13,17 @@ import { GPT2Config } from './gpt2/config.js';
 import { GPT2LMHeadModel } from './gpt2/model.js';
 import { RobertaConfig } from './roberta/config.js';
 import { RobertaForMaskedLM, RobertaForSequenceClassification } from './roberta/heads.js';
+import { GPT4TSConfig } from '../timeseries/config.js';
+import { GPT4TS } from '../timeseries/model.js';
 
-export type Family = 'gpt2' | 'roberta';
+export type Family = 'gpt2' | 'roberta' | 'gpt4ts';
 
 /**
  * What a model head is trained for: the link between a family's architectures and a fine-tuning
- * task (src/tasks/task.ts). A regression task over float series would add its kind here.
+ * task (src/tasks/task.ts). `forecast` is regression over float series: windows (B, L, M) in, the
+ * next H steps (B, H, M) out.
  */
-export type TaskKind = 'sequence-classification' | 'causal-lm' | 'masked-lm';
+export type TaskKind = 'sequence-classification' | 'causal-lm' | 'masked-lm' | 'forecast';
 
 /** Layer names (matched by suffix) or one full-match regex, PEFT's `target_modules` rule. */
 export type LayerPattern = string[] | string;
@@ -35,6 +38,11 @@ export interface DefaultTargets {
   ia3: LayerPattern;
   /** ... of which these have their input (the FFN activation) scaled. */
   ia3Feedforward: LayerPattern;
+  /**
+   * The `gpt4ts` trainable-set rule (Zhou et al. 2023): modules trained in full besides the head,
+   * every LayerNorm and the positional embedding.
+   */
+  normsAndPositions: LayerPattern;
 }
 
 /**
@@ -44,12 +52,24 @@ export interface DefaultTargets {
 export interface FamilyModel extends Module {
   readonly family: Family;
   readonly config: { toJSON(): object };
-  forward(ids: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
+  /**
+   * `input` is token ids (B, T) for text families and float values (B, L, M) for series families;
+   * `logits` is the head's raw output (class or token scores; the forecast itself for regression,
+   * as Hugging Face's regression heads return it).
+   */
+  forward(input: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
 }
 
 export interface ArchitectureSpec {
   /** The task this head serves. */
   readonly task: TaskKind;
+  /**
+   * The modules this architecture puts on top of the base model (its task head), by top-level name:
+   * the only keys a checkpoint of another architecture may lack when loaded with `freshHead` (they
+   * start from their seeded init), and the keys a checkpoint of this architecture carries that others
+   * drop. Empty when the head has no weights of its own (GPT-2's output projection is tied to `wte`).
+   */
+  readonly head: readonly string[];
   /** The class (to recognise a model's architecture; the table is the one place that tests classes). */
   readonly cls: abstract new (...args: never[]) => Module;
   /** A fresh model from config.json fields (unknown keys ignored; the config class validates). */
@@ -100,6 +120,21 @@ export interface FamilySpec {
    * base-model checkpoints such as GPT2Model's `h.0.attn.c_attn.weight`) are accepted on loading.
    */
   readonly basePrefix: string;
+  /**
+   * Modules a fine-tuning run trains in full by default as the task head (modules_to_save), when the
+   * model has them: RoBERTa's `classifier`; GPT4TS's fresh `in_layer` and `out_layer`.
+   */
+  readonly headModules: readonly string[];
+  /**
+   * For families whose models start from another family's pretrained checkpoint (GPT4TS: the first
+   * blocks and `wpe` of a GPT-2 LM, fresh input/output layers): the base family and how to build a
+   * model from a loaded base. `fields` are this family's own config.json fields (input_length,
+   * horizon, ...); the base is left untouched (weights are copied).
+   */
+  readonly fromBase?: {
+    readonly family: Family;
+    build(base: FamilyModel, fields: Record<string, unknown>, opts?: { generator?: Generator }): FamilyModel;
+  };
   /** Pretraining (`wasmgrad pretrain --arch <family>`): the architecture it trains, its objective, the tokenizer's special tokens in id order, and the config for a shape. Absent for families that are not pretrained here. */
   readonly pretrain?: {
     readonly architecture: string;
@@ -112,13 +147,14 @@ export interface FamilySpec {
 
 const ROBERTA_LAYER = '(?:.*\\.)?layer\\.\\d+\\.';
 const GPT2_BLOCK = '(?:.*\\.)?h\\.\\d+\\.';
+const GPT2_NORMS_AND_POSITIONS = '(?:.*\\.)?(wpe|ln_f|h\\.\\d+\\.ln_(1|2))';
 
 export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
   gpt2: {
     modelType: 'gpt2',
     description: 'GPT-2 causal language model (Radford et al. 2019)',
     architectures: {
-      GPT2LMHeadModel: { task: 'causal-lm', cls: GPT2LMHeadModel, build: (c, o) => new GPT2LMHeadModel(new GPT2Config(c), o) },
+      GPT2LMHeadModel: { task: 'causal-lm', head: [], cls: GPT2LMHeadModel, build: (c, o) => new GPT2LMHeadModel(new GPT2Config(c), o) },
     },
     defaultArchitecture: 'GPT2LMHeadModel',
     parseConfig: (raw) => new GPT2Config(raw),
@@ -133,9 +169,11 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       grasp: `${GPT2_BLOCK}(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)`,
       ia3: `${GPT2_BLOCK}(attn\\.c_attn|mlp\\.c_proj)`,
       ia3Feedforward: `${GPT2_BLOCK}mlp\\.c_proj`,
+      normsAndPositions: GPT2_NORMS_AND_POSITIONS,
     },
     blockPattern: '(?:^|\\.)h\\.(\\d+)\\.',
     basePrefix: 'transformer.',
+    headModules: [],
     pretrain: {
       architecture: 'GPT2LMHeadModel',
       objective: 'causal-lm',
@@ -150,9 +188,9 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
     modelType: 'roberta',
     description: 'RoBERTa encoder (Liu et al. 2019)',
     architectures: {
-      RobertaForMaskedLM: { task: 'masked-lm', cls: RobertaForMaskedLM, build: (c, o) => new RobertaForMaskedLM(new RobertaConfig(c), o) },
+      RobertaForMaskedLM: { task: 'masked-lm', head: ['lm_head'], cls: RobertaForMaskedLM, build: (c, o) => new RobertaForMaskedLM(new RobertaConfig(c), o) },
       RobertaForSequenceClassification: {
-        task: 'sequence-classification', cls: RobertaForSequenceClassification, build: (c, o) => new RobertaForSequenceClassification(new RobertaConfig(c), o),
+        task: 'sequence-classification', head: ['classifier'], cls: RobertaForSequenceClassification, build: (c, o) => new RobertaForSequenceClassification(new RobertaConfig(c), o),
       },
     },
     defaultArchitecture: 'RobertaForMaskedLM',
@@ -168,9 +206,11 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       grasp: `${ROBERTA_LAYER}(attention\\.self\\.(query|key|value)|attention\\.output\\.dense|intermediate\\.dense|output\\.dense)`,
       ia3: `${ROBERTA_LAYER}(attention\\.self\\.(key|value)|output\\.dense)`,
       ia3Feedforward: `${ROBERTA_LAYER}output\\.dense`,
+      normsAndPositions: '(?:.*\\.)?(position_embeddings|LayerNorm)',
     },
     blockPattern: '(?:^|\\.)layer\\.(\\d+)\\.',
     basePrefix: 'roberta.',
+    headModules: ['classifier'],
     pretrain: {
       architecture: 'RobertaForMaskedLM',
       objective: 'masked-lm',
@@ -181,6 +221,35 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
         max_position_embeddings: s.seq + id('<pad>') + 1, hidden_dropout_prob: s.dropout, attention_probs_dropout_prob: s.dropout,
         pad_token_id: id('<pad>'), bos_token_id: id('<s>'), eos_token_id: id('</s>'),
       }),
+    },
+  },
+  gpt4ts: {
+    modelType: 'gpt4ts',
+    description: 'GPT4TS time-series forecaster on the first blocks of a pretrained GPT-2 (Zhou et al. 2023)',
+    architectures: {
+      GPT4TS: { task: 'forecast', head: ['in_layer', 'out_layer'], cls: GPT4TS, build: (c, o) => new GPT4TS(new GPT4TSConfig(c), o) },
+    },
+    defaultArchitecture: 'GPT4TS',
+    parseConfig: (raw) => new GPT4TSConfig(raw),
+    maxPositions: (c) => (c as GPT4TSConfig).input_length,
+    tiedWeights: () => [],
+    targets: {
+      // One-for-All's placement (Dey et al.): the positional embedding and the output layer.
+      lora: ['gpt2.wpe', 'out_layer'],
+      grasp: `gpt2\\.h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)`,
+      ia3: `gpt2\\.h\\.\\d+\\.(attn\\.c_attn|mlp\\.c_proj)`,
+      ia3Feedforward: `gpt2\\.h\\.\\d+\\.mlp\\.c_proj`,
+      normsAndPositions: GPT2_NORMS_AND_POSITIONS,
+    },
+    blockPattern: '(?:^|\\.)h\\.(\\d+)\\.', // gpt2.h.<i>.
+    basePrefix: '',
+    headModules: ['in_layer', 'out_layer'],
+    fromBase: {
+      family: 'gpt2',
+      build: (base, fields, o) => {
+        if (!(base instanceof GPT2LMHeadModel)) throw new Error(`a gpt4ts model is built from a GPT-2 LM checkpoint, not a ${base.family} model`);
+        return GPT4TS.fromGPT2(base, fields as ConstructorParameters<typeof GPT4TSConfig>[0], o);
+      },
     },
   },
 };
@@ -211,6 +280,19 @@ export function taskOf(model: Module): TaskKind | null {
   return family && arch ? FAMILIES[family].architectures[arch].task : null;
 }
 
+/**
+ * Which keys of a checkpoint an architecture of `family` may do without: its own head's (missing
+ * ones start fresh), and the other architectures' heads (present ones are dropped). From the table's
+ * `head` lists, never from the key names.
+ */
+export function headKeys(family: Family, architecture: string): { own: (key: string) => boolean; other: (key: string) => boolean } {
+  const archs = FAMILIES[family].architectures;
+  const under = (mods: readonly string[]) => (key: string) => mods.some((m) => key === m || key.startsWith(`${m}.`));
+  const own = archs[architecture]?.head ?? [];
+  const others = Object.entries(archs).filter(([a]) => a !== architecture).flatMap(([, s]) => s.head.filter((m) => !own.includes(m)));
+  return { own: under(own), other: under(others) };
+}
+
 /** The family whose `model_type` a config.json declares, or an error listing the supported ones. */
 export function familyForModelType(modelType: unknown, where = 'config.json'): Family {
   const f = FAMILY_NAMES.find((n) => FAMILIES[n].modelType === modelType);
@@ -218,6 +300,11 @@ export function familyForModelType(modelType: unknown, where = 'config.json'): F
     throw new Error(`model_type ${JSON.stringify(modelType)} in ${where} is not supported (supported: ${FAMILY_NAMES.map((n) => JSON.stringify(FAMILIES[n].modelType)).join(', ')})`);
   }
   return f;
+}
+
+/** The families built from a checkpoint of `base` (fromBase) whose architectures serve `task`. */
+export function familiesBuiltOn(base: Family, task: TaskKind): Family[] {
+  return FAMILY_NAMES.filter((f) => FAMILIES[f].fromBase?.family === base && tasksOf(f).includes(task));
 }
 
 /** The tasks a family's architectures serve. */

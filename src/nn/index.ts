@@ -3,3 +3,4 @@ export * from './module.js';
 export * from './layers.js';
 export * from './attention.js';
 export * from './mlp.js';
+export * from './anomaly.js';

@@ -30,6 +30,12 @@ export function isParameter(x: unknown): x is Tensor {
 export interface LoadStateDictOptions {
   /** Missing or unexpected keys raise (default true). Shape and dtype mismatches always raise: nothing could be copied. */
   strict?: boolean;
+  /** Under `strict`, missing keys this accepts do not raise (a task head that starts fresh); they stay in `missing`. */
+  mayMiss?: (key: string) => boolean;
+  /** Under `strict`, unexpected keys this accepts do not raise (another architecture's head); they stay in `unexpected`. */
+  mayDrop?: (key: string) => boolean;
+  /** The file the state dict came from, named in errors. */
+  source?: string;
 }
 
 /** What loadStateDict did with each key. */
@@ -47,9 +53,30 @@ export interface LoadReport {
   ignored: string[];
 }
 
+/** Up to four keys, then how many more: for a message's first line. */
+function someKeys(keys: readonly string[]): string {
+  return keys.slice(0, 4).join(', ') + (keys.length > 4 ? ` and ${keys.length - 4} more` : '');
+}
+
+/** The likeliest reason a state dict does not fit, from the pattern of what is off. */
+export function likelyCause(report: Pick<LoadReport, 'missing' | 'unexpected' | 'mismatched' | 'wrongDtype'>): string {
+  if (report.wrongDtype.length) return 'integer data where float weights belong: a quantized or unrelated file';
+  if (report.mismatched.length) return 'the config does not match the weights (another model size, vocabulary or number of labels), or the wrong file';
+  if (report.missing.length && report.unexpected.length) return 'keys spelled differently: a checkpoint of another architecture or family, or renamed keys';
+  if (report.missing.length) return 'the file lacks weights the model has: a partial export, fewer layers than the config says, or the wrong file';
+  return 'the file holds weights the model does not have: another architecture, or more layers than the config says';
+}
+
 export class StateDictError extends Error {
-  constructor(readonly report: LoadReport, modelName: string) {
-    const lines = [`loadStateDict(${modelName}): the state dict does not fit the model`];
+  /** `where`: the file the state dict came from, when known. */
+  constructor(readonly report: LoadReport, modelName: string, where?: string) {
+    const what = [
+      report.missing.length ? `missing ${someKeys(report.missing)}` : '',
+      report.unexpected.length ? `unexpected ${someKeys(report.unexpected)}` : '',
+      report.mismatched.length ? `mis-shaped ${someKeys(report.mismatched.map((m) => m.key))}` : '',
+      report.wrongDtype.length ? `wrong dtype ${someKeys(report.wrongDtype.map((m) => m.key))}` : '',
+    ].filter(Boolean).join('; ');
+    const lines = [`${where ? `${where}: ` : ''}the weights do not fit ${modelName} (${what}); likely cause: ${likelyCause(report)}`];
     if (report.missing.length) lines.push(`  missing keys (${report.missing.length}): ${report.missing.join(', ')}`);
     if (report.unexpected.length) lines.push(`  unexpected keys (${report.unexpected.length}): ${report.unexpected.join(', ')}`);
     for (const m of report.mismatched) {
@@ -61,7 +88,7 @@ export class StateDictError extends Error {
           (m.got === 'int32' ? ' (integer or bool data where a float weight belongs: a quantized or unrelated checkpoint?)' : ''),
       );
     }
-    lines.push('  pass { strict: false } to load the matching keys anyway (shape and dtype mismatches still raise), or fix the config');
+    lines.push('  check that the file and its config.json belong together and to this architecture');
     super(lines.join('\n'));
     this.name = 'StateDictError';
   }
@@ -137,8 +164,11 @@ export abstract class Module {
       else report.loaded.push(key);
     }
     for (const key of own.keys()) if (!prepared.has(key)) report.missing.push(key);
-    if (report.mismatched.length || report.wrongDtype.length || (strict && (report.missing.length || report.unexpected.length))) {
-      throw new StateDictError(report, this.constructor.name);
+    const missing = report.missing.filter((k) => !opts.mayMiss?.(k));
+    const unexpected = report.unexpected.filter((k) => !opts.mayDrop?.(k));
+    if (report.mismatched.length || report.wrongDtype.length || (strict && (missing.length || unexpected.length))) {
+      // Name only what is wrong: a fresh head or a dropped head is not the problem.
+      throw new StateDictError({ ...report, missing: strict ? missing : [], unexpected: strict ? unexpected : [] }, this.constructor.name, opts.source);
     }
     noGrad(() => {
       for (const key of report.loaded) {

@@ -3,7 +3,7 @@
  * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes.
  */
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
-export { fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
+export { fromBaseCheckpoint, fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
 export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';
 export {
@@ -12,3 +12,4 @@ export {
 } from './tasks.js';
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
 export { FileMomentStore } from './moment-file.js';
+export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, saveGPT4TS } from './timeseries-files.js';

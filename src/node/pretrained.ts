@@ -7,7 +7,9 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors } from '../io/safetensors.js';
-import { buildModel, chooseArchitecture, familyForModelType, type FamilyModel } from '../models/families.js';
+import { buildModel, chooseArchitecture, FAMILIES, familyForModelType, headKeys, type Family, type FamilyModel } from '../models/families.js';
+import type { LoadReport } from '../nn/module.js';
+import type { Generator } from '../ops/random.js';
 import type { Backend } from '../backend/kernels.js';
 import { dispose } from '../tensor/scope.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
@@ -24,8 +26,16 @@ export interface FromPretrainedOptions {
   architecture?: string;
   /** Override config fields (e.g. num_labels for a new classification head). */
   config?: Record<string, unknown>;
-  /** Fail on missing/unexpected keys (default true). With false, a new head starts from its init. */
+  /** Fail on missing/unexpected keys (default true). With false, anything missing starts from its init: prefer `freshHead`. */
   strict?: boolean;
+  /**
+   * Strict, except that the architecture's task head (the family table's `head`) may be missing, and
+   * then starts from its seeded init, and other architectures' heads in the file are dropped: loading
+   * a masked-LM checkpoint as a classifier. Anything else missing, unexpected or mis-shaped raises.
+   */
+  freshHead?: boolean;
+  /** Receives what the loading did (which keys were missing, hence fresh, and which were dropped). */
+  onLoad?: (report: LoadReport) => void;
   backend?: Backend;
 }
 
@@ -61,7 +71,11 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
   const weights = safetensorsToTensors(parseSafetensors(bytes, { file: path }), { backend: opts.backend });
   const model = buildModel(family, arch, raw);
   try {
-    model.loadStateDict(weights, { strict: opts.strict ?? true });
+    const heads = opts.freshHead ? headKeys(family, arch) : null;
+    const report = model.loadStateDict(weights, {
+      strict: opts.strict ?? true, mayMiss: heads?.own, mayDrop: heads?.other, source: path,
+    });
+    opts.onLoad?.(report);
   } catch (err) {
     model.dispose();
     throw err;
@@ -77,4 +91,23 @@ export async function savePretrained(model: PretrainedModel, dir: string): Promi
   const bytes = tensorsToSafetensors(model.stateDict());
   await writeFileAtomic(join(dir, 'model.safetensors'), bytes);
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(model.config.toJSON(), null, 2) + '\n');
+}
+
+/**
+ * A model of `family` built from a checkpoint of its base family (the table's `fromBase`: a GPT4TS
+ * from a GPT-2 LM checkpoint). `fields` are the new family's own config fields; the modules the base
+ * lacks start from their seeded init. The loaded base is freed.
+ */
+export async function fromBaseCheckpoint<M extends PretrainedModel = PretrainedModel>(
+  dir: string, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend } = {},
+): Promise<M> {
+  const from = FAMILIES[family].fromBase;
+  if (!from) throw new Error(`fromBaseCheckpoint: ${family} models are not built from another family's checkpoint; load ${dir} with fromPretrained`);
+  const base = await fromPretrained(dir, { backend: opts.backend });
+  try {
+    if (base.family !== from.family) throw new Error(`fromBaseCheckpoint: a ${family} model is built from a ${from.family} checkpoint, and ${dir} holds a ${base.family} model`);
+    return from.build(base, fields, { generator: opts.generator }) as M;
+  } finally {
+    base.dispose();
+  }
 }

@@ -47,6 +47,8 @@ export interface LoadedTask {
   validation: ClassificationExample[];
   /** Where the examples came from and how they were split, for logs and model cards. */
   source: string;
+  /** Set when `validation` was held out of one file (no dev split): that file. Its rows are train + validation. */
+  heldOutFrom?: string;
 }
 
 /**
@@ -167,7 +169,7 @@ function heldOut(name: string, task: GlueTask, examples: ClassificationExample[]
   }
   const { train, validation } = split;
   const source = `${path} (${FILE_VALIDATION_FRACTION * 100}% of each label held out, seed ${seed})`;
-  return { name, kind: 'sequence-classification', task, spec: TASKS[task], train, validation, source };
+  return { name, kind: 'sequence-classification', task, spec: TASKS[task], train, validation, source, heldOutFrom: path };
 }
 
 async function loadFile(name: string, path: string, opts: LoadTaskOptions): Promise<LoadedTask> {

@@ -41,6 +41,7 @@ export const matmulOp = defineOp<Attrs>({
     ctx.save(a, b);
     return out;
   },
+  flops: ([a], out, { transA }) => 2 * out.size * dims(a, transA)[1],
   // C = op(A) op(B): d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, re-expressed with trans flags
   // so no transpose is ever materialised.
   backward(ctx, dy, { transA, transB }) {

@@ -4,7 +4,7 @@
  * Tables reuse the Markdown report's table models; every piece of report text is escaped.
  */
 import {
-  allSigmas, formatShare, formatSigma, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
+  allSigmas, formatShare, generationTable, formatSigma, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
 } from './markdown.js';
 import { escapeXml, lineChart, logBarChart, type LineSeries } from './svg.js';
 import { validateReport, type ExperimentReport, type MethodResult } from './types.js';
@@ -105,6 +105,25 @@ function skippedNoise(report: ExperimentReport): string[] {
   return out;
 }
 
+/** The generation table and sample outputs, when the results carry them. */
+function generationHtml(report: ExperimentReport): string[] {
+  const table = generationTable(report);
+  if (!table) return [];
+  const e = escapeXml;
+  const withGen = report.results.filter((r) => r.generation);
+  const g = withGen[0].generation!;
+  const samples = g.samples.map((s, i) => {
+    const lines = withGen.map((r) => `<li>${e(r.method)}: ${e(r.generation!.samples[i]?.output || '(empty)')}</li>`).join('');
+    return `<li><code>${e(s.input)}</code><ul>${lines}<li>reference: ${e(s.reference)}</li></ul></li>`;
+  });
+  return [
+    '<h2>Generation</h2>',
+    `<p class="note">Decoding: ${e(g.decoding)}; ${g.instances} held-out inputs. Decode time is outside train time.</p>`,
+    htmlTable(table, withGen.map((r) => r.label)),
+    samples.length ? `<h3>Sample outputs</h3><ul>${samples.join('')}</ul>` : '',
+  ];
+}
+
 /** The whole report as one offline HTML page: settings, summary table, charts, noise curve table and notes. */
 export function renderHtmlReport(report: ExperimentReport): string {
   validateReport(report, 'renderHtmlReport');
@@ -128,6 +147,7 @@ export function renderHtmlReport(report: ExperimentReport): string {
     `<figure>${noiseChart(report)}</figure>`,
     skipped.length ? `<p class="note">Not plotted (not measured): ${e(skipped.join('; '))}.</p>` : '',
     allSigmas(report).length ? htmlTable(noiseCurveTable(report), labels) : '<p class="note">No noise measurements.</p>',
+    ...generationHtml(report),
     '<h2>Trainable parameters</h2>',
     `<figure>${paramsChart(report)}</figure>`,
     loss ? `<h2>Training loss</h2><figure>${loss}</figure>` : '',

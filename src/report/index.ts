@@ -1,9 +1,9 @@
 /** Experiment reports: compare fine-tuning methods as a Markdown table/report or an offline HTML page with SVG charts. */
 export {
-  SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint,
+  SIGMA_TOLERANCE, validateReport, type ExperimentReport, type GenerationResult, type MethodResult, type NoisePoint,
 } from './types.js';
 export {
-  formatMeanStd, formatMetric, formatMiB, formatShare, formatTrainTime, isPercentMetric, markdownTable, noiseCurveTable,
+  formatMeanStd, formatMetric, formatMiB, formatShare, formatTrainTime, generationSamples, generationTable, isPercentMetric, markdownTable, noiseCurveTable,
   renderMarkdownReport, renderMarkdownTable, summaryTable, SUMMARY_SIGMAS, type TableModel,
 } from './markdown.js';
 export { lossChartSvg, noiseChartSvg, paramsChartSvg, renderHtmlReport } from './html.js';

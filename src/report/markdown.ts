@@ -168,8 +168,56 @@ export function methodLines(report: ExperimentReport): string[] {
     const share = formatShare(r.trainableParams, r.totalParams);
     const own = r.paramsWithoutHead !== undefined ? `, ${r.paramsWithoutHead} of them outside the head` : '';
     const seeds = (r.seeds ?? 1) > 1 ? `, mean ± std over ${r.seeds} seeds (noise: every draw of every seed)` : '';
-    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share})${own}, ${r.steps} steps${loss}${seeds}`;
+    const tokens = r.trainTokens !== undefined ? ` (${r.trainTokens} training tokens)` : '';
+    return `${r.method}${label}: ${r.trainableParams} of ${r.totalParams} parameters trained (${share})${own}, ${r.steps} steps${tokens}${loss}${seeds}`;
   });
+}
+
+/** Display names of the generation metrics (others show as their key). */
+const GENERATION_LABELS: Readonly<Record<string, string>> = { bleu: 'BLEU', nist: 'NIST', meteor: 'METEOR', rougeL: 'ROUGE-L', cider: 'CIDEr' };
+
+/**
+ * The generation table, when any result carries generation scores: per method the metrics (as the
+ * official scorer prints them), trainable parameters, peak memory, train and decode time. Null otherwise.
+ */
+export function generationTable(report: ExperimentReport): TableModel | null {
+  const rows = report.results.filter((r) => r.generation);
+  if (rows.length === 0) return null;
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.generation!.scores)))];
+  return {
+    header: ['method', ...names.map((n) => GENERATION_LABELS[n] ?? n), 'trainable params', 'peak memory', 'train time', 'steps', 'decode time', 'MRs decoded'],
+    align: ['left', ...names.map(() => 'right' as const), 'right', 'right', 'right', 'right', 'right', 'right'],
+    rows: rows.map((r) => {
+      const g = r.generation!;
+      return [
+        r.method,
+        ...names.map((n) => (n in g.scores ? formatMetric(g.scores[n], n) : 'n/a')),
+        String(r.trainableParams),
+        formatMiB(r.peakMemoryBytes),
+        formatTrainTime(r.trainSeconds),
+        String(r.steps),
+        formatTrainTime(g.decodeSeconds),
+        String(g.instances),
+      ];
+    }),
+  };
+}
+
+/** Sample outputs: for each sampled input, one line per method. */
+export function generationSamples(report: ExperimentReport): string[] {
+  const withGen = report.results.filter((r) => r.generation && r.generation.samples.length > 0);
+  if (withGen.length === 0) return [];
+  const inputs = withGen[0].generation!.samples;
+  const out: string[] = [];
+  inputs.forEach((s, i) => {
+    out.push(`- input: \`${mdInline(s.input)}\``);
+    for (const r of withGen) {
+      const o = r.generation!.samples[i];
+      if (o && o.input === s.input) out.push(`  - ${mdInline(r.method)}: ${mdInline(o.output || '(empty)')}`);
+    }
+    out.push(`  - reference: ${mdInline(s.reference)}`);
+  });
+  return out;
 }
 
 /** Title, settings, the summary table, the full noise curve, per-method details and the notes. */
@@ -187,13 +235,25 @@ export function renderMarkdownReport(report: ExperimentReport): string {
     '## Summary',
     '',
     markdownTable(summaryTable(report)),
-    '## Metric under weight noise',
-    '',
-    markdownTable(noiseCurveTable(report)),
-    '## Methods',
-    '',
-    ...methodLines(report).map((l) => `- ${mdInline(l)}`),
+    ...(allSigmas(report).length ? ['## Metric under weight noise', '', markdownTable(noiseCurveTable(report))] : []),
   ];
+  const gen = generationTable(report);
+  if (gen) {
+    const g = report.results.find((r) => r.generation)!.generation!;
+    out.push(
+      '## Generation',
+      '',
+      `Decoding: ${mdInline(g.decoding)}; ${g.instances} held-out inputs${g.skipped ? ` (${g.skipped} more left out: no room to decode within the model's positions)` : ''}. ` +
+        'BLEU, METEOR and ROUGE-L in 0..1 as the official E2E scorer prints them; decode time is outside train time.',
+      '',
+      markdownTable(gen),
+      '## Sample outputs',
+      '',
+      ...generationSamples(report),
+      '',
+    );
+  }
+  out.push('## Methods', '', ...methodLines(report).map((l) => `- ${mdInline(l)}`));
   if (report.notes?.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${mdInline(n)}`));
   return out.join('\n') + '\n';
 }

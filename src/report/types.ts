@@ -19,6 +19,22 @@ export interface NoisePoint {
   draws: number;
 }
 
+/** A generation task's outputs for one method: the generation metrics and what decoding cost. */
+export interface GenerationResult {
+  /** Metric name -> score (bleu, nist, meteor, rougeL, cider), in table order. */
+  scores: Record<string, number>;
+  /** Inputs decoded (one output each). */
+  instances: number;
+  /** Inputs left out (no room to decode within the model's positions). */
+  skipped: number;
+  decodeSeconds: number;
+  generatedTokens: number;
+  /** How the outputs were decoded, e.g. 'beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens'. */
+  decoding: string;
+  /** A few inputs with the method's output and one reference. */
+  samples: { input: string; output: string; reference: string }[];
+}
+
 /** One fine-tuning method's outcome. */
 export interface MethodResult {
   /** 'full' | 'bitfit' | 'lora' | 'grasp' | 'stochgrasp' | 'rslora' | 'ia3' | ...; the table's first column, verbatim. */
@@ -53,6 +69,10 @@ export interface MethodResult {
   finalLoss?: number;
   /** Training loss over steps; non-finite losses are skipped in charts. */
   lossCurve?: { step: number; loss: number }[];
+  /** Training tokens seen (real, unpadded), when known. */
+  trainTokens?: number;
+  /** Generation tasks: the decoded outputs' scores and cost. */
+  generation?: GenerationResult;
 }
 
 /** A comparison of methods on one task and model. */
@@ -168,6 +188,20 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
     if (k !== j) fail(`${pat}.sigma`, p.sigma, `repeats ${at}.noise[${k}].sigma; give one point per sigma`);
   });
 
+  if (res.generation !== undefined) {
+    const g = res.generation;
+    const gat = `${at}.generation`;
+    if (typeof g !== 'object' || g === null) fail(gat, g, 'must be a GenerationResult object or absent');
+    if (typeof g.scores !== 'object' || g.scores === null) fail(`${gat}.scores`, g.scores, 'must be an object of metric name -> number');
+    for (const [k, v] of Object.entries(g.scores)) measured(`${gat}.scores.${k}`, v);
+    nonNegInt(`${gat}.instances`, g.instances);
+    nonNegInt(`${gat}.skipped`, g.skipped);
+    nonNeg(`${gat}.decodeSeconds`, g.decodeSeconds);
+    nonNegInt(`${gat}.generatedTokens`, g.generatedTokens);
+    if (typeof g.decoding !== 'string') fail(`${gat}.decoding`, g.decoding, 'must be a string');
+    if (!Array.isArray(g.samples)) fail(`${gat}.samples`, g.samples, 'must be an array of {input, output, reference}');
+  }
+  if (res.trainTokens !== undefined) nonNegInt(`${at}.trainTokens`, res.trainTokens);
   if (res.lossCurve !== undefined) {
     if (!Array.isArray(res.lossCurve)) fail(`${at}.lossCurve`, res.lossCurve, 'must be an array of {step, loss} or absent');
     res.lossCurve.forEach((p, j) => {

@@ -95,9 +95,11 @@ export interface CausalLMTaskOptions {
   decoding?: 'greedy' | 'beam';
   numBeams?: number;
   evalBatchSize?: number;
+  /** Label smoothing of the training loss, in [0, 1) (default 0); evaluation losses are unsmoothed. */
+  labelSmoothing?: number;
 }
 
-class PromptBatches implements TrainBatches<CausalBatch> {
+export class PromptBatches implements TrainBatches<CausalBatch> {
   private readonly order: ExampleOrder;
 
   constructor(private readonly examples: readonly PromptExample[], batchSize: number, seed: number, private readonly padId: number) {
@@ -114,8 +116,11 @@ class PromptBatches implements TrainBatches<CausalBatch> {
   }
 }
 
-/** Sum of the continuation tokens' cross-entropy and their count: logits at t predict ids[t + 1]. */
-function shiftedLoss(model: TaskModel, b: CausalBatch, reduction: 'mean' | 'sum'): Tensor {
+/**
+ * Cross-entropy of the continuation tokens (mean or sum over them): logits at t predict ids[t + 1].
+ * `labelSmoothing` mixes the one-hot target with a uniform one (training recipes; evaluation uses 0).
+ */
+export function causalLoss(model: TaskModel, b: CausalBatch, reduction: 'mean' | 'sum', labelSmoothing = 0): Tensor {
   const ids = tensor(b.ids, [b.batch, b.length], { dtype: 'int32' });
   const attentionMask = tensor(b.attentionMask, [b.batch, b.length], { dtype: 'int32' });
   const { logits } = model.forward(ids, { attentionMask }); // (B, T, V)
@@ -123,7 +128,7 @@ function shiftedLoss(model: TaskModel, b: CausalBatch, reduction: 'mean' | 'sum'
   const shifted = new Int32Array(b.batch * (b.length - 1));
   for (let r = 0; r < b.batch; r++) shifted.set(b.labels.subarray(r * b.length + 1, (r + 1) * b.length), r * (b.length - 1));
   const targets = tensor(shifted, [b.batch, b.length - 1], { dtype: 'int32' });
-  return crossEntropy(slice(logits, [0, 0, 0], [b.batch, b.length - 1, V]), targets, { ignoreIndex: IGNORE, reduction }); // (B, T-1, V) vs (B, T-1)
+  return crossEntropy(slice(logits, [0, 0, 0], [b.batch, b.length - 1, V]), targets, { ignoreIndex: IGNORE, reduction, labelSmoothing }); // (B, T-1, V) vs (B, T-1)
 }
 
 export class CausalLMTask implements Task<CausalBatch, CausalEval> {
@@ -131,12 +136,15 @@ export class CausalLMTask implements Task<CausalBatch, CausalEval> {
   readonly name: string;
   readonly metric = 'token_accuracy';
   readonly metricNames = ['perplexity', 'token_accuracy', 'exact_match'] as const;
+  readonly higherIsBetter = true;
 
   constructor(readonly o: CausalLMTaskOptions) {
     this.name = o.name;
     if (o.decoding === 'beam' && !(Number.isInteger(o.numBeams) && o.numBeams! >= 2)) {
       throw new Error(`CausalLMTask: beam decoding needs numBeams >= 2, got ${o.numBeams}`);
     }
+    const s = o.labelSmoothing ?? 0;
+    if (!(s >= 0 && s < 1)) throw new Error(`CausalLMTask: labelSmoothing ${s} must be in [0, 1)`);
   }
 
   get trainExamples(): number {
@@ -162,7 +170,7 @@ export class CausalLMTask implements Task<CausalBatch, CausalEval> {
   }
 
   loss(model: TaskModel, b: CausalBatch): Tensor {
-    return shiftedLoss(model, b, 'mean');
+    return causalLoss(model, b, 'mean', this.o.labelSmoothing ?? 0);
   }
 
   size(b: CausalBatch): number {
@@ -181,7 +189,7 @@ export class CausalLMTask implements Task<CausalBatch, CausalEval> {
     const maxNew = this.o.maxNewTokens ?? 8;
     try {
       for (const b of batches) {
-        lossSum += tidy(() => noGrad(() => shiftedLoss(model, b, 'sum').item()));
+        lossSum += tidy(() => noGrad(() => causalLoss(model, b, 'sum').item()));
         tokens += b.labels.reduce((n, v) => n + (v === IGNORE ? 0 : 1), 0);
         const refs = b.indices.map((i) => this.o.validation[i]);
         const k = Math.min(maxNew, ...refs.map((e) => e.continuation.length));

@@ -75,6 +75,7 @@ export class SequenceClassificationTask implements Task<ClassificationBatch, Cla
   readonly name: string;
   readonly metric: TaskMetric;
   readonly metricNames = ['accuracy', 'f1', 'mcc'] as const;
+  readonly higherIsBetter = true;
   private readonly byLength: readonly EncodedExample[];
 
   constructor(readonly o: ClassificationTaskOptions) {

@@ -12,9 +12,14 @@ export {
   type ExampleCursor, type ExampleEncoder, type TrainingBatchOptions,
 } from './batches.js';
 export { ExampleOrder } from './order.js';
-export type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+export type { Task, TaskEval, TaskGeneration, TaskModel, TrainBatches } from './task.js';
 export { batchTensors, evaluateClassifier, SequenceClassificationTask, type ClassificationTaskOptions, type ClassifierEval } from './classification.js';
 export {
   CausalLMTask, collatePrompts, promptExamples, type CausalBatch, type CausalEval, type CausalLMTaskOptions, type PromptExample,
 } from './causal-lm.js';
+export {
+  E2E_DEFAULTS, E2ETask, e2ePairs, e2ePromptIds, resolveE2EConfig, validateE2EConfig,
+  type E2EBatch, type E2EEval, type E2ETaskConfig, type E2ETaskOptions, type TextCodec,
+} from './e2e.js';
 export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';
+export { evaluateForecaster, ForecastTask, type ForecastBatch, type ForecastEval, type ForecastTaskOptions } from './forecast.js';

@@ -8,7 +8,11 @@ import type { TaskKind } from '../models/families.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** The model as a task sees it: every family's forward returns `{ logits, ... }`. */
+/**
+ * The model as a task sees it: every family's forward returns `{ logits, ... }`. `input` is whatever
+ * the task feeds: token ids (B, T) for text, float windows (B, L, M) for series; `logits` is the
+ * head's raw output (class or token scores, or the regression values themselves).
+ */
 export interface TaskModel extends Module {
   forward(input: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
 }
@@ -19,6 +23,26 @@ export interface TaskEval {
   examples: number;
   /** accuracy, f1, mcc; perplexity, token_accuracy, exact_match; mse, mae; ... */
   metrics: Readonly<Record<string, number>>;
+  /** Text generation tasks: what decoding produced and cost (the report's generation table and samples). */
+  generation?: TaskGeneration;
+}
+
+/** Decoded outputs of a generation task's evaluation, scored against their references. */
+export interface TaskGeneration {
+  /** The generation metrics by name (bleu, nist, meteor, rougeL, cider). */
+  scores: Readonly<Record<string, number>>;
+  /** Inputs decoded (one output each). */
+  instances: number;
+  /** Inputs left out because their prompt leaves no room to decode within the model's positions. */
+  skipped: number;
+  /** Wall time of decoding (forward passes and search), seconds. */
+  decodeSeconds: number;
+  /** Tokens generated in all. */
+  generatedTokens: number;
+  /** How the outputs were decoded (`beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens`). */
+  decoding: string;
+  /** The first few inputs with their output and one reference. */
+  samples: { input: string; output: string; reference: string }[];
 }
 
 /** Training batches by step index (a pure function of the step, so resuming is exact). */
@@ -32,8 +56,10 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   readonly kind: TaskKind;
   /** The task's name in logs and reports (`sentiment`, `sentiment-lm`, a path). */
   readonly name: string;
-  /** The key of `metrics` reports and noise curves use; higher is better. */
+  /** The key of `metrics` reports and noise curves use. */
   readonly metric: string;
+  /** Whether a larger `metric` is better (accuracy) or a smaller one (MSE). */
+  readonly higherIsBetter: boolean;
   /** Every key of an evaluation's `metrics`, in report order. */
   readonly metricNames: readonly string[];
   readonly trainExamples: number;
@@ -42,6 +68,8 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   trainBatches(o: { batchSize: number; seed: number }): TrainBatches<B>;
   /** Validation batches in a fixed order (re-iterated at each evaluation). */
   validationBatches(): Iterable<B>;
+  /** Held-out test batches, for tasks whose benchmarks report a test split (forecasting); evaluated once after training. */
+  testBatches?(): Iterable<B>;
   /** The training loss of a batch; called inside the step's scope. */
   loss(model: TaskModel, batch: B): Tensor;
   /** Real (unpadded) tokens or values of a batch, for throughput. */

@@ -50,17 +50,23 @@ export function encodeTrainingState(model: ParameterSource, opt: AdamW, state: T
  * parameters (same order), and returns the host state. Throws, naming the key, if the file does
  * not fit the model.
  */
-export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, opt: AdamW): TrainingState {
-  const parsed = parseSafetensors(bytes);
+export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, opt: AdamW, o: { file?: string } = {}): TrainingState {
+  const parsed = parseSafetensors(bytes, { file: o.file });
+  const what = o.file === undefined ? 'training state' : `training state ${o.file}`;
   const raw = parsed.metadata?.[META_KEY];
-  if (raw === undefined) throw new Error(`training state: no "${META_KEY}" metadata; this is not a wasmgrad training-state file`);
-  const meta = JSON.parse(raw) as TrainingState & { format: number; optimizerSteps: number; adamwSteps?: Record<string, number> };
-  if (meta.format !== FORMAT) throw new Error(`training state: format ${meta.format} is not supported (expected ${FORMAT})`);
+  if (raw === undefined) throw new Error(`${what}: no "${META_KEY}" metadata; this is not a wasmgrad training-state file`);
+  let meta: TrainingState & { format: number; optimizerSteps: number; adamwSteps?: Record<string, number> };
+  try {
+    meta = JSON.parse(raw) as typeof meta;
+  } catch (err) {
+    throw new Error(`${what}: the "${META_KEY}" metadata is not JSON (${(err as Error).message}); the file is damaged: start without --resume`, { cause: err });
+  }
+  if (meta.format !== FORMAT) throw new Error(`${what}: format ${meta.format} is not supported (expected ${FORMAT})`);
   const get = (key: string, shape: readonly number[]) => {
     const e = parsed.tensors.get(key);
-    if (!e) throw new Error(`training state: missing ${key}; the checkpoint belongs to a different model`);
+    if (!e) throw new Error(`${what}: missing ${key}; the checkpoint belongs to a different model`);
     if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`training state: ${key} has shape [${e.shape.join(', ')}], the model [${shape.join(', ')}]`);
+      throw new Error(`${what}: ${key} has shape [${e.shape.join(', ')}], the model [${shape.join(', ')}]`);
     }
     return e.data;
   };
@@ -72,7 +78,7 @@ export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, o
       // saved moments (not yet updated, or their state dropped by a selector) start without state.
       opt.dropState(p);
       if (!parsed.tensors.has(`adamw.m.${name}`)) continue;
-      if (!opt.params.includes(p)) throw new Error(`training state: the optimizer does not hold parameter ${name}`);
+      if (!opt.params.includes(p)) throw new Error(`${what}: the optimizer does not hold parameter ${name}`);
       // Files written before per-parameter step counts: every parameter with moments took every step.
       const step = meta.adamwSteps?.[name] ?? meta.optimizerSteps;
       opt.writeState(p, { m: get(`adamw.m.${name}`, p.shape), v: get(`adamw.v.${name}`, p.shape), step });

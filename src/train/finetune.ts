@@ -57,6 +57,8 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   onCheckpoint?: (state: Uint8Array, step: number) => void | Promise<void>;
   /** A state written by an earlier run of the same configuration. */
   resumeFrom?: Uint8Array | null;
+  /** The file `resumeFrom` was read from, named in its errors. */
+  resumeSource?: string;
   /** JSONL records, in order. */
   onRecord?: (record: MetricsRecord) => void | Promise<void>;
   /** After each step (progress bars). */
@@ -78,6 +80,8 @@ export interface FinetuneResult<E extends TaskEval = TaskEval> {
   /** Bytes of AdamW moments held outside the heap at the end of training (offloadOptimizer; 0 otherwise). */
   offloadedOptimizerBytes: number;
   finalLoss: number;
+  /** Real (unpadded) training tokens seen, over the whole run (a resumed run included). */
+  trainTokens: number;
   lossCurve: { step: number; loss: number }[];
   final: E;
 }
@@ -121,7 +125,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     let elapsed = 0;
     let tokensSeen = 0;
     if (o.resumeFrom) {
-      const state = decodeTrainingState(o.resumeFrom, trained, opt);
+      const state = decodeTrainingState(o.resumeFrom, trained, opt, { file: o.resumeSource });
       (state.extra.generators as ReturnType<Generator['state']>[] | undefined)?.forEach((s, i) => generators[i]?.setState(s));
       if (selector) selector.setState(state.extra.selector);
       start = state.step;
@@ -162,6 +166,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       optimizer: opt,
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
       clipNorm: c.clipNorm,
+      namedParameters: () => [...o.model.namedParameters(), ...adapted.namedTrainable()], // a refused non-finite step names them
       loss: (step) => {
         if (selector) {
           const before = named.filter(([, t]) => t.requiresGrad);
@@ -224,7 +229,10 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes,
       peak_memory: peakMemory, offloaded_optimizer_bytes: offloadedOptimizerBytes,
     });
-    return { adapted, steps: total, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss, lossCurve, final };
+    return {
+      adapted, steps: total, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss,
+      trainTokens: tokensSeen, lossCurve, final,
+    };
   } catch (err) {
     opt.dispose(); // idempotent; covers failures before the training loop (a state that does not fit)
     adapted.remove(); // the caller gets no handle on a failed run's adapter

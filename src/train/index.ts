@@ -1,5 +1,6 @@
 /** Training: the Trainer loop, LR schedules, progress output, JSONL metrics, resumable training state, LM pretraining. */
 export { Trainer, type StepInfo, type TrainerOptions } from './trainer.js';
+export { checkAndClip, NonFiniteStepError, type FiniteCheckOptions } from './finite.js';
 export { lrAt, validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 export { formatDuration, ProgressBar, type ProgressOptions, type ProgressUpdate } from './progress.js';
 export {

@@ -38,8 +38,16 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
 }
 
+/** No rate or ETA is shown before this much time has passed since the first update (a rate over microseconds is noise). */
+export const MIN_RATE_SECONDS = 1;
+
 export class ProgressBar {
   private readonly t0: number;
+  /** The first update: its time and step start the rate's window (the bar is often created after a step already ran). */
+  private first: { t: number; step: number } | null = null;
+  /** Tokens of the steps after the first update (steps between updates count at the later update's size). */
+  private tokens = 0;
+  private lastStep = 0;
   private readonly start: number;
   private readonly every: number;
   private readonly now: () => number;
@@ -56,21 +64,28 @@ export class ProgressBar {
   line(u: ProgressUpdate): string {
     const { total } = this.opts;
     const width = this.opts.width ?? 24;
-    const elapsed = (this.now() - this.t0) / 1000;
-    const done = u.step - this.start;
-    const perStep = done > 0 ? elapsed / done : NaN;
-    const tokPerSec = done > 0 && elapsed > 0 ? (done * u.tokensPerStep) / elapsed : 0;
+    const now = this.now();
+    const elapsed = (now - this.t0) / 1000;
+    // Rates count only the steps after the first update, over the time since it, once that time is long enough.
+    const window = this.first ? (now - this.first.t) / 1000 : 0;
+    const steps = this.first ? u.step - this.first.step : 0;
+    const measured = steps > 0 && window >= MIN_RATE_SECONDS;
+    const perStep = measured ? window / steps : NaN;
+    const rate = measured ? `${Math.round(this.tokens / window)} tok/s` : '-- tok/s';
     const frac = Math.min(1, u.step / total);
     const filled = Math.round(frac * width);
     const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (frac < 1 ? '>' : '=') : '') + ' '.repeat(width - filled);
     const lr = u.lr !== undefined ? ` lr ${u.lr.toExponential(2)}` : '';
     return (
       `step ${String(u.step).padStart(String(total).length)}/${total} [${bar}] ${(frac * 100).toFixed(1).padStart(5)}%` +
-      ` loss ${u.loss.toFixed(4)}${lr} ${Math.round(tokPerSec)} tok/s elapsed ${formatDuration(elapsed)} ETA ${formatDuration(perStep * (total - u.step))}`
+      ` loss ${u.loss.toFixed(4)}${lr} ${rate} elapsed ${formatDuration(elapsed)} ETA ${formatDuration(perStep * (total - u.step))}`
     );
   }
 
   update(u: ProgressUpdate): void {
+    if (this.first === null) this.first = { t: this.now(), step: u.step };
+    else if (u.step > this.lastStep) this.tokens += u.tokensPerStep * (u.step - this.lastStep);
+    this.lastStep = u.step;
     if (this.opts.tty) {
       const text = this.line(u);
       // pad over the previous line's leftovers instead of relying on terminal escape codes

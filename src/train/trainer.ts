@@ -1,14 +1,15 @@
 /**
  * The training loop: per step, set the scheduled learning rate, compute the loss, backpropagate,
- * clip the global gradient norm, update, all inside one tidy scope so every temporary is freed and
+ * let a trainable-set selector read the raw gradients (afterBackward), check the loss and the global gradient norm are finite (else stop before the update, naming the
+ * parameters), clip the norm, update, all inside one tidy scope so every temporary is freed and
  * only parameters and optimizer state survive. Everything task-specific (batches, evaluation,
  * checkpoints, logging) comes in through the loss function and the hooks, so the loop never knows
  * what it trains.
  */
-import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { checkAndClip } from './finite.js';
 import { lrAt, validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 
 export interface StepInfo {
@@ -28,6 +29,8 @@ export interface TrainerOptions {
   afterBackward?: (step: number) => void;
   /** Global gradient-norm clipping threshold (default 1.0; 0 or Infinity disables it). */
   clipNorm?: number;
+  /** Names of the model's parameters, frozen ones included: a refused non-finite step names them. */
+  namedParameters?: () => Iterable<[string, Tensor]>;
   /** After each update, outside the scope (evaluate, save, log). May be async. */
   afterStep?: (info: StepInfo) => void | Promise<void>;
 }
@@ -52,15 +55,20 @@ export class Trainer {
         const l = this.opts.loss(step);
         const value = l.item();
         l.backward();
-        this.opts.afterBackward?.(step);
-        const norm = clip > 0 && Number.isFinite(clip) ? clipGradNorm(opt.params, clip) : NaN;
+        let norm: number;
+        try {
+          // Gradient statistics for a trainable-set selector, on the raw (unclipped) gradients.
+          this.opts.afterBackward?.(step);
+          // Before the update: a non-finite loss or gradient never reaches the weights.
+          norm = checkAndClip(value, opt.params, { step: step + 1, lr, clipNorm: clip, named: this.opts.namedParameters });
+        } catch (err) {
+          opt.zeroGrad();
+          throw err;
+        }
         opt.step();
         opt.zeroGrad();
         return [value, norm] as const;
       });
-      if (!Number.isFinite(loss)) {
-        throw new Error(`Trainer: loss is ${loss} at step ${step + 1}; lower the learning rate (now ${lr}) or raise the warmup`);
-      }
       last = { step: step + 1, loss, lr, gradNorm };
       await this.opts.afterStep?.(last);
     }

@@ -20,7 +20,10 @@ import { MemoryLedger } from '../memory.js';
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE; // 4 GiB: the wasm32 address space
 export const ALIGN = 64;
-/** Bytes reserved right after heapBase for shape/stride arrays passed to strided kernels. */
+/**
+ * Bytes reserved right after heapBase for shape/stride arrays passed to strided kernels (three lists
+ * of up to 8 i32, plus 8 i32 the kernel uses as its odometer).
+ */
 export const PARAM_BYTES = 256;
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;

@@ -5,7 +5,9 @@
  * Portable on purpose: no Node-only APIs (no Buffer, fs or `node:` imports), so the same code loads in
  * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
  */
+import type { Kernels } from '../kernels.js';
 import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
+import { withSharedMemoryImport } from './shared.js';
 
 /** The three builds of assembly/index.ts. */
 export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
@@ -19,74 +21,53 @@ export interface LoadOptions {
   wasm?: WasmSource;
   /** Initial size of the memory in bytes (rounded up to 64 KiB pages); default 4 MiB. */
   initialMemoryBytes?: number;
+  /**
+   * Instantiate on a shared memory (for worker threads): the binary's memory import is rewritten to
+   * shared (see shared.ts), so a given precompiled WebAssembly.Module cannot be used.
+   */
+  shared?: boolean;
 }
 
+/**
+ * Contract kernels whose export takes other arguments than the contract (or returns a status): their
+ * export types are written out in {@link KernelExports}, their bindings by hand in bindings.ts.
+ */
+export type WrittenOutKernel = 'fill' | 'binary' | 'where' | 'copyStrided' | 'matmul' | 'dropoutMask' | 'crossEntropyBackward';
+type Numbers<P extends readonly unknown[]> = { [I in keyof P]: number };
+/**
+ * Every other kernel's export takes the contract's arguments one for one as numbers (buffers as byte
+ * pointers, 0 for null; booleans as 0/1; op names as their index), so its type is derived here.
+ */
+type RowExports = {
+  [K in Exclude<keyof Kernels, WrittenOutKernel>]: (...a: Numbers<Parameters<Kernels[K]>>) => ReturnType<Kernels[K]>;
+};
+
 /** The exports of assembly/index.ts (byte pointers are numbers). */
-export interface KernelExports {
+export interface KernelExports extends RowExports {
   heapBase(): number;
   simdEnabled(): number;
   relaxedSimdEnabled?(): number;
   fill32(out: number, n: number, bits: number): void;
-  unary(op: number, x: number, out: number, n: number): void;
-  unaryGrad(op: number, x: number, y: number, dy: number, dx: number, n: number): void;
   binary(op: number, a: number, b: number, out: number, rank: number, params: number): void;
-  axpy(alpha: number, x: number, y: number, n: number): void;
-  scale(alpha: number, x: number, out: number, n: number): void;
   where(cond: number, condIsInt: number, a: number, b: number, out: number, n: number): void;
-  reduce(op: number, x: number, out: number, outer: number, r: number, inner: number): void;
-  sumSquares(x: number, n: number): number;
   copyStrided(src: number, dst: number, rank: number, params: number, accumulate: number, isInt: number): void;
-  softmax(x: number, out: number, rows: number, cols: number): void;
-  softmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  logSoftmax(x: number, out: number, rows: number, cols: number): void;
-  logSoftmaxBackward(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  crossEntropy(
-    logits: number, targets: number, loss: number, lse: number, rows: number, cols: number,
-    ignoreIndex: number, smoothing: number,
-  ): number;
+  /** Returns 0, or -1 - r for the first row r whose target is out of range. */
   crossEntropyBackward(
     logits: number, targets: number, lse: number, dloss: number, dlogits: number, rows: number,
     cols: number, ignoreIndex: number, smoothing: number,
   ): number;
-  layerNorm(
-    x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number,
-    cols: number, eps: number,
+  /** layerNormBackward's parameter gradients alone, over a column range (`ld` is the row stride). */
+  layerNormParamGrad(
+    x: number, mean: number, rstd: number, dy: number, dgamma: number, dbeta: number, rows: number,
+    cols: number, ld: number,
   ): void;
-  layerNormBackward(
-    x: number, gamma: number, mean: number, rstd: number, dy: number, dx: number, dgamma: number,
-    dbeta: number, rows: number, cols: number,
-  ): void;
-  groupedScaleShift(
-    x: number, groupMap: number, gamma: number, beta: number, y: number, rows: number, D: number,
-    K: number, scratch: number,
-  ): void;
-  groupedScaleShiftBackward(
-    x: number, groupMap: number, gamma: number, beta: number, dy: number, dx: number, dgamma: number,
-    dbeta: number, rows: number, D: number, K: number, scratch: number,
-  ): void;
-  gaussianSample(
-    mu: number, sigma: number, eps: number, out: number, n: number, seedLo: number, seedHi: number,
-    counter: number,
-  ): void;
-  gaussianSampleBackward(eps: number, dy: number, dmu: number, dsigma: number, n: number): void;
-  randn(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
-  randu(out: number, n: number, seedLo: number, seedHi: number, counter: number): void;
+  /** `keep` = 1 / (1 - p), computed by the caller in float64. */
   dropoutMask(out: number, n: number, p: number, keep: number, seedLo: number, seedHi: number, counter: number): void;
-  gatherRows(table: number, ids: number, out: number, n: number, dim: number): void;
-  scatterAddRows(dout: number, ids: number, dtable: number, n: number, dim: number): void;
-  oneHot(ids: number, out: number, n: number, classes: number): void;
-  adamw(
-    p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
-    eps: number, weightDecay: number, bc1: number, bc2: number,
-  ): void;
-  sgd(
-    p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
-    weightDecay: number, nesterov: number, firstStep: number,
-  ): void;
   /** Present once assembly/matmul.ts is part of the build. */
   matmul?(
     a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
     batch: number, strideA: number, strideB: number, strideC: number, accumulate: number, scratch: number,
+    lda: number, ldb: number, ldc: number,
   ): void;
   matmulScratchBytes?(): number;
 }
@@ -95,6 +76,8 @@ export interface LoadedModule {
   exports: KernelExports;
   memory: WebAssembly.Memory;
   variant: WasmVariant;
+  /** The compiled module (workers instantiate it again on the same memory). */
+  module: WebAssembly.Module;
 }
 
 const PAGE = 65536;
@@ -126,12 +109,46 @@ const RELAXED_PROBE = new Uint8Array([
 ]);
 
 let detected: { simd: boolean; relaxed: boolean } | undefined;
+let flagTried = false;
 
-/** Which SIMD features this runtime's WebAssembly engine validates (cached). */
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+/**
+ * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`. V8 reads the flag at compile
+ * time, so setting it in-process before the kernel module is compiled is enough: the relaxed binary
+ * then validates and compiles. Only on Node (where `process.versions.node` exists) and only through
+ * `process.getBuiltinModule` (Node >= 20.16), which needs no import statement, so browsers and
+ * bundlers never see a `node:` specifier. Returns whether the flag could be set.
+ */
+export function enableNodeRelaxedSimd(): boolean {
+  if (flagTried) return false;
+  flagTried = true;
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (proc?.versions?.node === undefined || typeof proc.getBuiltinModule !== 'function') return false;
+  try {
+    const v8 = proc.getBuiltinModule('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    if (typeof v8?.setFlagsFromString !== 'function') return false;
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which SIMD features this runtime's WebAssembly engine validates (cached). On Node it first turns on
+ * relaxed SIMD where V8 still keeps it behind a flag ({@link enableNodeRelaxedSimd}), so `variant:
+ * 'auto'` gets the relaxed build there too; `variant: 'simd'` still loads the plain SIMD build.
+ */
 export function detectFeatures(): { simd: boolean; relaxed: boolean } {
   if (detected === undefined) {
     const simd = safeValidate(SIMD_PROBE);
-    detected = { simd, relaxed: simd && safeValidate(RELAXED_PROBE) };
+    let relaxed = simd && safeValidate(RELAXED_PROBE);
+    if (simd && !relaxed && enableNodeRelaxedSimd()) relaxed = safeValidate(RELAXED_PROBE);
+    detected = { simd, relaxed };
   }
   return detected;
 }
@@ -152,7 +169,7 @@ function supports(variant: WasmVariant): boolean {
 function unsupported(variant: WasmVariant): Error {
   const hint =
     variant === 'relaxed-simd'
-      ? ' (Node 20 needs --experimental-wasm-relaxed-simd); use variant \'simd\' or \'auto\''
+      ? ' (Node before 20.16 needs the --experimental-wasm-relaxed-simd flag); use variant \'simd\' or \'auto\''
       : '; use variant \'scalar\' or \'auto\'';
   return new Error(
     `wasm backend: variant '${variant}' was requested but this runtime cannot run ${
@@ -161,7 +178,8 @@ function unsupported(variant: WasmVariant): Error {
   );
 }
 
-/** The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
+/**
+ * The variant 'auto' resolves to here: relaxed-simd if valid, else simd, else scalar. */
 export function bestVariant(): WasmVariant {
   const f = detectFeatures();
   return f.relaxed ? 'relaxed-simd' : f.simd ? 'simd' : 'scalar';
@@ -216,7 +234,7 @@ function embeddedBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
 
 // ---- instantiation ----------------------------------------------------------------------------------
 
-function createMemory(initialBytes: number | undefined, minPages: number): WebAssembly.Memory {
+function createMemory(initialBytes: number | undefined, minPages: number, shared = false): WebAssembly.Memory {
   const bytes = initialBytes ?? DEFAULT_INITIAL_BYTES;
   if (!(Number.isFinite(bytes) && bytes >= 0)) {
     throw new RangeError(`wasm backend: initialMemoryBytes must be a non-negative number, got ${bytes}`);
@@ -225,10 +243,12 @@ function createMemory(initialBytes: number | undefined, minPages: number): WebAs
     throw new RangeError(`wasm backend: initialMemoryBytes ${bytes} exceeds the 4 GiB of 32-bit WebAssembly`);
   }
   const initial = Math.max(minPages, Math.ceil(bytes / PAGE));
-  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES });
+  return new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared });
 }
 
-function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean): LoadedModule {
+function finish(
+  instance: WebAssembly.Instance, module: WebAssembly.Module, memory: WebAssembly.Memory, requested: LoadOptions['variant'], given: boolean,
+): LoadedModule {
   const exports = instance.exports as unknown as KernelExports;
   for (const name of ['heapBase', 'simdEnabled', 'unary', 'binary', 'layerNorm', 'gaussianSample'] as const) {
     if (typeof exports[name] !== 'function') {
@@ -240,15 +260,24 @@ function finish(instance: WebAssembly.Instance, memory: WebAssembly.Memory, requ
   if (given && requested !== undefined && requested !== 'auto' && requested !== actual) {
     throw new Error(`wasm backend: variant '${requested}' was requested but the given binary is the '${actual}' build`);
   }
-  return { exports, memory, variant: actual };
+  return { exports, memory, variant: actual, module };
 }
 
 function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null } {
   const src = opts.wasm;
-  if (src === undefined) return { bytes: embeddedBytes(resolveVariant(opts.variant)), module: null };
-  if (src instanceof WebAssembly.Module) return { bytes: null, module: src };
-  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: src, module: null };
+  if (src === undefined) return { bytes: sharedIf(opts, embeddedBytes(resolveVariant(opts.variant))), module: null };
+  if (src instanceof WebAssembly.Module) {
+    if (opts.shared === true) {
+      throw new TypeError('wasm backend: threads need the kernel binary as bytes or a URL (its memory import is made shared), not a compiled WebAssembly.Module');
+    }
+    return { bytes: null, module: src };
+  }
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer) return { bytes: sharedIf(opts, src), module: null };
   return { bytes: null, module: null };
+}
+
+function sharedIf(opts: LoadOptions, bytes: Uint8Array | ArrayBuffer): Uint8Array | ArrayBuffer {
+  return opts.shared === true ? withSharedMemoryImport(bytes) : bytes;
 }
 
 function checkGivenVariant(opts: LoadOptions): void {
@@ -257,9 +286,9 @@ function checkGivenVariant(opts: LoadOptions): void {
 }
 
 function instantiateSync(module: WebAssembly.Module, opts: LoadOptions): LoadedModule {
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
 
 /** Synchronous load: embedded binaries, bytes or a compiled module (no URLs). */
@@ -282,10 +311,10 @@ export async function loadKernels(opts: LoadOptions = {}): Promise<LoadedModule>
     if (typeof fetch !== 'function') throw new Error('wasm backend: fetch is not available to load the kernel binary from a URL');
     const res = await fetch(url);
     if (!res.ok) throw new Error(`wasm backend: fetching ${String(url)} failed: HTTP ${res.status} ${res.statusText}`);
-    bytes = await res.arrayBuffer();
+    bytes = sharedIf(opts, await res.arrayBuffer());
   }
   if (module === null) module = await WebAssembly.compile(bytes as BufferSource);
-  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES);
+  const memory = createMemory(opts.initialMemoryBytes, MODULE_MIN_PAGES, opts.shared === true);
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  return finish(instance, memory, opts.variant, opts.wasm !== undefined);
+  return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }

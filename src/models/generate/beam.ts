@@ -77,10 +77,11 @@ function topCandidates(rows: number[], logp: Float64Array[], beamScores: number[
 export function beamSearch(model: CausalLM, prompts: number[][], r: Resolved, o: GenerateOptions, firstIndex: number[]): Hypothesis[][] {
   const K = r.numBeams;
   const hyps = prompts.map(() => new Hypotheses(K, r.lengthPenalty));
-  // Every beam starts as the prompt; only the first is live, so step 0 does not pick K copies of one token.
-  let owner = prompts.flatMap((_, p) => Array<number>(K).fill(p)); // prompt of each row
-  let beamScores = prompts.flatMap(() => [0, ...Array<number>(K - 1).fill(-Infinity)]);
-  const dec = new Decoder(model, prompts.flatMap((p) => Array.from({ length: K }, () => p)), r.useCache);
+  // Each prompt starts as one row (its single live beam): the prompt runs through the model once,
+  // not K times, and step 0's 2K best tokens of that row become the K beams (advance copies its cache).
+  let owner = prompts.map((_, p) => p); // prompt of each row
+  let beamScores = prompts.map(() => 0);
+  const dec = new Decoder(model, prompts, r.useCache);
   try {
     for (let step = 0; step < r.maxNewTokens && dec.rows > 0; step++) {
       const logp = dec.logits().map((l, i) => applyPenalties(logSoftmax(l), dec.tokens[i], o));

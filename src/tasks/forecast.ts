@@ -1,0 +1,131 @@
+/**
+ * Long-term forecasting as a fine-tuning {@link Task}: windows of a standardised series (forecastData)
+ * -> batches of inputs (B, L, M) and targets (B, H, M) -> the mean squared error of the model's
+ * forecast (its `logits`) -> MSE and MAE over every value of every window, on standardised values
+ * (the Informer/GPT4TS convention). Training batches visit the training windows in a seeded order,
+ * each once per epoch; validation and test batches cover every window of their split in order.
+ */
+import { noGrad } from '../tensor/engine.js';
+import { tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
+import { mseLoss } from '../timeseries/model.js';
+import { ExampleOrder } from './order.js';
+import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+
+/** Windows [indices] of one split; the tensors are made where the batch is used (inside the step's scope). */
+export interface ForecastBatch {
+  set: WindowSet;
+  indices: readonly number[];
+}
+
+export interface ForecastEval extends TaskEval {
+  mse: number;
+  mae: number;
+}
+
+export interface ForecastTaskOptions {
+  /** Name in logs and reports (the CSV path, or `forecast`). */
+  name: string;
+  data: ForecastData;
+  /** Evaluation batch size (default 64). */
+  evalBatchSize?: number;
+}
+
+function inOrder(set: WindowSet, batchSize: number): ForecastBatch[] {
+  const out: ForecastBatch[] = [];
+  for (let s = 0; s < set.length; s += batchSize) {
+    out.push({ set, indices: Array.from({ length: Math.min(batchSize, set.length - s) }, (_, i) => s + i) });
+  }
+  return out;
+}
+
+/** MSE and MAE of the model's forecasts over `batches`, in eval mode and without a graph. */
+export function evaluateForecaster(model: TaskModel, batches: Iterable<ForecastBatch>): ForecastEval {
+  const wasTraining = model.training;
+  model.eval();
+  let se = 0;
+  let ae = 0;
+  let values = 0;
+  let windows = 0;
+  try {
+    for (const b of batches) {
+      tidy(() => noGrad(() => {
+        const { x, y } = b.set.batch(b.indices);
+        const p = model.forward(x).logits.toArray();
+        const t = y.toArray();
+        if (p.length !== t.length) throw new Error(`forecast: the model returned ${p.length} values for targets ${y.describe()}; its horizon or channels differ from the data's`);
+        for (let i = 0; i < t.length; i++) {
+          const d = p[i] - t[i];
+          se += d * d;
+          ae += Math.abs(d);
+        }
+        values += t.length;
+        windows += b.indices.length;
+      }));
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  if (values === 0) throw new Error('forecast: no evaluation windows');
+  const mse = se / values;
+  const mae = ae / values;
+  return { loss: mse, mse, mae, examples: windows, metrics: { mse, mae } };
+}
+
+export class ForecastTask implements Task<ForecastBatch, ForecastEval> {
+  readonly kind = 'forecast' as const;
+  readonly name: string;
+  readonly metric = 'mse';
+  readonly higherIsBetter = false;
+  readonly metricNames = ['mse', 'mae'] as const;
+  readonly data: ForecastData;
+
+  constructor(readonly o: ForecastTaskOptions) {
+    this.name = o.name;
+    this.data = o.data;
+  }
+
+  get trainExamples(): number {
+    return this.data.train.length;
+  }
+
+  get validationExamples(): number {
+    return this.data.val.length;
+  }
+
+  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<ForecastBatch> {
+    const set = this.data.train;
+    const order = new ExampleOrder(set.length, Math.min(o.batchSize, set.length), o.seed);
+    return { stepsPerEpoch: order.stepsPerEpoch, batchAt: (step) => ({ set, indices: order.indicesAt(step, 'ForecastTask') }) };
+  }
+
+  validationBatches(): Iterable<ForecastBatch> {
+    return inOrder(this.data.val, this.o.evalBatchSize ?? 64);
+  }
+
+  testBatches(): Iterable<ForecastBatch> {
+    return inOrder(this.data.test, this.o.evalBatchSize ?? 64);
+  }
+
+  loss(model: TaskModel, b: ForecastBatch): Tensor {
+    const { x, y } = b.set.batch(b.indices); // (B, L, M), (B, H, M)
+    return mseLoss(model.forward(x).logits, y);
+  }
+
+  size(b: ForecastBatch): number {
+    return b.indices.length * b.set.inputLength * b.set.channels;
+  }
+
+  evaluate(model: TaskModel, batches: Iterable<ForecastBatch>): ForecastEval {
+    return evaluateForecaster(model, batches);
+  }
+
+  describe(e: ForecastEval): string {
+    return `MSE ${e.mse.toFixed(4)}, MAE ${e.mae.toFixed(4)} (${e.examples} windows)`;
+  }
+
+  record(e: ForecastEval): Record<string, number> {
+    return { val_loss: e.loss, mse: e.mse, mae: e.mae, examples: e.examples };
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * GPT4TS configuration (config.json): the forecasting geometry plus the GPT-2 backbone's config.
+ * `gpt_layers` blocks of the backbone are kept (GPT4TS uses the first 6 of GPT-2 small).
+ */
+import { GPT2Config, type GPT2ConfigData } from './gpt2-parts.js';
+import { patchCount } from './pipeline.js';
+
+export interface GPT4TSConfigData {
+  /** Input window length L (default 336). */
+  input_length: number;
+  /** Output length H (default 96). For reconstruction (anomaly detection) H = L. */
+  horizon: number;
+  /** Patch length (default 16). */
+  patch_size: number;
+  /** Patch stride, also the right replication padding (default 8). */
+  stride: number;
+  /** Backbone blocks kept, the first k of the pretrained GPT-2 (default 6). */
+  gpt_layers: number;
+  /** eps of the instance normalisation (default 1e-5). */
+  norm_eps: number;
+  /** The backbone's GPT-2 config (n_embd is d; n_positions bounds the number of patches). */
+  gpt2: GPT2ConfigData;
+}
+
+export const GPT4TS_DEFAULTS: Omit<GPT4TSConfigData, 'gpt2'> = {
+  input_length: 336, horizon: 96, patch_size: 16, stride: 8, gpt_layers: 6, norm_eps: 1e-5,
+};
+
+export class GPT4TSConfig implements GPT4TSConfigData {
+  input_length!: number;
+  horizon!: number;
+  patch_size!: number;
+  stride!: number;
+  gpt_layers!: number;
+  norm_eps!: number;
+  gpt2: GPT2ConfigData;
+
+  /** Unknown keys (model_type, architectures) are ignored; gpt2 defaults to GPT-2 small. */
+  constructor(fields: Partial<Omit<GPT4TSConfigData, 'gpt2'>> & { gpt2?: Partial<GPT2ConfigData> | GPT2Config } & Record<string, unknown> = {}) {
+    for (const key of Object.keys(GPT4TS_DEFAULTS) as (keyof typeof GPT4TS_DEFAULTS)[]) {
+      (this as Record<string, unknown>)[key] = fields[key] ?? GPT4TS_DEFAULTS[key];
+    }
+    const g = fields.gpt2 instanceof GPT2Config ? fields.gpt2 : new GPT2Config((fields.gpt2 ?? {}) as Record<string, unknown>);
+    this.gpt2 = { ...(g.toJSON() as GPT2ConfigData) };
+    for (const k of ['model_type', 'architectures', 'tie_word_embeddings']) delete (this.gpt2 as unknown as Record<string, unknown>)[k];
+    if (fields.gpt_layers === undefined) this.gpt_layers = Math.min(GPT4TS_DEFAULTS.gpt_layers, this.gpt2.n_layer);
+    this.validate();
+  }
+
+  /** Patches per series: floor((L - patch) / stride) + 2. */
+  get numPatches(): number {
+    return patchCount(this.input_length, this.patch_size, this.stride);
+  }
+
+  /** d, the backbone width. */
+  get dModel(): number {
+    return this.gpt2.n_embd;
+  }
+
+  validate(): this {
+    const errs: string[] = [];
+    for (const k of ['input_length', 'horizon', 'patch_size', 'stride', 'gpt_layers'] as const) {
+      if (!Number.isInteger(this[k]) || this[k] < 1) errs.push(`${k} = ${this[k]} must be a positive integer`);
+    }
+    if (!(this.norm_eps > 0)) errs.push(`norm_eps = ${this.norm_eps} must be > 0`);
+    if (this.patch_size > this.input_length) errs.push(`patch_size = ${this.patch_size} exceeds input_length = ${this.input_length}; use a longer input or a smaller patch`);
+    if (this.gpt_layers > this.gpt2.n_layer) errs.push(`gpt_layers = ${this.gpt_layers} exceeds the backbone's n_layer = ${this.gpt2.n_layer}`);
+    if (errs.length === 0 && this.numPatches > this.gpt2.n_positions) {
+      errs.push(`${this.numPatches} patches exceed the backbone's n_positions = ${this.gpt2.n_positions}; shorten the input or raise the stride`);
+    }
+    if (errs.length) throw new Error(`GPT4TSConfig: ${errs.join('; ')}`);
+    return this;
+  }
+
+  toJSON(): GPT4TSConfigData & { model_type: 'gpt4ts'; architectures: string[] } {
+    const data = Object.fromEntries(Object.keys(GPT4TS_DEFAULTS).map((k) => [k, (this as Record<string, unknown>)[k]]));
+    return { model_type: 'gpt4ts', architectures: ['GPT4TS'], ...(data as Omit<GPT4TSConfigData, 'gpt2'>), gpt2: { ...this.gpt2 } };
+  }
+}
