@@ -83,7 +83,8 @@ export function sumSquares(x: usize, n: i32): f64 {
 /**
  * AdamW, for i < n:
  * p -= lr wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr (m / bc1) / (sqrt(v / bc2) + eps).
- * The per-call scalars (1 - b1, lr / bc1, 1 / bc2, 1 - lr wd) are folded once, in f64.
+ * The per-call scalars (1 - b1, lr / bc1, 1 / bc2, 1 - lr wd) are folded once, in f64. Every build
+ * gives every element the same result whatever its position in the call (no fused multiply-add).
  */
 export function adamw(
   p: usize, g: usize, m: usize, v: usize, n: i32,
@@ -111,8 +112,11 @@ export function adamw(
     const vEps = splat(eps);
     for (; i + 4 <= n; i += 4) {
       const gi = ldv(g, i);
-      const mi = madd(vb1, ldv(m, i), f32x4.mul(vob1, gi));
-      const vi = madd(vb2, ldv(v, i), f32x4.mul(vob2, f32x4.mul(gi, gi)));
+      // Unfused even in the relaxed build: each lane then rounds exactly like the scalar tail, so an
+      // element's update does not depend on where it falls in a call (offloaded moments are updated
+      // in pieces; see src/optim/offload.ts). AdamW is bound by memory traffic, not by these adds.
+      const mi = f32x4.add(f32x4.mul(vb1, ldv(m, i)), f32x4.mul(vob1, gi));
+      const vi = f32x4.add(f32x4.mul(vb2, ldv(v, i)), f32x4.mul(vob2, f32x4.mul(gi, gi)));
       const den = f32x4.add(f32x4.sqrt(f32x4.mul(vi, vInvBc2)), vEps);
       // m / den before the step size: lr m / bc1 underflows for tiny m, and den (>= eps) would
       // scale it back into range

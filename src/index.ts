@@ -33,6 +33,7 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 export type { Backend, Buf, Kernels, UnaryOp, BinaryOp } from './backend/kernels.js';
 export { createReferenceBackend, createWasmBackend, createWasmBackendSync, getBackend, setBackend };
 export type { WasmBackend, WasmBackendOptions };
+export { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from './backend/memory.js';
 export { broadcastShapes, contiguousStrides, sizeOf, type Shape } from './backend/strides.js';
 export { withBackend, noGrad, isGradEnabled } from './tensor/engine.js';
 export { Tensor, type DType } from './tensor/tensor.js';

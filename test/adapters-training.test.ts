@@ -114,7 +114,7 @@ function containsSevenTask(): { ids: W.Tensor; labels: W.Tensor } {
  * fine-tuning. LoRA gets 5e-3: its update B A starts from B = 0, so at 1e-3 forty steps move this tiny
  * model only ~10% (0.73 -> 0.65), while 5e-3 learns the task.
  */
-const LR: Record<AnyConfig['peft_type'], number> = { FULL: 1e-3, LORA: 5e-3, BITFIT: 1e-2, GPT4TS: 1e-2, IA3: 1e-2, GRASP: 1e-2, STOCHGRASP: 1e-2 };
+const LR: Record<AnyConfig['peft_type'], number> = { FULL: 1e-3, LORA: 5e-3, BITFIT: 1e-2, GPT4TS: 1e-2, IA3: 1e-2, GRASP: 1e-2, STOCHGRASP: 1e-2, LISA: 1e-3, GRASS: 1e-3 };
 
 describe('each method learns a small task', () => {
   for (const { label, config } of METHODS) {

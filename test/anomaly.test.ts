@@ -97,6 +97,46 @@ describe('the Trainer refuses a non-finite step before the update', () => {
     }
   });
 
+  it('afterBackward reads the raw gradients before the finite check and clipping; a non-finite step still applies nothing', async () => {
+    // Finite: the hook sees the unclipped norm, larger than the clip threshold the update then uses.
+    const m = new Mlp();
+    const x = W.keep(W.tensor([[10, 20, 30, 40], [5, -10, 0, 20]]));
+    const y = W.keep(W.tensor([0, 1], [2], { dtype: 'int32' }));
+    const opt = new W.AdamW(m.parameters(), { lr: 0.1, weightDecay: 0 });
+    const seen: number[] = [];
+    const rawNorm = () => Math.sqrt(m.parameters().reduce((n, p) => n + (p.grad ? p.grad.backend.sumSquares(p.grad.buf, p.grad.size) : 0), 0));
+    const t = new W.Trainer({
+      optimizer: opt, schedule: { peak: 0.1, warmup: 0, total: 1, decay: 'linear', minRatio: 0 }, clipNorm: 1e-3,
+      loss: () => W.crossEntropy(m.forward(x), y), namedParameters: () => m.namedParameters(),
+      afterBackward: () => void seen.push(rawNorm()),
+    });
+    const info = await t.run(0, 1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeGreaterThan(1e-3);
+    expect(info!.gradNorm).toBeCloseTo(seen[0], 4); // the norm before clipping, as the hook saw it
+    opt.dispose();
+    // Non-finite: the hook runs (it sees the Inf), then the step is refused and nothing is applied.
+    const r = new Root();
+    const ones = W.keep(W.tensor([1, 1, 1], [3]));
+    const before = values(r);
+    const opt2 = new W.AdamW(r.parameters(), { lr: 0.1, weightDecay: 0 });
+    const hooked: number[] = [];
+    const t2 = new W.Trainer({
+      optimizer: opt2, schedule: { peak: 0.1, warmup: 0, total: 1, decay: 'linear', minRatio: 0 },
+      loss: () => r.forward(ones), namedParameters: () => r.namedParameters(),
+      afterBackward: () => void hooked.push(r.inner.w.grad!.toArray()[0]),
+    });
+    expect(await t2.run(0, 1).catch((e: Error) => e)).toBeInstanceOf(W.NonFiniteStepError);
+    expect(hooked).toEqual([Infinity]);
+    expect(values(r)).toEqual(before);
+    expect(opt2.stepCount).toBe(0);
+    expect(r.parameters().every((p) => p.grad === null)).toBe(true);
+    opt2.dispose();
+    W.dispose([x, y, ones]);
+    m.dispose();
+    r.dispose();
+  });
+
   it('finite steps still train, and the reported norm is the one clipping used', async () => {
     const m = new Mlp();
     const x = W.keep(W.tensor([[1, 2, 3, 4], [0.5, -1, 0, 2]]));

@@ -67,6 +67,16 @@ describe('renderMarkdownTable', () => {
     expect(rows.map((row) => row[5])).toEqual(['41.2 s', '3 min 05 s', '2 h 05 min', '12.0 s', '0.4 s', '1 min 00 s', '1 h 00 min']);
   });
 
+  it('gains peak-memory columns (parameters, gradients, optimizer, activations) when results carry the split; n/a where one does not', () => {
+    const split = { parameters: 2 ** 20, gradients: 2 * 2 ** 20, optimizer: 3 * 2 ** 20, activations: 4 * 2 ** 20 };
+    const withSplit = result('lisa', 0, { peakMemoryBytes: 10 * 2 ** 20, peakMemory: split });
+    const { header, rows } = parseTable(renderMarkdownTable(report([withSplit, result('full', 1)])));
+    expect(header.slice(7)).toEqual(['peak: parameters', 'peak: gradients', 'peak: optimizer', 'peak: activations']);
+    expect(rows[0].slice(6)).toEqual(['10.0 MiB', '1.0 MiB', '2.0 MiB', '3.0 MiB', '4.0 MiB']);
+    expect(rows[1].slice(7)).toEqual(['n/a', 'n/a', 'n/a', 'n/a']);
+    expect(() => renderMarkdownTable(report([{ ...withSplit, peakMemoryBytes: 11 * 2 ** 20 }]))).toThrow(/peakMemory = "parts summing to 10485760" must add up to peakMemoryBytes = 11534336/);
+  });
+
   it('formats mcc with three decimals, matches sigmas within 1e-9 and says n/a when absent or NaN', () => {
     const a = result('lora', 0, { metricName: 'mcc', metric: 0.4567, noise: [{ sigma: 0.1 + 1e-12, mean: 0.41, std: 0.02, draws: 3 }] });
     const b = result('bitfit', 1, { metricName: 'mcc', metric: NaN, noise: [{ sigma: 0.2, mean: NaN, std: NaN, draws: 3 }] });

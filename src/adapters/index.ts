@@ -1,7 +1,7 @@
-/** Fine-tuning methods: full, BitFit, GPT4TS's norms-and-positions rule, LoRA/rsLoRA/One-for-All, (IA)3, GRASP, StochGRASP; adapter files; noise robustness. */
+/** Fine-tuning methods: full, BitFit, GPT4TS's norms-and-positions rule, LoRA/rsLoRA/One-for-All, (IA)3, GRASP, StochGRASP, LISA, GRASS; adapter files; noise robustness. */
 export type {
   AdaptableLayer, AdapterConfig, AdapterMethod, AttachedLayer, Attachment, BitFitConfig, ConfigOf, FullConfig, GraspConfig,
-  IA3Config, LoraConfig, NormsAndPositionsConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector,
+  IA3Config, LoraConfig, NormsAndPositionsConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector, LisaConfig, GrassConfig, LayerwiseFields,
 } from './types.js';
 export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
 export { AdaptedModel, applyAdapter, PEFT_PREFIX, validateAdapterConfig, type ParameterCounts } from './model.js';
@@ -15,3 +15,6 @@ export { adapterConfigJson, adapterWeights, loadAdapter, parseAdapterConfig } fr
 export {
   DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, perturbWeight, type NoiseModel, type NoiseOptions, type NoiseResult,
 } from './noise.js';
+export { LisaSelector } from './lisa.js';
+export { GrassSelector, grassProbabilities, normalizeImportance } from './grass.js';
+export { blockIndices, sampleWithoutReplacement, splitBlocks } from './layerwise.js';

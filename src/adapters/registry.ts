@@ -4,6 +4,8 @@
  */
 import { BITFIT, FULL } from './bitfit.js';
 import { GRASP } from './grasp.js';
+import { GRASS } from './grass.js';
+import { LISA } from './lisa.js';
 import { IA3 } from './ia3.js';
 import { LORA } from './lora.js';
 import { NORMS_AND_POSITIONS } from './norms.js';
@@ -11,7 +13,7 @@ import { STOCHGRASP } from './stochgrasp.js';
 import type { AdapterConfig, AdapterMethod, PeftType } from './types.js';
 
 export const ADAPTERS: { [T in PeftType]: AdapterMethod<T> } = {
-  FULL, BITFIT, GPT4TS: NORMS_AND_POSITIONS, LORA, IA3, GRASP, STOCHGRASP,
+  FULL, BITFIT, GPT4TS: NORMS_AND_POSITIONS, LORA, IA3, GRASP, STOCHGRASP, LISA, GRASS,
 };
 
 /** The method names users type (`--method grasp`) and the partial config each stands for. */
@@ -30,6 +32,8 @@ export const METHOD_PRESETS = {
   ia3: { peft_type: 'IA3' },
   grasp: { peft_type: 'GRASP' },
   stochgrasp: { peft_type: 'STOCHGRASP' },
+  lisa: { peft_type: 'LISA' },
+  grass: { peft_type: 'GRASS' },
 } as const satisfies Record<string, Partial<AdapterConfig>>;
 
 export type MethodName = keyof typeof METHOD_PRESETS;

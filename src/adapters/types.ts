@@ -114,7 +114,53 @@ export interface StochGraspConfig extends ConfigBase {
   sample_seed: number;
 }
 
-export type AdapterConfig = FullConfig | BitFitConfig | NormsAndPositionsConfig | LoraConfig | IA3Config | GraspConfig | StochGraspConfig;
+/** Config fields both layer-wise methods have. */
+export interface LayerwiseFields {
+  /** gamma: blocks trained at a time. */
+  gamma: number;
+  /** T_s: steps between two samplings of the active blocks. */
+  switch_interval: number;
+  /** Seed of the block sampling. */
+  seed: number;
+  /** What happens to a deactivated block's AdamW state (TrainableSelector.frozenState). */
+  frozen_state: 'drop' | 'keep';
+  /** Regex whose first group captures a parameter's block index (default: the family table's). */
+  layers_pattern: string;
+}
+
+/**
+ * LISA (Pan et al. 2024): every parameter outside the transformer blocks (embeddings, final
+ * LayerNorm, head) trains every step; `gamma` blocks, drawn uniformly without replacement every
+ * `switch_interval` steps, train with them; the other blocks are frozen. Fields: layerwise.ts.
+ */
+export interface LisaConfig extends ConfigBase, LayerwiseFields {
+  peft_type: 'LISA';
+}
+
+/**
+ * GRASS: LISA's schedule with blocks drawn by gradient importance. A probe of `probe_steps` steps
+ * (no updates) measures m_l = mean_t sqrt(||g_l||^2 / N_l); blocks are drawn from
+ * p = softmax(normalize(m) / tau); the m of active blocks is refreshed by an EMA every
+ * `update_interval` steps (frozen blocks keep theirs); `static` keeps the probe's values. See grass.ts
+ * for the defaults and why.
+ */
+export interface GrassConfig extends ConfigBase, LayerwiseFields {
+  peft_type: 'GRASS';
+  /** T_p: probe steps (forward + backward, no update) before training. */
+  probe_steps: number;
+  /** T_u: steps between EMA refreshes of the active blocks' m. */
+  update_interval: number;
+  /** alpha: m <- alpha m + (1 - alpha) m_new, weight of the old value. */
+  alpha: number;
+  /** tau: softmax temperature. */
+  tau: number;
+  /** How m is scaled before the softmax: by its max, its sum, to z-scores, or not at all. */
+  normalization: 'max' | 'sum' | 'zscore' | 'none';
+  /** Keep the probe's m for the whole run (no EMA refresh). */
+  static: boolean;
+}
+
+export type AdapterConfig = FullConfig | BitFitConfig | NormsAndPositionsConfig | LoraConfig | IA3Config | GraspConfig | StochGraspConfig | LisaConfig | GrassConfig;
 export type PeftType = AdapterConfig['peft_type'];
 export type ConfigOf<T extends PeftType> = Extract<AdapterConfig, { peft_type: T }>;
 
@@ -146,16 +192,42 @@ export interface AttachedLayer {
 /**
  * A method that chooses, step by step, which of its trainable tensors update (layer-wise selectors
  * such as LISA and GRASS). The training loop asks it before every step; tensors left out get no
- * gradient that step, so the optimizer leaves them (and their moments) as they are.
+ * gradient that step (no gradient buffer is allocated), so the optimizer leaves them as they are.
+ * Keys are AdaptedModel.namedTrainable's.
  */
 export interface TrainableSelector {
   /**
-   * The keys (as in AdaptedModel.namedTrainable) that train at 0-based step `step`. Must be a pure
-   * function of the step and the selector's state, so resuming at a step selects the same set.
+   * The keys that train at 0-based step `step`. Called once per step in order; the answer depends
+   * only on the step and the selector's state ({@link state}), so resuming at a step selects the same set.
    */
   activeAt(step: number, trainable: readonly (readonly [string, Tensor])[]): ReadonlySet<string>;
   /** The selector's own random state, saved in training states for exact resume. */
   readonly generator?: Generator;
+  /**
+   * What the optimizer does with the state of a tensor that leaves the active set: 'drop' frees it
+   * (a re-activated tensor starts from zero moments at step 1), 'keep' keeps it (in the heap, or
+   * outside it when the optimizer offloads).
+   */
+  readonly frozenState: 'drop' | 'keep';
+  /** Units that are switched together (transformer blocks): keys grouped, for block-by-block optimizer offloading. */
+  groups(trainable: readonly (readonly [string, Tensor])[]): string[][];
+  /**
+   * Steps of gradient measurement without updates before training starts (GRASS's probe), on the
+   * batches of steps 0, 1, ...; 0 = none. During them `probeKeys` get gradients.
+   */
+  readonly probeSteps: number;
+  probeKeys?(trainable: readonly (readonly [string, Tensor])[]): ReadonlySet<string>;
+  /**
+   * Gradient statistics, after each backward pass and before clipping: `sumSquares(key)` is the
+   * squared L2 norm of a tensor's gradient (0 without one). `probe` is the probe step's index
+   * during the probe, null in training.
+   */
+  observe?(step: number, sumSquares: (key: string) => number, probe: number | null): void;
+  /** JSON state for training states (with {@link generator}: exact resume); restored by setState. */
+  state(): unknown;
+  setState(state: unknown): void;
+  /** A JSON summary for the metrics log each time the active set changes (e.g. sampling probabilities per block). */
+  describe?(): Record<string, unknown>;
 }
 
 /** What attaching a method did to a model. */

@@ -147,7 +147,14 @@ function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
   } else {
     // A private copy: g may share storage with tensors the sweep still uses, and later
     // accumulation into .grad happens in place.
-    const copy = copyFloat(g);
+    // It is counted as gradient memory from its allocation on (memory accounting, backend/memory.ts).
+    const prev = leaf.backend.setMemoryCategory('gradients');
+    let copy: Tensor;
+    try {
+      copy = copyFloat(g);
+    } finally {
+      leaf.backend.setMemoryCategory(prev);
+    }
     untrack(copy);
     leaf.grad = copy;
   }

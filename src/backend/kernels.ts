@@ -13,6 +13,7 @@
  *   `axpy`) allow `out` to alias an input exactly (same buffer, same offset). No other aliasing is allowed.
  * - Kernels that say "writes" overwrite their outputs; kernels that say "accumulates" add into them.
  */
+import type { MemoryBreakdown, MemoryCategory } from './memory.js';
 
 /** Opaque storage handle. `size` is the element count; `kind` is 'f' (float) or 'i' (int32). */
 export interface Buf {
@@ -250,4 +251,10 @@ export interface Backend extends Kernels {
   peakBytes(): number;
   /** Starts a new peak measurement from the bytes live now. */
   resetPeak(): void;
+  /** The bytes live per category (parameters, gradients, optimizer, activations) at the instant of the last peak (memory.ts). */
+  peakBreakdown(): MemoryBreakdown;
+  /** Sets the category later allocations count under; returns the previous one (restore it in a finally). */
+  setMemoryCategory(category: MemoryCategory): MemoryCategory;
+  /** Counts a live (non-view) buffer under `category` from now on (a parameter created before training). */
+  tagMemory(buf: Buf, category: MemoryCategory): void;
 }

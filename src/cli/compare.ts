@@ -40,6 +40,8 @@ export interface CompareRunOptions {
   headLr?: number;
   /** Data-order seeds to repeat each method over (mean ± std in the report; default: `seed` alone). */
   seeds?: readonly number[];
+  /** Keep AdamW state outside the WebAssembly heap (FinetuneConfig.offloadOptimizer). */
+  offloadOptimizer?: boolean;
   /** Use at most this many training examples (quick runs). */
   limitTrain?: number;
   draws?: number;
@@ -106,7 +108,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     runs,
     loadModel: p.loadModel,
     task,
-    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr },
+    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
     log: (m) => (bar ? bar.log(m) : write(m + '\n')),
@@ -129,6 +131,8 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     notes: [
       `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
       `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
+      'Peak memory: the most WebAssembly heap bytes live at once during training (probe included), split at that instant into parameters, gradients, optimizer state (AdamW moments, or the staging area when offloaded) and activations (everything else: saved activations, intermediate gradients, batches, kernel scratch).',
+      ...(o.offloadOptimizer ? ['AdamW state offloaded to host memory between updates (bit-identical results).'] : []),
       draws > 0 ? `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.` : 'No weight-noise evaluation (--draws 0).',
       ...(task.kind === 'sequence-classification'
         ? ['Trainable params include the classification head, which every method trains; the Methods list gives each method\'s count without it.']
@@ -158,15 +162,16 @@ export function registerCompare(program: Command): void {
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--seed <n>', 'seed', Number)
+    .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block')
     .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
-    .action(async (a: Record<string, string | number | undefined>) => {
+    .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const specs = String(a.methods).includes(';') ? String(a.methods).split(';') : list(String(a.methods));
       await runCompare({
         model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
-        seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
+        offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
         data: a.data as string | undefined, e2e: e2eSettings(a),
       });
     });

@@ -8,6 +8,7 @@ import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
+import { MEMORY_CATEGORIES, type MemoryBreakdown } from '../backend/memory.js';
 import { validateAdapterConfig } from '../adapters/model.js';
 import { METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
@@ -15,6 +16,7 @@ import type { AdapterConfig } from '../adapters/types.js';
 import { detectAnomaly } from '../nn/anomaly.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
+import { FileMomentStore } from '../node/moment-file.js';
 import { fromPretrained, savePretrained } from '../node/pretrained.js';
 import type { LoadTaskOptions } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
@@ -62,6 +64,8 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   /** Stop after this many steps (the schedule still spans the whole run); resume later with `resume`. */
   stopAfter?: number;
   resume?: boolean;
+  /** Offloaded AdamW moments go to a scratch file in this directory instead of host memory (implies offloadOptimizer). */
+  offloadDir?: string;
   /** Check every op and gradient for NaN/Inf during training, naming the op and module (slow). */
   detectAnomaly?: boolean;
   /** Replace the files of an earlier run in a non-empty `out` (without it, a non-empty `out` is refused). */
@@ -139,7 +143,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   // checkpoint, and the method's config against the model.
   validateCliOptions(o);
   const config = resolveFinetuneConfig(
-    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr },
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
     o.method,
   );
   await outDirEntries(out); // a file at --out fails here, before the (slower) loading
@@ -181,8 +185,9 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       detectAnomaly(true, { model });
       write('--detect-anomaly: every op and gradient is checked for NaN/Inf (training runs several times slower)\n');
     }
+    const momentStore = o.offloadDir !== undefined ? new FileMomentStore(join(resolve(o.offloadDir), `adamw-moments-${process.pid}.bin`)) : undefined;
     const r = await runFinetune({
-      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, resumeSource: statePath,
+      model, task, method: o.method, adapter: o.adapter, config, train, resumeFrom, resumeSource: statePath, momentStore,
       checkpointEvery: o.saveEvery ?? Math.max(1, Math.round(train.stepsPerEpoch)),
       onCheckpoint: async (bytes, step) => {
         await writeFileAtomic(join(out, STATE), bytes);
@@ -203,10 +208,12 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     });
     (bar as ProgressBar | null)?.finish();
     write(r.adapted.parameterTable() + '\n');
+    write(`${memoryLine(r.peakMemoryBytes, r.peakMemory)}${r.offloadedOptimizerBytes ? `; optimizer state offloaded to the host: ${mib(r.offloadedOptimizerBytes)}` : ''}\n`);
     await saveAdapter(r.adapted, out);
     const summary: Record<string, unknown> = {
       task: task.name, method: o.method, metric: task.metric, ...r.final.metrics,
       params: r.adapted.parameterCounts(), steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes,
+      peak_memory: r.peakMemory, offloaded_optimizer_bytes: r.offloadedOptimizerBytes,
     };
     const proc = processMemory();
     Object.assign(summary, proc);
@@ -231,8 +238,11 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
     }
+    const counts = r.adapted.parameterCounts();
     r.adapted.remove();
-    if (o.method === 'full' && p.tokenizer) {
+    // Every weight trained (full, LISA, GRASS) on a text task: the whole model is the result.
+    const wholeModel = counts.trainedBase + counts.head === counts.base && p.tokenizer !== undefined;
+    if (wholeModel && p.tokenizer) {
       await savePretrained(model, join(out, 'model'));
       await saveTokenizer(p.tokenizer, join(out, 'model')); // a complete checkpoint: `wasmgrad eval --model <out>/model`
     }
@@ -246,7 +256,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
     await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
-    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html${p.series || o.method === 'full' ? ', model/' : ''}\n`);
+    write(`wrote ${out}/adapter_config.json, adapter_model.safetensors, metrics.jsonl, results.json, report.md, report.html${p.series || wholeModel ? ', model/' : ''}\n`);
     return { ...r.final.metrics, stopped: false };
   } catch (err) {
     if (err instanceof Stop) {
@@ -261,6 +271,13 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   }
 }
 
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/** `peak heap 12.0 MiB: parameters 4.0, gradients 2.0, optimizer 4.0, activations 2.0 MiB`. */
+export function memoryLine(peak: number, split: MemoryBreakdown): string {
+  return `peak heap ${mib(peak)}: ${MEMORY_CATEGORIES.map((k) => `${k} ${(split[k] / 2 ** 20).toFixed(1)}`).join(', ')} MiB`;
+}
+
 /** One method's report (the compare report's layout with one row). */
 function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined): ExperimentReport {
   const counts = r.adapted.parameterCounts();
@@ -269,7 +286,7 @@ function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, 
     method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
     trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
     metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
-    trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
+    trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
     ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
   };
   return {
@@ -381,6 +398,8 @@ export function registerFinetune(program: Command): void {
     .option('--limit-train <n>', 'use at most n training examples (e2e: MRs, each with all its references)', Number)
     .option('--stop-after <n>', 'stop after n steps with a resumable state', Number)
     .option('--resume', 'continue from <out>/training_state')
+    .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block (bit-identical, less heap)')
+    .option('--offload-dir <dir>', 'offload AdamW state to a scratch file in <dir> (deleted at the end) instead of host memory')
     .option('--overwrite', "replace an earlier run's files in a non-empty --out")
     .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
@@ -393,6 +412,7 @@ export function registerFinetune(program: Command): void {
         headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
         detectAnomaly: a.detectAnomaly === true,
+        offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined,
         noiseDraws: a.noiseDraws as number | undefined, datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         data: a.data as string | undefined, e2e: e2eSettings(a), limitTrain: a.limitTrain as number | undefined,
         series: seriesArgs(a), baseline: a.baseline === true,

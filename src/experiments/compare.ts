@@ -78,6 +78,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
       noise: noise.map(({ sigma, mean, std, draws }) => ({ sigma, mean, std, draws })),
       trainSeconds: r.trainSeconds,
       peakMemoryBytes: r.peakMemoryBytes,
+      peakMemory: r.peakMemory,
       steps: r.steps,
       finalLoss: r.finalLoss,
       trainTokens: r.trainTokens,
@@ -113,6 +114,8 @@ export function aggregateSeeds(runs: readonly SeedRun[]): MethodResult {
     }),
     trainSeconds: avg(runs.map((r) => r.result.trainSeconds)),
     peakMemoryBytes: Math.max(...runs.map((r) => r.result.peakMemoryBytes)),
+    // the split of the largest peak
+    peakMemory: runs.reduce((a, b) => (b.result.peakMemoryBytes > a.result.peakMemoryBytes ? b : a)).result.peakMemory,
     finalLoss: avg(runs.map((r) => r.result.finalLoss ?? NaN)),
   };
 }

@@ -110,6 +110,11 @@ export interface FamilySpec {
   tiedWeights(model: Module): Tensor[];
   readonly targets: DefaultTargets;
   /**
+   * A regex whose first group captures the block (layer) index in a parameter name: the units
+   * layer-wise methods (LISA, GRASS) sample and optimizer-state offloading moves.
+   */
+  readonly blockPattern: string;
+  /**
    * The module prefix of the base model inside its head class (`transformer.`, `roberta.`). Parameter
    * names carry it as the Hugging Face checkpoints do; checkpoint and adapter keys without it (bare
    * base-model checkpoints such as GPT2Model's `h.0.attn.c_attn.weight`) are accepted on loading.
@@ -166,6 +171,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       ia3Feedforward: `${GPT2_BLOCK}mlp\\.c_proj`,
       normsAndPositions: GPT2_NORMS_AND_POSITIONS,
     },
+    blockPattern: '(?:^|\\.)h\\.(\\d+)\\.',
     basePrefix: 'transformer.',
     headModules: [],
     pretrain: {
@@ -202,6 +208,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       ia3Feedforward: `${ROBERTA_LAYER}output\\.dense`,
       normsAndPositions: '(?:.*\\.)?(position_embeddings|LayerNorm)',
     },
+    blockPattern: '(?:^|\\.)layer\\.(\\d+)\\.',
     basePrefix: 'roberta.',
     headModules: ['classifier'],
     pretrain: {
@@ -234,6 +241,7 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       ia3Feedforward: `gpt2\\.h\\.\\d+\\.mlp\\.c_proj`,
       normsAndPositions: GPT2_NORMS_AND_POSITIONS,
     },
+    blockPattern: '(?:^|\\.)h\\.(\\d+)\\.', // gpt2.h.<i>.
     basePrefix: '',
     headModules: ['in_layer', 'out_layer'],
     fromBase: {

@@ -1,4 +1,5 @@
 /** Shared optimizer plumbing: parameter validation, gradient clearing, persistent state tensors. */
+import type { Backend } from '../backend/kernels.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zeros } from '../ops/create.js';
@@ -41,6 +42,16 @@ export abstract class Optimizer {
 
   /** A zero tensor shaped like p that survives every scope (optimizer state). */
   protected stateLike(p: Tensor): Tensor {
-    return keep(zeros(p.shape, { backend: p.backend }));
+    return optimizerMemory(p.backend, () => keep(zeros(p.shape, { backend: p.backend })));
+  }
+}
+
+/** Runs `fn` with its allocations counted as optimizer state (memory accounting, backend/memory.ts). */
+export function optimizerMemory<T>(backend: Backend, fn: () => T): T {
+  const prev = backend.setMemoryCategory('optimizer');
+  try {
+    return fn();
+  } finally {
+    backend.setMemoryCategory(prev);
   }
 }

@@ -2,7 +2,7 @@
  * The report as Markdown, and the table models (header + cell text) that the HTML page renders too, so
  * both formats always show the same numbers formatted the same way.
  */
-import { SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
+import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
 
 /** Header and cell text of one table; the first column holds the `method` field verbatim. */
 export interface TableModel {
@@ -83,8 +83,24 @@ export function allSigmas(report: ExperimentReport): number[] {
   return out;
 }
 
-/** The summary: one row per method. Assumes a validated report. */
+/**
+ * The summary: one row per method. Assumes a validated report. When any result has a peak-memory
+ * split, four columns follow the peak: its parameters, gradients, optimizer state and activations.
+ */
 export function summaryTable(report: ExperimentReport): TableModel {
+  const base = summaryColumns(report);
+  if (!report.results.some((r) => r.peakMemory)) return base;
+  return {
+    header: [...base.header, ...PEAK_PARTS.map((k) => `peak: ${k}`)],
+    align: [...base.align, ...PEAK_PARTS.map(() => 'right' as const)],
+    rows: base.rows.map((row, i) => [...row, ...PEAK_PARTS.map((k) => {
+      const split = report.results[i].peakMemory;
+      return split ? formatMiB(split[k]) : 'n/a';
+    })]),
+  };
+}
+
+function summaryColumns(report: ExperimentReport): TableModel {
   const name = report.results[0].metricName;
   return {
     header: ['method', 'trainable params', name, ...SUMMARY_SIGMAS.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],

@@ -61,6 +61,8 @@ export interface MethodResult {
   trainSeconds: number;
   /** Peak WebAssembly heap bytes during training. */
   peakMemoryBytes: number;
+  /** What that peak was made of at its instant (parameters, gradients, optimizer state, activations and other temporaries), when measured. */
+  peakMemory?: { parameters: number; gradients: number; optimizer: number; activations: number };
   /** Optimiser steps taken. */
   steps: number;
   /** Training loss at the end (NaN or Infinity if training diverged). */
@@ -92,6 +94,9 @@ export interface ExperimentReport {
 export const SIGMA_TOLERANCE = 1e-9;
 
 const NOISE_MODELS = ['multiplicative', 'additive'] as const;
+
+/** The parts of MethodResult.peakMemory, in table order. */
+export const PEAK_PARTS = ['parameters', 'gradients', 'optimizer', 'activations'] as const;
 
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -162,6 +167,12 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
   }
   nonNeg(`${at}.trainSeconds`, res.trainSeconds);
   nonNeg(`${at}.peakMemoryBytes`, res.peakMemoryBytes);
+  if (res.peakMemory !== undefined) {
+    if (typeof res.peakMemory !== 'object' || res.peakMemory === null) fail(`${at}.peakMemory`, res.peakMemory, 'must be {parameters, gradients, optimizer, activations} or absent');
+    for (const k of PEAK_PARTS) nonNeg(`${at}.peakMemory.${k}`, res.peakMemory[k]);
+    const sum = PEAK_PARTS.reduce((n, k) => n + res.peakMemory![k], 0);
+    if (Math.abs(sum - res.peakMemoryBytes) > 0.5) fail(`${at}.peakMemory`, `parts summing to ${sum}`, `must add up to peakMemoryBytes = ${res.peakMemoryBytes}`);
+  }
   nonNegInt(`${at}.steps`, res.steps);
   if (res.finalLoss !== undefined && typeof res.finalLoss !== 'number') fail(`${at}.finalLoss`, res.finalLoss, 'must be a number or absent');
 

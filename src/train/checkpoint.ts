@@ -8,10 +8,7 @@
 import { parseSafetensors, serializeSafetensors, type SafetensorsInput } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { AdamW } from '../optim/adamw.js';
-import { zerosLike } from '../ops/create.js';
-import { keep } from '../tensor/scope.js';
 import { noGrad } from '../tensor/engine.js';
-import type { Tensor } from '../tensor/tensor.js';
 
 const META_KEY = 'wasmgrad_training_state';
 const FORMAT = 1;
@@ -33,15 +30,18 @@ export interface TrainingState {
 export function encodeTrainingState(model: ParameterSource, opt: AdamW, state: TrainingState): Uint8Array {
   const tensors: [string, SafetensorsInput][] = [];
   const f32 = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
+  // Updates per parameter: tensors a layer-wise selector trained only part of the time differ.
+  const adamwSteps: Record<string, number> = {};
   for (const [name, p] of model.namedParameters()) {
     tensors.push([`model.${name}`, { shape: [...p.shape], data: f32(p.toArray()) }]);
-    const mv = opt.moments(p);
-    if (mv) {
-      tensors.push([`adamw.m.${name}`, { shape: [...p.shape], data: f32(mv.m.toArray()) }]);
-      tensors.push([`adamw.v.${name}`, { shape: [...p.shape], data: f32(mv.v.toArray()) }]);
+    const s = opt.readState(p);
+    if (s) {
+      tensors.push([`adamw.m.${name}`, { shape: [...p.shape], data: f32(s.m) }]);
+      tensors.push([`adamw.v.${name}`, { shape: [...p.shape], data: f32(s.v) }]);
+      adamwSteps[name] = s.step;
     }
   }
-  const meta = { format: FORMAT, optimizerSteps: opt.stepCount, ...state };
+  const meta = { format: FORMAT, optimizerSteps: opt.stepCount, adamwSteps, ...state };
   return serializeSafetensors(tensors, { [META_KEY]: JSON.stringify(meta) });
 }
 
@@ -55,7 +55,7 @@ export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, o
   const what = o.file === undefined ? 'training state' : `training state ${o.file}`;
   const raw = parsed.metadata?.[META_KEY];
   if (raw === undefined) throw new Error(`${what}: no "${META_KEY}" metadata; this is not a wasmgrad training-state file`);
-  let meta: TrainingState & { format: number; optimizerSteps: number };
+  let meta: TrainingState & { format: number; optimizerSteps: number; adamwSteps?: Record<string, number> };
   try {
     meta = JSON.parse(raw) as typeof meta;
   } catch (err) {
@@ -71,38 +71,19 @@ export function decodeTrainingState(bytes: Uint8Array, model: ParameterSource, o
     return e.data;
   };
   const params = model.namedParameters();
-  const withMoments = params.filter(([name]) => parsed.tensors.has(`adamw.m.${name}`));
-  if (withMoments.length) primeMoments(opt, withMoments.map(([, p]) => p));
   noGrad(() => {
     for (const [name, p] of params) {
       p.backend.write(p.buf, get(`model.${name}`, p.shape));
-      const mv = opt.moments(p);
+      // Moments saved for a parameter this optimizer does not hold are an error; parameters without
+      // saved moments (not yet updated, or their state dropped by a selector) start without state.
+      opt.dropState(p);
       if (!parsed.tensors.has(`adamw.m.${name}`)) continue;
-      if (!mv) throw new Error(`${what}: the optimizer does not hold parameter ${name}`);
-      mv.m.backend.write(mv.m.buf, get(`adamw.m.${name}`, p.shape));
-      mv.v.backend.write(mv.v.buf, get(`adamw.v.${name}`, p.shape));
+      if (!opt.params.includes(p)) throw new Error(`${what}: the optimizer does not hold parameter ${name}`);
+      // Files written before per-parameter step counts: every parameter with moments took every step.
+      const step = meta.adamwSteps?.[name] ?? meta.optimizerSteps;
+      opt.writeState(p, { m: get(`adamw.m.${name}`, p.shape), v: get(`adamw.v.${name}`, p.shape), step });
     }
   });
   opt.stepCount = meta.optimizerSteps;
   return { step: meta.step, tokensSeen: meta.tokensSeen, elapsedSeconds: meta.elapsedSeconds, extra: meta.extra ?? {} };
-}
-
-/**
- * AdamW creates its moment tensors on a parameter's first update and offers no setter. One update
- * with lr = 0 and zero gradients creates them and changes nothing: m and v stay 0 (beta m + (1 -
- * beta) 0), the step is lr * 0 and the decay factor 1 - lr wd is exactly 1. The moments are then
- * overwritten with the saved values and the step count restored by the caller.
- */
-function primeMoments(opt: AdamW, params: readonly Tensor[]): void {
-  const lr = opt.lr;
-  const saved = opt.stepCount;
-  try {
-    for (const p of params) if (!p.grad) p.grad = keep(zerosLike(p));
-    opt.lr = 0;
-    opt.step();
-  } finally {
-    opt.lr = lr;
-    opt.stepCount = saved;
-    opt.zeroGrad();
-  }
 }

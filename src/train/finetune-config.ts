@@ -22,13 +22,18 @@ export interface FinetuneConfig {
   /** Max tokens per example, special tokens included. */
   maxLength: number;
   seed: number;
+  /**
+   * Keep AdamW's moments outside the WebAssembly heap between updates and update block by block
+   * through a one-block staging area (src/optim/offload.ts). Bit-identical results; less heap, more copying.
+   */
+  offloadOptimizer: boolean;
 }
 
 /** Cap of the head's default learning rate (see FinetuneConfig.headLr). */
 export const DEFAULT_HEAD_LR = 2e-3;
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'lr'> = {
-  epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, seed: 0,
+  epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, seed: 0, offloadOptimizer: false,
 };
 
 export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
@@ -45,6 +50,7 @@ export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
   if (!(c.weightDecay >= 0)) errs.push(`weightDecay = ${c.weightDecay} must be >= 0`);
   if (!(c.warmupRatio >= 0 && c.warmupRatio < 1)) errs.push(`warmupRatio = ${c.warmupRatio} must be in [0, 1)`);
   if (!(c.clipNorm >= 0)) errs.push(`clipNorm = ${c.clipNorm} must be >= 0 (0 disables clipping)`);
+  if (typeof c.offloadOptimizer !== 'boolean') errs.push(`offloadOptimizer = ${JSON.stringify(c.offloadOptimizer)} must be true or false`);
   if (errs.length) throw new Error(`finetune config: ${errs.join('; ')}`);
   return c;
 }

@@ -14,6 +14,9 @@ import type { AdapterConfig } from '../adapters/types.js';
 import type { Module } from '../nn/module.js';
 import { add } from '../ops/elementwise.js';
 import { AdamW } from '../optim/adamw.js';
+import type { MomentStore } from '../optim/offload.js';
+import type { MemoryBreakdown } from '../backend/memory.js';
+import { tidy } from '../tensor/scope.js';
 import { Dropout } from '../nn/layers.js';
 import type { Generator } from '../ops/random.js';
 import { getBackend } from '../tensor/engine.js';
@@ -62,6 +65,8 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   onStep?: (step: number, total: number, loss: number, lr: number, tokens: number) => void;
   /** Free-text messages (evaluation lines). */
   log?: (message: string) => void;
+  /** Where offloaded AdamW moments live (config.offloadOptimizer; default: host memory). A file store: src/node/moment-file.ts. */
+  momentStore?: MomentStore;
 }
 
 export interface FinetuneResult<E extends TaskEval = TaskEval> {
@@ -70,6 +75,10 @@ export interface FinetuneResult<E extends TaskEval = TaskEval> {
   trainSeconds: number;
   /** Peak bytes live in the backend's memory during training (model, adapter, optimizer state, activations). */
   peakMemoryBytes: number;
+  /** What the peak was made of, at its instant (backend/memory.ts): parameters, gradients, optimizer state, activations and other temporaries. */
+  peakMemory: MemoryBreakdown;
+  /** Bytes of AdamW moments held outside the heap at the end of training (offloadOptimizer; 0 otherwise). */
+  offloadedOptimizerBytes: number;
   finalLoss: number;
   /** Real (unpadded) training tokens seen, over the whole run (a resumed run included). */
   trainTokens: number;
@@ -90,8 +99,19 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
   // The schedule drives one lr; the head follows it scaled to its own peak.
   const headScale = (c.headLr ?? Math.min(c.lr, DEFAULT_HEAD_LR)) / c.lr;
   const lrScales = new Map(adapted.headParameters().map((p) => [p, headScale] as const));
-  const opt = new AdamW(adapted.trainableParameters(), { lr: c.lr, weightDecay: c.weightDecay, lrScales });
+  const named = adapted.namedTrainable();
+  const byKey = new Map(named);
+  const selector = adapted.selector;
+  // Offloading walks the selector's blocks (the units it switches), else one tensor at a time.
+  const offload = c.offloadOptimizer
+    ? { store: o.momentStore, groups: selector?.groups(named).map((g) => g.map((k) => byKey.get(k)!)) }
+    : undefined;
+  const opt = new AdamW(adapted.trainableParameters(), { lr: c.lr, weightDecay: c.weightDecay, lrScales, offload });
   const trained = { namedParameters: () => adapted.namedTrainable() };
+  const sumSquares = (key: string) => {
+    const g = byKey.get(key)?.grad;
+    return g ? g.backend.sumSquares(g.buf, g.size) : 0;
+  };
   // Every stream training draws from, for exact resume: the adapter layers' (StochGRASP sampling,
   // LoRA dropout), the selector's, and the model's dropout generators (deduplicated: our models share one).
   const generators = [...new Set<Generator>([
@@ -107,6 +127,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     if (o.resumeFrom) {
       const state = decodeTrainingState(o.resumeFrom, trained, opt, { file: o.resumeSource });
       (state.extra.generators as ReturnType<Generator['state']>[] | undefined)?.forEach((s, i) => generators[i]?.setState(s));
+      if (selector) selector.setState(state.extra.selector);
       start = state.step;
       elapsed = state.elapsedSeconds;
       tokensSeen = state.tokensSeen;
@@ -116,6 +137,8 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     }
     o.model.train();
     const backend = getBackend();
+    // Memory accounting: the model's and the adapter's tensors count as parameters (backend/memory.ts).
+    for (const t of new Set([...o.model.parameters(), ...adapted.stateDict().values()])) backend.tagMemory(t.buf, 'parameters');
     backend.resetPeak();
     const lossCurve: { step: number; loss: number }[] = [];
     let windowSum = 0;
@@ -125,20 +148,44 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     let t0 = performance.now();
     const seconds = () => elapsed + (performance.now() - t0) / 1000;
     const logEvery = Math.max(1, Math.round(total / 50));
+    // A selector's probe (GRASS): gradients of the probed tensors on the first batches, no update.
+    if (selector && selector.probeSteps > 0 && !o.resumeFrom) {
+      const keys = selector.probeKeys?.(named) ?? new Set(named.map(([k]) => k));
+      for (const [k, t] of named) t.requiresGrad = keys.has(k);
+      for (let i = 0; i < selector.probeSteps; i++) {
+        tidy(() => {
+          task.loss(o.model, trainBatches.batchAt(i)).backward();
+          selector.observe?.(i, sumSquares, i);
+          opt.zeroGrad();
+        });
+      }
+    }
+    let selectionChanged = false;
+    let lastSelection = '';
     const trainer = new Trainer({
       optimizer: opt,
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
       clipNorm: c.clipNorm,
       namedParameters: () => [...o.model.namedParameters(), ...adapted.namedTrainable()], // a refused non-finite step names them
       loss: (step) => {
-        if (adapted.selector) adapted.selectForStep(step);
+        if (selector) {
+          const before = named.filter(([, t]) => t.requiresGrad);
+          adapted.selectForStep(step);
+          // Tensors that left the active set drop their optimizer state if the method says so.
+          if (selector.frozenState === 'drop') for (const [, t] of before) if (!t.requiresGrad) opt.dropState(t);
+          const now = named.filter(([, t]) => t.requiresGrad).map(([k]) => k).join('\n');
+          selectionChanged = now !== lastSelection;
+          lastSelection = now;
+        }
         const b = trainBatches.batchAt(step);
         tokens = task.size(b);
         const l = task.loss(o.model, b);
         const r = adapted.regularizer();
         return r ? add(l, r) : l;
       },
+      afterBackward: selector?.observe ? (step) => selector.observe!(step, sumSquares, null) : undefined,
       afterStep: async ({ step, loss, lr }) => {
+        if (selectionChanged && selector?.describe) await o.onRecord?.({ type: 'select', step: step - 1, ...selector.describe() });
         lastLoss = loss;
         windowSum += loss;
         windowN++;
@@ -158,25 +205,34 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
           await o.onRecord?.({ type: 'val', step, ...task.record(e) });
         }
         if (o.checkpointEvery && o.onCheckpoint && step % o.checkpointEvery === 0 && step < total) {
-          const extra = { generators: generators.map((g) => g.state()) };
+          const extra = { generators: generators.map((g) => g.state()), ...(selector ? { selector: selector.state() } : {}) };
           await o.onCheckpoint(encodeTrainingState(trained, opt, { step, tokensSeen, elapsedSeconds: seconds(), extra }), step);
           await o.onRecord?.({ type: 'save', step });
         }
       },
     });
+    let offloadedOptimizerBytes = 0;
     try {
       await trainer.run(start, total);
+      offloadedOptimizerBytes = opt.offloadedBytes();
     } finally {
       opt.dispose();
       if (adapted.selector) adapted.selectForStep(null);
     }
     const trainSeconds = seconds();
     const peakMemoryBytes = backend.peakBytes();
+    const peakMemory = backend.peakBreakdown();
     const final = evaluate();
     o.log?.(`final: ${task.describe(final)}`);
     await o.onRecord?.({ type: 'val', step: total, ...task.record(final) });
-    await o.onRecord?.({ type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes });
-    return { adapted, steps: total, trainSeconds, peakMemoryBytes, finalLoss: lastLoss, trainTokens: tokensSeen, lossCurve, final };
+    await o.onRecord?.({
+      type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes,
+      peak_memory: peakMemory, offloaded_optimizer_bytes: offloadedOptimizerBytes,
+    });
+    return {
+      adapted, steps: total, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss,
+      trainTokens: tokensSeen, lossCurve, final,
+    };
   } catch (err) {
     opt.dispose(); // idempotent; covers failures before the training loop (a state that does not fit)
     adapted.remove(); // the caller gets no handle on a failed run's adapter

@@ -26,7 +26,8 @@ export interface EvalRecord {
 }
 
 export interface EventRecord {
-  type: 'start' | 'resume' | 'save' | 'final';
+  /** `select`: a layer-wise method changed the trained blocks (its TrainableSelector.describe()). */
+  type: 'start' | 'resume' | 'save' | 'final' | 'select';
   step: number;
   [key: string]: unknown;
 }

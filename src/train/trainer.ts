@@ -1,6 +1,6 @@
 /**
  * The training loop: per step, set the scheduled learning rate, compute the loss, backpropagate,
- * check the loss and the global gradient norm are finite (else stop before the update, naming the
+ * let a trainable-set selector read the raw gradients (afterBackward), check the loss and the global gradient norm are finite (else stop before the update, naming the
  * parameters), clip the norm, update, all inside one tidy scope so every temporary is freed and
  * only parameters and optimizer state survive. Everything task-specific (batches, evaluation,
  * checkpoints, logging) comes in through the loss function and the hooks, so the loop never knows
@@ -36,6 +36,11 @@ export interface TrainerOptions {
    * activations at a time. The reported loss is the mean over the micro-batches.
    */
   accumulate?: number;
+  /**
+   * After backward (after the last micro-batch's, so gradients are complete), before clipping, inside
+   * the step's scope: gradient statistics a trainable-set selector reads.
+   */
+  afterBackward?: (step: number) => void;
   /** Global gradient-norm clipping threshold (default 1.0; 0 or Infinity disables it). */
   clipNorm?: number;
   /** Names of the model's parameters, frozen ones included: a refused non-finite step names them. */
@@ -78,6 +83,8 @@ export class Trainer {
         (k === 1 ? l : mul(l, 1 / k)).backward();
         let norm: number;
         try {
+          // Gradient statistics for a trainable-set selector, on the raw (unclipped) gradients.
+          this.opts.afterBackward?.(step);
           // Before the update: a non-finite loss or gradient never reaches the weights.
           // The loss checked is the step's mean over its k micro-batches.
           norm = checkAndClip((loss + value) / k, opt.params, { step: step + 1, lr, clipNorm: clip, named: this.opts.namedParameters });

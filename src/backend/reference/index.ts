@@ -4,7 +4,8 @@
  * buffers are Float32Array (default) or Float64Array, so float32 mode rounds once, at the store.
  */
 import type { Backend, Buf, Kernels } from '../kernels.js';
-import { RefBuf, checkCount, live, type AnyArray } from './buffer.js';
+import { RefBuf, checkCount, live, type AnyArray, type Storage as RefStorage } from './buffer.js';
+import { MemoryLedger } from '../memory.js';
 // Each of these modules exports kernels only (named as in the contract); their union is the backend.
 import * as elementwise from './elementwise.js';
 import * as indexing from './indexing.js';
@@ -30,8 +31,7 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
     throw new RangeError(`reference backend: dtype must be 'float32' or 'float64', got '${String(dtype)}'`);
   }
   const floatBytes = dtype === 'float32' ? 4 : 8;
-  let liveBytes = 0;
-  let peakBytes = 0;
+  const ledger = new MemoryLedger<RefStorage>();
 
   function alloc(size: number, kind: 'f' | 'i'): Buf {
     if (!Number.isInteger(size) || size < 0) {
@@ -42,16 +42,16 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
     else if (kind === 'i') data = new Int32Array(size);
     else throw new RangeError(`reference backend: alloc kind must be 'f' or 'i', got '${String(kind)}'`);
     const bytes = size * (kind === 'f' ? floatBytes : 4);
-    liveBytes += bytes;
-    if (liveBytes > peakBytes) peakBytes = liveBytes;
-    return new RefBuf(size, kind, data, { freed: false, bytes }, false);
+    const storage = { freed: false, bytes };
+    ledger.alloc(storage, bytes);
+    return new RefBuf(size, kind, data, storage, false);
   }
 
   function free(buf: Buf): void {
     const b = live(buf, 'free(buf)'); // a second free fails here as a use after free
     if (b.isView) throw new Error('reference backend: views must not be freed (free the buffer they view)');
     b.storage.freed = true;
-    liveBytes -= b.storage.bytes;
+    ledger.free(b.storage, b.storage.bytes);
   }
 
   function view(buf: Buf, offset: number, size: number): Buf {
@@ -86,10 +86,15 @@ export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' })
     view,
     read,
     write,
-    liveBytes: () => liveBytes,
-    peakBytes: () => peakBytes,
-    resetPeak: () => {
-      peakBytes = liveBytes;
+    liveBytes: () => ledger.liveBytes(),
+    peakBytes: () => ledger.peakBytes(),
+    resetPeak: () => ledger.resetPeak(),
+    peakBreakdown: () => ledger.peakBreakdown(),
+    setMemoryCategory: (c) => ledger.setCategory(c),
+    tagMemory(buf, category) {
+      const b = live(buf, 'tagMemory(buf)');
+      if (b.isView) throw new Error('reference backend: tagMemory: views share their storage; tag the buffer they view');
+      ledger.tag(b.storage, b.storage.bytes, category);
     },
   };
 }

@@ -15,6 +15,8 @@
  *   `view.buffer !== memory.buffer`.
  */
 
+import { MemoryLedger } from '../memory.js';
+
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE; // 4 GiB: the wasm32 address space
 export const ALIGN = 64;
@@ -45,8 +47,8 @@ export class Allocator {
   private readonly live = new Map<number, number>();
   /** Addresses currently on a free list: tells a double free from a foreign pointer. */
   private readonly freed = new Set<number>();
-  private live_ = 0;
-  private peak_ = 0;
+  /** Live and peak bytes per memory category (class sizes). */
+  readonly ledger = new MemoryLedger<number>();
   private f32View: Float32Array;
   private i32View: Int32Array;
   private u8View: Uint8Array;
@@ -78,8 +80,7 @@ export class Allocator {
       this.top = ptr + cls;
     }
     this.live.set(ptr, cls);
-    this.live_ += cls;
-    if (this.live_ > this.peak_) this.peak_ = this.live_;
+    this.ledger.alloc(ptr, cls);
     return ptr;
   }
 
@@ -91,7 +92,7 @@ export class Allocator {
       throw new Error(`wasm allocator: ${ptr} is not a block of this allocator (foreign or view pointer)`);
     }
     this.live.delete(ptr);
-    this.live_ -= cls;
+    this.ledger.free(ptr, cls);
     this.freed.add(ptr);
     let list = this.freeLists.get(cls);
     if (list === undefined) this.freeLists.set(cls, (list = []));
@@ -105,17 +106,17 @@ export class Allocator {
 
   /** Bytes of live blocks (class sizes, so >= the bytes requested). */
   liveBytes(): number {
-    return this.live_;
+    return this.ledger.liveBytes();
   }
 
   /** The most bytes live at once since construction or the last {@link resetPeak} (training-memory reports). */
   peakLiveBytes(): number {
-    return this.peak_;
+    return this.ledger.peakBytes();
   }
 
   /** Starts a new peak measurement from the current live bytes. */
   resetPeak(): void {
-    this.peak_ = this.live_;
+    this.ledger.resetPeak();
   }
 
   /** Bytes handed out from the heap so far: live blocks plus blocks waiting on free lists. */
@@ -128,7 +129,7 @@ export class Allocator {
     if (end > MAX_BYTES) {
       throw new RangeError(
         `wasm allocator: out of memory: ${end} bytes would exceed the 4 GiB limit of 32-bit WebAssembly ` +
-          `(${this.live_} bytes live, ${this.reservedBytes()} reserved); free unused tensors or use smaller batches`,
+          `(${this.ledger.liveBytes()} bytes live, ${this.reservedBytes()} reserved); free unused tensors or use smaller batches`,
       );
     }
     const have = this.memory.buffer.byteLength;

@@ -177,6 +177,13 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
     // Block-level bytes (size classes included): what the heap really had to hold.
     peakBytes: () => heap.peakLiveBytes(),
     resetPeak: () => heap.resetPeak(),
+    peakBreakdown: () => heap.ledger.peakBreakdown(),
+    setMemoryCategory: (c) => heap.ledger.setCategory(c),
+    tagMemory(buf, category) {
+      const b = live(buf, 'tagMemory(buf)');
+      if (b.isView) err('tagMemory: views share their block; tag the buffer they view');
+      heap.ledger.tag(b.ptr, heap.blockBytes(b.ptr)!, category);
+    },
     memory: mod.memory,
     threads,
     get pool() {
