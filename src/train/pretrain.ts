@@ -18,39 +18,33 @@ import { noGrad } from '../tensor/engine.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
+import { buildModel, FAMILIES, type Family } from '../models/families.js';
 import { unigramCrossEntropyFromCounts } from './metrics.js';
 import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
 
 export { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainArch, type PretrainConfig } from './pretrain-config.js';
 
+/** The family table's pretraining entry for `arch`: architecture, objective, special tokens, config. */
+function pretrainSpec(arch: PretrainConfig['arch']): NonNullable<(typeof FAMILIES)[Family]['pretrain']> {
+  const p = FAMILIES[arch].pretrain;
+  if (!p) throw new Error(`pretrain: the ${arch} family is not pretrained here`);
+  return p;
+}
+
 /** Special tokens of each architecture's tokenizer, in id order (ids 0..k-1, as Hugging Face's trainer assigns them). */
 export function specialTokensFor(arch: PretrainConfig['arch']): (string | { content: string; lstrip: boolean })[] {
-  // RoBERTa's <mask> absorbs the space before it ("a <mask>" -> "a" + <mask>), as in roberta-base.
-  return arch === 'gpt2' ? ['<|endoftext|>'] : ['<s>', '<pad>', '</s>', '<unk>', { content: '<mask>', lstrip: true }];
+  return [...pretrainSpec(arch).specialTokens];
 }
 
 export type PretrainModel = GPT2LMHeadModel | RobertaForMaskedLM;
 
 /** A fresh model for the config, sized to the tokenizer, initialised from `generator` (which also drives dropout). */
 export function buildPretrainModel(c: PretrainConfig, tok: ByteLevelBPETokenizer, generator: Generator): PretrainModel {
-  const V = tok.vocabSize;
-  if (c.arch === 'gpt2') {
-    const eos = tok.requireId('<|endoftext|>', 'GPT-2 pretraining');
-    return new GPT2LMHeadModel(
-      { vocab_size: V, n_positions: c.seq, n_embd: c.dModel, n_layer: c.layers, n_head: c.heads, n_inner: c.ffn,
-        resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout, bos_token_id: eos, eos_token_id: eos },
-      { generator },
-    );
-  }
-  const id = (t: string) => tok.requireId(t, 'RoBERTa pretraining');
-  return new RobertaForMaskedLM(
-    { vocab_size: V, hidden_size: c.dModel, num_hidden_layers: c.layers, num_attention_heads: c.heads, intermediate_size: c.ffn,
-      // positions run from pad + 1 to pad + seq
-      max_position_embeddings: c.seq + id('<pad>') + 1, hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout,
-      pad_token_id: id('<pad>'), bos_token_id: id('<s>'), eos_token_id: id('</s>') },
-    { generator },
-  );
+  const p = pretrainSpec(c.arch);
+  const shape = { vocabSize: tok.vocabSize, layers: c.layers, dModel: c.dModel, heads: c.heads, ffn: c.ffn, seq: c.seq, dropout: c.dropout };
+  const fields = p.config(shape, (t) => tok.requireId(t, `${c.arch} pretraining`));
+  return buildModel(c.arch, p.architecture, fields, { generator }) as PretrainModel;
 }
 
 /** The task's host state for checkpoints (generators and the data cursor). */
