@@ -7,6 +7,8 @@
  * path of the bad field instead of producing a table full of `NaN`.
  */
 
+import type { TaskGeneration } from '../tasks/task.js';
+
 /** The task metric at one noise level, over several independent noise draws. */
 export interface NoisePoint {
   /** Noise scale (relative for multiplicative noise). 0 is the clean model. */
@@ -19,21 +21,11 @@ export interface NoisePoint {
   draws: number;
 }
 
-/** A generation task's outputs for one method: the generation metrics and what decoding cost. */
-export interface GenerationResult {
+/** A generation task's outputs for one method: the task's record (metrics, decoding cost, samples) as a report holds it. */
+export type GenerationResult = Omit<TaskGeneration, 'scores'> & {
   /** Metric name -> score (bleu, nist, meteor, rougeL, cider), in table order. */
   scores: Record<string, number>;
-  /** Inputs decoded (one output each). */
-  instances: number;
-  /** Inputs left out (no room to decode within the model's positions). */
-  skipped: number;
-  decodeSeconds: number;
-  generatedTokens: number;
-  /** How the outputs were decoded, e.g. 'beam 10, length penalty 0.9, no-repeat 4-gram, at most 64 new tokens'. */
-  decoding: string;
-  /** A few inputs with the method's output and one reference. */
-  samples: { input: string; output: string; reference: string }[];
-}
+};
 
 /** One fine-tuning method's outcome. */
 export interface MethodResult {
