@@ -29,33 +29,8 @@ async function timeSteps(step: () => Promise<void> | void, quick: boolean): Prom
   return (performance.now() - t0) / n;
 }
 
-async function oursMs(be: W.Backend, quick: boolean): Promise<{ ms: number; variant: string }> {
-  const { model, opt, idsT, labelsT } = W.withBackend(be, () => {
-    const gen = new W.Generator(1);
-    const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
-    const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
-    const { ids, labels } = batch(gen);
-    const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
-    const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
-    return { model, opt, idsT, labelsT };
-  });
-  const ms = await timeSteps(() => {
-    W.withBackend(be, () => W.tidy(() => {
-      model.loss(idsT, labelsT).backward();
-      opt.step();
-      opt.zeroGrad();
-    }));
-  }, quick);
-  W.withBackend(be, () => {
-    opt.dispose();
-    model.dispose();
-    W.dispose([idsT, labelsT]);
-  });
-  return { ms, variant: be.variant };
-}
-
-/** The per-op profile (W.profile) of one training step after a warm-up step, as a text table. */
-export function profileTrainStep(be: W.Backend): string {
+/** The anchor step's model, optimizer and batch on `be`; `step()` runs one training step, `dispose()` frees it all. */
+function anchorStep(be: W.Backend): { step: () => void; dispose: () => void } {
   return W.withBackend(be, () => {
     const gen = new W.Generator(1);
     const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
@@ -63,18 +38,35 @@ export function profileTrainStep(be: W.Backend): string {
     const { ids, labels } = batch(gen);
     const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
     const labelsT = W.tensor(labels, [B], { dtype: 'int32' });
-    const step = () => W.tidy(() => {
-      model.loss(idsT, labelsT).backward();
-      opt.step();
-      opt.zeroGrad();
-    });
-    step();
-    const p = W.profile(step);
-    opt.dispose();
-    model.dispose();
-    W.dispose([idsT, labelsT]);
-    return p.format();
+    return {
+      step: () => W.withBackend(be, () => W.tidy(() => {
+        model.loss(idsT, labelsT).backward();
+        opt.step();
+        opt.zeroGrad();
+      })),
+      dispose: () => W.withBackend(be, () => {
+        opt.dispose();
+        model.dispose();
+        W.dispose([idsT, labelsT]);
+      }),
+    };
   });
+}
+
+async function oursMs(be: W.Backend, quick: boolean): Promise<{ ms: number; variant: string }> {
+  const run = anchorStep(be);
+  const ms = await timeSteps(run.step, quick);
+  run.dispose();
+  return { ms, variant: be.variant };
+}
+
+/** The per-op profile (W.profile) of one training step after a warm-up step, as a text table. */
+export function profileTrainStep(be: W.Backend): string {
+  const run = anchorStep(be);
+  run.step();
+  const p = W.withBackend(be, () => W.profile(run.step));
+  run.dispose();
+  return p.format();
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
