@@ -1,6 +1,7 @@
 /** Backend selection shared by the commands. */
 import { init } from '../index.js';
-import { getBackend } from '../tensor/engine.js';
+import type { WasmBackend } from '../backend/wasm/index.js';
+import { activeBackend } from '../tensor/engine.js';
 
 let threads: 'auto' | number | undefined;
 
@@ -17,13 +18,12 @@ export function setCliThreads(value: string | undefined): void {
 }
 
 /**
- * Uses the active backend if one is set (tests pick theirs), else the fastest WebAssembly build on
- * the `--threads` count (default 1).
+ * Uses the backend set by `init`/`setBackend` if there is one (tests pick theirs), else creates the
+ * fastest WebAssembly build on the `--threads` count (default 1) and says on stderr which it chose.
  */
-export async function ensureBackend(): Promise<void> {
-  try {
-    getBackend();
-  } catch {
-    await init({ threads });
-  }
+export async function ensureBackend(write: (s: string) => void = (s) => void process.stderr.write(s)): Promise<void> {
+  if (activeBackend() !== null) return;
+  const be = await init({ threads });
+  const { variant, threads: n } = be as WasmBackend;
+  write(`kernels: WebAssembly ${variant}, ${n} thread${n === 1 ? '' : 's'}${threads === undefined && n === 1 ? ' (--threads auto uses all cores)' : ''}\n`);
 }

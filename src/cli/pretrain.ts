@@ -7,6 +7,7 @@
  * src/train/pretrain-run.ts; the files and corpora are src/node/pretrain-files.ts.
  */
 import type { Command } from 'commander';
+import { ensureBackend, setCliThreads } from './backend.js';
 import { CORPUS_SOURCES } from '../node/corpora.js';
 import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../node/pretrain-files.js';
 import { PRETRAIN_DEFAULTS } from '../train/pretrain-config.js';
@@ -58,8 +59,11 @@ export function registerPretrain(program: Command): void {
     .option('--unigram-bias', "RoBERTa: start the LM head's bias at the log unigram frequencies (skips the unigram plateau)")
     .option('--tokenizer <dir>', 'use the tokenizer in <dir> instead of training one (e.g. from an earlier run on the same corpus)')
     .option('--no-dedup', 'keep repeated paragraphs (default: exact paragraph-level deduplication)')
+    .option('--threads <n|auto>', 'threads the WebAssembly kernels run on (default 1; auto: the available cores); results are identical for any count')
     .action(async (o: Record<string, unknown>) => {
-      const { vocab, weights, ...rest } = o;
+      const { vocab, weights, threads, ...rest } = o;
+      setCliThreads(threads as string | undefined);
+      await ensureBackend();
       const w = String(weights).toUpperCase();
       if (w !== 'F32' && w !== 'F16') throw new Error(`--weights ${String(weights)}: use f32 or f16`);
       await pretrainToDirectory({ ...rest, vocabSize: vocab, weights: w } as unknown as PretrainToDirectoryOptions);

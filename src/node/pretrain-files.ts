@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createWasmBackend } from '../backend/wasm/index.js';
-import { getBackend, setBackend } from '../tensor/engine.js';
+import { activeBackend, setBackend } from '../tensor/engine.js';
 import { heldOutNames, ParagraphDeduper } from '../data/corpus.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { toMergesTxt } from '../tokenizer/serialize.js';
@@ -179,11 +179,13 @@ export interface PretrainToDirectoryOptions extends Partial<PretrainConfig> {
   tty?: boolean;
   /** The command line to record in README.md (default: rebuilt from the options). */
   command?: string;
+  /** Threads of the WebAssembly kernels when no backend is active yet ('auto' = the available cores; default 1). */
+  threads?: 'auto' | number;
 }
 
 /** Pretrains into a checkpoint directory (what `wasmgrad pretrain` runs). */
 export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Promise<PretrainSummary> {
-  await ensureBackend();
+  await ensureBackend(opts.threads);
   const fields = Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in PRETRAIN_DEFAULTS && v !== undefined)) as Partial<PretrainConfig>;
   const config = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...fields });
   const corpus = opts.corpus ?? 'sotu';
@@ -216,11 +218,7 @@ export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: stri
   ].join(' ');
 }
 
-/** Uses the active backend if one is set (tests pick theirs), else the fastest WebAssembly build. */
-async function ensureBackend(): Promise<void> {
-  try {
-    getBackend();
-  } catch {
-    setBackend(await createWasmBackend());
-  }
+/** Uses the active backend if one is set (tests pick theirs), else the fastest WebAssembly build on `threads`. */
+async function ensureBackend(threads: 'auto' | number | undefined): Promise<void> {
+  if (activeBackend() === null) setBackend(await createWasmBackend({ threads }));
 }

@@ -18,6 +18,11 @@ export function setBackend(backend: Backend): void {
   current = backend;
 }
 
+/** The backend set by `setBackend`/`init`, or null when none is (never creates the default one). */
+export function activeBackend(): Backend | null {
+  return current;
+}
+
 /** The active backend; creates the default one on first use. */
 export function getBackend(): Backend {
   if (current) return current;
