@@ -240,7 +240,12 @@ describe('wasmgrad compare', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(report.results.map((r) => r.method)).toEqual(['grasp', 'lora']);
+    // the bag-of-words row closes every binary single-sentence comparison
+    expect(report.results.map((r) => r.method)).toEqual(['grasp', 'lora', 'bow']);
+    const bow = report.results[2]!;
+    expect(bow).toMatchObject({ baseline: true, steps: 0, metricName: 'accuracy' });
+    // the toy task's words decide the label, so binary word presence separates it
+    expect(bow.metric).toBe(1);
     expect(readdirSync(out).sort()).toEqual(['adapters', 'grasp.metrics.jsonl', 'lora.metrics.jsonl', 'report.html', 'report.md', 'results.json']);
     expect(readdirSync(join(out, 'adapters')).sort()).toEqual(['grasp', 'lora']);
     for (const m of ['grasp', 'lora']) {
@@ -254,16 +259,19 @@ describe('wasmgrad compare', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     const summary = md.slice(md.indexOf('## Summary'), md.indexOf('## Metric under weight noise'));
     const rows = summary.split('\n').filter((l) => l.startsWith('| ')).slice(1).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-    expect(rows.map((r) => r[0])).toEqual(['grasp', 'lora']);
+    expect(rows.map((r) => r[0])).toEqual(['grasp', 'lora', 'bow']);
     rows.forEach((r, i) => {
       expect(r[1]).toMatch(/^\d+$/);
       expect(Number(r[1])).toBe(report.results[i]!.trainableParams);
     });
+    // trainable parameters outside the head: the method's own cost
+    expect(Number(rows[0]![2])).toBe(report.results[0]!.paramsWithoutHead);
+    expect(rows[2]![2]).toBe('-');
     expect(stdout.join('')).toContain(summary.slice(summary.indexOf('| method')).trim());
 
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { results: { method: string; noise: { sigma: number; draws: number }[] }[]; runs: unknown[] };
     expect(json.runs).toHaveLength(2);
-    for (const r of json.results) {
+    for (const r of json.results.slice(0, 2)) {
       expect(r.noise.map((p) => p.sigma)).toEqual([0, 0.1, 0.2]);
       expect(r.noise.map((p) => p.draws)).toEqual([1, 2, 2]);
     }

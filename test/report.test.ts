@@ -49,6 +49,24 @@ function parseTable(md: string): { header: string[]; rows: string[][] } {
 }
 
 describe('renderMarkdownTable', () => {
+  it("adds an 'outside head' column when results know it, and shows a baseline row without heap memory", () => {
+    const rows = [
+      result('lora', 2, { paramsWithoutHead: 294_912 - 1538 }),
+      result('grasp', 3),
+      result('bow', 4, { baseline: true, label: 'bag of words', trainableParams: 5001, totalParams: 5001, peakMemoryBytes: 0, noise: [{ sigma: 0, mean: 0.8, std: NaN, draws: 1 }] }),
+    ];
+    const t = parseTable(renderMarkdownTable(report(rows)));
+    expect(t.header).toEqual(['method', 'trainable params', 'outside head', 'accuracy', 'accuracy @ σ=0.1', 'accuracy @ σ=0.2', 'train time', 'peak memory']);
+    expect(t.rows[0]![2]).toBe(String(294_912 - 1538));
+    expect(t.rows[1]![2]).toBe('-');
+    expect(t.rows[2]![4]).toBe('n/a');
+    expect(t.rows[2]![7]).toBe('-');
+    expect(t.rows[0]![7]).toMatch(/MiB$/);
+    const md = renderMarkdownReport(report(rows));
+    expect(md).toContain('bow (bag of words): 5001 parameters of its own, no pretrained model');
+    expect(() => renderMarkdownTable(report([result('x', 0, { baseline: 'yes' as unknown as boolean })]))).toThrow(/results\[0\]\.baseline = "yes" must be a boolean/);
+  });
+
   it('has one row per method, in order, with parseable cells', () => {
     const r = report();
     const { header, rows } = parseTable(renderMarkdownTable(r));

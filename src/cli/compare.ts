@@ -17,10 +17,11 @@ import { saveAdapter } from '../node/adapter-files.js';
 import type { GlueTask } from '../tasks/glue.js';
 import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
 import type { E2ETaskConfig } from '../tasks/e2e.js';
-import { prepareRun } from './setup.js';
+import { prepareRun, type PreparedRun } from './setup.js';
+import { bagOfWordsBaseline } from '../train/bow.js';
 import { isSeriesTask } from './series.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
-import type { ExperimentReport } from '../report/types.js';
+import type { ExperimentReport, MethodResult } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
 import { metricsLine } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
@@ -120,6 +121,8 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     onRecord: (_method, rec, i) => appendFile(join(out, `${names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', names[runs.indexOf(run)]!)),
   });
+  const bow = bowRow(p, o.limitTrain, task.metric, write);
+  if (bow) results.push(bow);
   const report: ExperimentReport = {
     title: o.title ?? `wasmgrad: fine-tuning methods on ${task.name}`,
     task: task.name,
@@ -145,6 +148,32 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   process.stdout.write('\n' + renderMarkdownTable(report) + '\n');
   write(`\nwrote ${join(out, 'report.md')}, ${join(out, 'report.html')}, results.json, metrics JSONL and adapters/\n`);
   return report;
+}
+
+/**
+ * The bag-of-words row every binary single-sentence comparison carries (binary word presence, L2
+ * logistic regression, C by 5-fold CV on the same training examples, scored on the same validation
+ * examples): a method or base model that does not beat it has not earned its cost. Null (with a log
+ * line) where it does not apply.
+ */
+function bowRow(p: PreparedRun, limitTrain: number | undefined, metric: string, write: (t: string) => void): MethodResult | null {
+  const data = p.loaded;
+  if (data === undefined || p.task.kind !== 'sequence-classification') return null;
+  if (data.spec.numLabels !== 2 || metric !== 'accuracy' || p.evaluatedOn !== 'validation' || [...data.train, ...data.validation].some((e) => e.textPair !== undefined)) {
+    write(`(no bag-of-words row: it needs a binary single-sentence task scored by accuracy; ${data.name} is not)\n`);
+    return null;
+  }
+  const train = limitTrain ? data.train.slice(0, limitTrain) : data.train;
+  const t0 = performance.now();
+  const r = bagOfWordsBaseline(train, data.validation);
+  const seconds = (performance.now() - t0) / 1000;
+  write(`bag of words (no model): validation accuracy ${(100 * r.accuracy).toFixed(1)}% (${r.vocabulary} words, C = ${r.C} by 5-fold CV)\n`);
+  const params = r.vocabulary + 1;
+  return {
+    method: 'bow', label: `bag of words, L2 logistic regression, C=${r.C} by CV`, baseline: true,
+    trainableParams: params, totalParams: params, metric: r.accuracy, metricName: 'accuracy',
+    noise: [{ sigma: 0, mean: r.accuracy, std: NaN, draws: 1 }], trainSeconds: seconds, peakMemoryBytes: 0, steps: 0,
+  };
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);

@@ -102,16 +102,19 @@ export function summaryTable(report: ExperimentReport): TableModel {
 
 function summaryColumns(report: ExperimentReport): TableModel {
   const name = report.results[0].metricName;
+  // the method's own cost beside the total: on small models the task head dominates the count
+  const own = report.results.some((r) => r.paramsWithoutHead !== undefined);
   return {
-    header: ['method', 'trainable params', name, ...SUMMARY_SIGMAS.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
-    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+    header: ['method', 'trainable params', ...(own ? ['outside head'] : []), name, ...SUMMARY_SIGMAS.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
+    align: ['left', 'right', ...(own ? ['right' as const] : []), 'right', 'right', 'right', 'right', 'right'],
     rows: report.results.map((r) => [
       r.method,
       String(r.trainableParams),
+      ...(own ? [r.paramsWithoutHead === undefined ? '-' : String(r.paramsWithoutHead)] : []),
       (r.seeds ?? 1) > 1 ? formatMeanStd({ sigma: 0, mean: r.metric, std: r.metricStd ?? NaN, draws: r.seeds! }, name) : formatMetric(r.metric, name),
       ...SUMMARY_SIGMAS.map((s) => formatMeanStd(noiseAt(r, s), name)),
       formatTrainTime(r.trainSeconds),
-      formatMiB(r.peakMemoryBytes),
+      r.baseline ? '-' : formatMiB(r.peakMemoryBytes),
     ]),
   };
 }
@@ -165,6 +168,7 @@ export function methodLines(report: ExperimentReport): string[] {
   return report.results.map((r) => {
     const loss = r.finalLoss === undefined ? '' : `, final loss ${Number.isFinite(r.finalLoss) ? r.finalLoss.toFixed(4) : 'n/a'}`;
     const label = r.label ? ` (${r.label})` : '';
+    if (r.baseline) return `${r.method}${label}: ${r.trainableParams} parameters of its own, no pretrained model${r.steps > 0 ? `, ${r.steps} steps` : ''}`;
     const share = formatShare(r.trainableParams, r.totalParams);
     const own = r.paramsWithoutHead !== undefined ? `, ${r.paramsWithoutHead} of them outside the head` : '';
     const seeds = (r.seeds ?? 1) > 1 ? `, mean ± std over ${r.seeds} seeds (noise: every draw of every seed)` : '';

@@ -65,6 +65,11 @@ export interface MethodResult {
   trainTokens?: number;
   /** Generation tasks: the decoded outputs' scores and cost. */
   generation?: GenerationResult;
+  /**
+   * A reference row that fine-tunes no model (e.g. the bag-of-words classifier): its parameters are
+   * its own, it has no WebAssembly heap peak (shown as '-') and usually no noise curve.
+   */
+  baseline?: boolean;
 }
 
 /** A comparison of methods on one task and model. */
@@ -194,6 +199,7 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
     if (!Array.isArray(g.samples)) fail(`${gat}.samples`, g.samples, 'must be an array of {input, output, reference}');
   }
   if (res.trainTokens !== undefined) nonNegInt(`${at}.trainTokens`, res.trainTokens);
+  if (res.baseline !== undefined && typeof res.baseline !== 'boolean') fail(`${at}.baseline`, res.baseline, 'must be a boolean or absent');
   if (res.lossCurve !== undefined) {
     if (!Array.isArray(res.lossCurve)) fail(`${at}.lossCurve`, res.lossCurve, 'must be an array of {step, loss} or absent');
     res.lossCurve.forEach((p, j) => {
