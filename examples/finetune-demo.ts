@@ -9,7 +9,7 @@
  * instead, so a smoke run never replaces a full run's report.
  *
  * The same run from the command line, with every knob:
- *   npx wasmgrad compare --model small-roberta --task sentiment --threads auto --seeds 0,1,2 --epochs EPOCHS \
+ *   npx wasmgrad compare --model small-roberta --task sentiment --threads auto --seeds 0,1,2 --epochs 3 --draws 5 --sigmas 0,0.1,0.2,0.3 \
  *     --methods "full;bitfit;lora;grasp:num_groups=32;stochgrasp:num_groups=32" --out runs/demo
  */
 import { parseMethodSpec, runCompare } from '../src/cli/compare.js';
@@ -31,7 +31,9 @@ await runCompare({
   out,
   epochs: quick ? 1 : DEMO_EPOCHS,
   seeds: quick ? undefined : [0, 1, 2],
-  draws: quick ? 2 : 10,
+  // 5 noise draws per σ and seed: 15 per σ pooled over the seeds
+  sigmas: [0, 0.1, 0.2, 0.3],
+  draws: quick ? 2 : 5,
   limitTrain: quick ? 256 : undefined,
   title: `wasmgrad main job: small RoBERTa on the sentiment sentences${quick ? ' (quick smoke run)' : ''}`,
 });
