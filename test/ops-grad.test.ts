@@ -146,6 +146,21 @@ const CASES: { [K in OpName]: () => void } = {
       fc.tuple(vals(size(s)), fc.integer({ min: -s.length, max: s.length - 1 })).map(([d, axis]) => ({ x: inp(s, d), axis }))),
     ({ x, axis }) => checkOp((t) => W.softmax(t, axis), [x])), FD_RUNS);
   },
+  attentionSoftmax() {
+    // Padding masks as int32 or float (some rows fully blocked), causal or not, with cached keys (Tk > Tq).
+    const arb = fc.tuple(dimArb(3), dimArb(3), dimArb(5), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constantFrom('none', 'int', 'float'), fc.constantFrom(1, 0.35))
+      .chain(([B, H, Tq, past, causal, kind, scale]) => {
+        const Tk = Tq + past;
+        return fc.tuple(vals(B * H * Tq * Tk, { scale: 3 }), fc.array(fc.constantFrom(0, 1, 1), { minLength: B * Tk, maxLength: B * Tk }))
+          .map(([x, k]) => ({ x: inp([B, H, Tq, Tk], x), k, shapeK: [B, Tk], causal, kind, scale }));
+      });
+    fc.assert(fc.property(arb, ({ x, k, shapeK, causal, kind, scale }) => {
+      const opts = (keep: W.Tensor | null) => ({ keep, causal, scale });
+      if (kind === 'none') return checkOp((t) => W.attentionSoftmax(t, opts(null)), [x]);
+      const keep = kind === 'int' ? { shape: shapeK, data: k, dtype: 'int32' as const } : { shape: shapeK, data: k, requiresGrad: false };
+      checkOp((t, m) => W.attentionSoftmax(t, opts(m)), [x, keep]);
+    }), FD_RUNS);
+  },
   logSoftmax() {
     fc.assert(fc.property(shapeArb({ minRank: 1, maxRank: 3, maxSize: 60 }).chain((s) =>
       fc.tuple(vals(size(s)), fc.integer({ min: -s.length, max: s.length - 1 })).map(([d, axis]) => ({ x: inp(s, d), axis }))),

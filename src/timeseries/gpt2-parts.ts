@@ -3,7 +3,7 @@
  * GPT-2 code changes one set of paths.
  */
 export { PreLNBlock } from '../models/gpt2/block.js';
-export { attentionBlockMask } from '../nn/attention.js';
+export { attentionBlockMask, attentionMask } from '../nn/attention.js';
 export { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 export { Module, ModuleList, type PreparedState } from '../nn/module.js';
 export { GPT2Config, GPT2_DEFAULTS, type GPT2ConfigData } from '../models/gpt2/config.js';

@@ -12,7 +12,7 @@ import { matmul } from '../../ops/matmul.js';
 import { crossEntropy } from '../../ops/nn.js';
 import { Generator } from '../../ops/random.js';
 import { slice } from '../../ops/shape.js';
-import { attentionBlockMask, type LayerPast } from '../../nn/attention.js';
+import { attentionMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
 import { PreLNBlock } from './block.js';
@@ -88,7 +88,7 @@ export class GPT2Model extends Module {
     }
     const positions = pos ?? tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
     let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C) or (B, T, C)
-    const mask = attentionBlockMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask, like: ids });
+    const mask = attentionMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask });
     const presents: LayerPast[] = [];
     this.h.map((block, i) => {
       const r = block.forward(x, { mask, past: past?.[i], useCache: opts.useCache });

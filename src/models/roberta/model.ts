@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { Generator } from '../../ops/random.js';
-import { attentionBlockMask } from '../../nn/attention.js';
+import { attentionMask as describeMask, type AttentionMask } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
 import { RobertaConfig, type RobertaConfigData } from './config.js';
@@ -86,7 +86,7 @@ export class RobertaEncoder extends Module {
     );
   }
 
-  forward(x: Tensor, mask: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
     for (const l of this.layer) x = l.forward(x, mask);
     return x;
   }
@@ -123,7 +123,7 @@ export class RobertaModel extends Module {
     const pad = this.config.pad_token_id;
     const attentionMask = opts.attentionMask
       ?? tensor(Array.from(ids.toArray(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
-    const mask = attentionBlockMask({ batch: B, queryLength: T, causal: false, attentionMask, like: ids }); // (B, 1, T, T)
+    const mask = describeMask({ batch: B, queryLength: T, causal: false, attentionMask }); // keys of (B, T), read by the attention kernel
     return this.encoder.forward(this.embeddings.forward(ids, tt), mask);
   }
 
