@@ -3,13 +3,13 @@
  * backend), and every WASM binary's values and gradients equal the reference's. The CASES table is
  * typed by OpName, so adding an op without a test here does not compile.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpName } from '../src/ops/table.js';
 import { OPS } from '../src/ops/table.js';
 import { UNARY_OPS, type UnaryOp } from '../src/backend/kernels.js';
 import * as W from '../src/index.js';
 import { broadcastPairArb, dimArb, shapeArb, valuesArb } from '../src/testing/arbitraries.js';
-import { checkOp, f32round, fc, FD_RUNS } from './helpers.js';
+import { checkOp, f32round, fc, FD_RUNS, wasmBackends } from './helpers.js';
 
 const vals = (n: number, o: Parameters<typeof valuesArb>[1] = {}) => valuesArb(n, o).map(f32round);
 const inp = (shape: number[], data: Float64Array) => ({ shape, data });
@@ -140,6 +140,28 @@ const CASES: { [K in OpName]: () => void } = {
       fc.tuple(vals(V * D), fc.array(fc.integer({ min: 0, max: V - 1 }), { minLength: n, maxLength: n }))
         .map(([t, ids]) => ({ t: inp([V, D], t), ids: { shape: [n], data: ids, dtype: 'int32' as const } }))),
     ({ t, ids }) => checkOp((tab, i) => W.embedding(tab, i), [t, ids])), FD_RUNS);
+    // a padding row: same values, no gradient to that row (ids hit it about a third of the time)
+    fc.assert(fc.property(fc.tuple(dimArb(7), dimArb(9), dimArb(9)).chain(([V, D, n]) =>
+      fc.tuple(vals(V * D), fc.array(fc.integer({ min: 0, max: V - 1 }), { minLength: n, maxLength: n }), fc.integer({ min: 0, max: V - 1 }))
+        .map(([t, ids, pad]) => ({ t: inp([V, D], t), ids: { shape: [n], data: ids.map((v, i) => (i % 3 === 0 ? pad : v)), dtype: 'int32' as const }, pad }))),
+    ({ t, ids, pad }) => {
+      // PyTorch's padding_idx is not the true gradient (finite differences see the row): it is the
+      // plain embedding's gradient with that row cleared, on every backend.
+      const D = t.shape[1];
+      for (const be of [W.createReferenceBackend(), ...wasmBackends()]) {
+        W.withBackend(be, () => W.tidy(() => {
+          const grads = [null, pad].map((p) => {
+            const tab = W.tensor(t.data, t.shape);
+            tab.requiresGrad = true;
+            const y = W.embedding(tab, W.tensor(ids.data, ids.shape, { dtype: 'int32' }), { paddingIdx: p });
+            W.sum(W.mul(y, W.tensor(Array.from({ length: y.size }, (_, i) => (i % 7) - 3), y.shape))).backward();
+            return Array.from(tab.grad!.toArray());
+          });
+          const want = grads[0]!.map((g, i) => (Math.floor(i / D) === pad ? 0 : g));
+          expect(grads[1]).toEqual(want);
+        }));
+      }
+    }), FD_RUNS);
   },
   softmax() {
     fc.assert(fc.property(shapeArb({ minRank: 1, maxRank: 3, maxSize: 60 }).chain((s) =>

@@ -36,7 +36,7 @@ export interface OpAttrs {
   slice: { starts: number[]; sizes: number[] };
   concat: { axis: number };
   where: NoAttrs;
-  embedding: NoAttrs;
+  embedding: { paddingIdx: number | null };
   softmax: NoAttrs;
   attentionSoftmax: { scale: number; causal: boolean };
   logSoftmax: NoAttrs;

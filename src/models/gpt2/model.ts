@@ -128,10 +128,7 @@ export class GPT2LMHeadModel extends Module {
     }
     const [B, T] = ids.shape;
     const { logits } = this.forward(ids, opts);
-    const lab = labels.toArray();
-    const shifted: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted.push(lab[b * T + t]);
-    const targets = tensor(shifted, [B, T - 1], { dtype: 'int32', backend: ids.backend });
+    const targets = slice(labels, [0, 1], [B, T]); // (B, T-1), shifted on the device
     return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets, { ignoreIndex: -100 }); // (B, T-1, V) vs (B, T-1)
   }
 

@@ -23,11 +23,12 @@ export interface RobertaForwardOptions {
 
 /**
  * RoBERTa's position ids: padding keeps pad_token_id, real tokens count from pad_token_id + 1 in
- * order (cumsum of the non-pad mask, times the mask, plus pad). Computed on the host from the ids.
+ * order (cumsum of the non-pad mask, times the mask, plus pad). Computed on the host from the ids'
+ * host copy (Tensor.intValues: no device read).
  */
 export function robertaPositionIds(ids: Tensor, padTokenId: number): Tensor {
   const [B, T] = ids.shape;
-  const v = ids.toArray();
+  const v = ids.intValues();
   const out = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     let count = 0;
@@ -122,7 +123,7 @@ export class RobertaModel extends Module {
     }
     const pad = this.config.pad_token_id;
     const attentionMask = opts.attentionMask
-      ?? tensor(Array.from(ids.toArray(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
+      ?? tensor(Array.from(ids.intValues(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
     const mask = describeMask({ batch: B, queryLength: T, causal: false, attentionMask }); // keys of (B, T), read by the attention kernel
     return this.encoder.forward(this.embeddings.forward(ids, tt), mask);
   }
