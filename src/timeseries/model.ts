@@ -17,7 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { GPT4TSConfig, type GPT4TSConfigData } from './config.js';
 import {
   attentionMask, Dropout, Embedding, GPT2LMHeadModel, LayerNorm, Linear, Module, ModuleList, PreLNBlock,
-  type GPT2ConfigData, type PreparedState,
+  type GPT2ConfigData, type PreparedState, type StateValue,
 } from './gpt2-parts.js';
 import { instanceDenorm, instanceNorm, patchify, unchannel } from './pipeline.js';
 
@@ -119,8 +119,8 @@ export class GPT4TS extends Module {
   }
 
   /** Accepts a PyTorch GPT4TS state dict: drops `gpt2.wte.weight` and GPT-2's legacy attention-mask buffers. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [k, t] of state) {
       if (k === 'gpt2.wte.weight' || /\.attn\.(masked_)?bias$/.test(k)) ignored.push(k);

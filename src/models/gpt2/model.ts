@@ -14,7 +14,7 @@ import { Generator } from '../../ops/random.js';
 import { slice } from '../../ops/shape.js';
 import { attentionMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
 import { PreLNBlock } from './block.js';
 import { GPT2Config, type GPT2ConfigData } from './config.js';
 
@@ -133,8 +133,8 @@ export class GPT2LMHeadModel extends Module {
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [key, t] of state) {
       if (IGNORED.some((re) => re.test(key))) ignored.push(key);

@@ -10,7 +10,7 @@ import { add } from '../../ops/elementwise.js';
 import { Generator } from '../../ops/random.js';
 import { attentionMask as describeMask, type AttentionMask } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
 import { RobertaConfig, type RobertaConfigData } from './config.js';
 import { PostLNBlock } from './layer.js';
 
@@ -129,8 +129,8 @@ export class RobertaModel extends Module {
   }
 
   /** Accepts keys with the `roberta.` prefix of the head checkpoints; drops the pooler and the position_ids buffer. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [key, t] of state) {
       const k = key.startsWith('roberta.') ? key.slice('roberta.'.length) : key;
