@@ -30,6 +30,33 @@ const ROBERTA = {
 };
 const GPT2 = { vocab_size: 200, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4 };
 
+describe('int32 masks and ids on the device', () => {
+  it('where takes an int32 mask as it is (broadcast too), equal to the float mask, without a device read', () => {
+    for (const be of [W.createReferenceBackend(), W.createWasmBackendSync()]) {
+      W.withBackend(be, () => W.tidy(() => {
+        const a = W.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+        const b = W.tensor([-1, -2, -3, -4, -5, -6], [2, 3]);
+        const mi = W.tensor([[0], [7]], undefined, { dtype: 'int32' });
+        const mf = W.tensor([[0], [1]]);
+        let y: W.Tensor | null = null;
+        expect(countReads(be, () => { y = W.where(mi, a, b); })).toBe(0);
+        expect(Array.from(y!.toArray())).toEqual(Array.from(W.where(mf, a, b).toArray()));
+        expect(Array.from(y!.toArray())).toEqual([-1, -2, -3, 4, 5, 6]);
+      }));
+    }
+  });
+
+  it('an out-of-range id is still refused, naming the id and its position', () => {
+    W.tidy(() => {
+      const table = W.zeros([5, 2]);
+      expect(() => W.embedding(table, W.tensor([1, 4, 5, 0], [4], { dtype: 'int32' }))).toThrow(/id 5 at position 2 is outside \[0, 5\)/);
+      // ids made on the device (no host copy yet) are read once, then their range is known
+      const ids = W.slice(W.tensor([0, 1, 2, 3], [4], { dtype: 'int32' }), [1], [4]);
+      expect(W.embedding(table, ids).shape).toEqual([3, 2]);
+    });
+  });
+});
+
 describe('a training step reads nothing back from the device', () => {
   const be = W.createWasmBackendSync();
   const B = 3;
