@@ -15,6 +15,7 @@ export { unary, unaryGrad } from './elementwise';
 export { binary } from './broadcast';
 export { reduce } from './reduce';
 export { copyStrided } from './copy';
+export { attentionSoftmax, attentionSoftmaxBackward } from './attention';
 export { softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, crossEntropy, crossEntropyBackward } from './softmax';
 export { layerNorm, layerNormBackward, layerNormParamGrad } from './layernorm';
 export { groupedScaleShift, groupedScaleShiftBackward } from './grouped';

@@ -21,6 +21,9 @@ const LN2_LO: f32 = -2.12194440e-4;
 // representable (n in [-150, 128]) while preserving inf and 0 at the ends.
 const EXP_HI: f32 = 88.8;
 const EXP_LO: f32 = -104.0;
+// 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer (ties to even) held in the low mantissa bits
+const ROUND_MAGIC: f32 = 12582912.0;
+const ROUND_MAGIC_BITS: i32 = 0x4b400000;
 
 // (e^r - 1 - r) / r^2 on |r| <= ln2 / 2
 const E0: f32 = 0.4999999345079674;
@@ -84,8 +87,14 @@ const SQRT1_2: f32 = 0.70710678;
  * after the exact Cody-Waite reduction (erfc uses it to keep exp(-z^2) accurate).
  */
 @inline export function expLoV(x0: v128, lo: v128): v128 {
-  const x = f32x4.max(f32x4.min(x0, splat(EXP_HI)), splat(EXP_LO)); // NaN propagates through min/max
-  const n = f32x4.nearest(f32x4.mul(x, splat(LOG2E)));
+  // pmin/pmax (one minps/maxps each, where min/max take V8 six or seven instructions) keep their
+  // first operand when the comparison fails, so a NaN x0 still propagates
+  const x = f32x4.pmax(f32x4.pmin(x0, splat(EXP_HI)), splat(EXP_LO));
+  // n = round-half-even(x log2 e) by adding and removing 1.5 * 2^23: the same value f32x4.nearest
+  // gives (|x log2 e| < 2^22 after the clamp), and the sum's low mantissa bits are n as an integer,
+  // so no float-to-int conversion (seven instructions in V8) is needed either
+  const shifted = f32x4.add(f32x4.mul(x, splat(LOG2E)), splat(ROUND_MAGIC));
+  const n = f32x4.sub(shifted, splat(ROUND_MAGIC));
   let r = f32x4.sub(x, f32x4.mul(n, splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, splat(LN2_LO)));
   r = f32x4.add(r, lo);
@@ -96,7 +105,7 @@ const SQRT1_2: f32 = 0.70710678;
   const e = f32x4.add(madd(f32x4.mul(r, r), p, r), splat(1));
   // 2^n as two factors 2^(n>>1) and 2^(n - n>>1): each stays a normal f32 for n in [-150, 128], so
   // overflow gives inf and underflow rounds gradually to denormals, as the true exp does.
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const ni = i32x4.sub(shifted, i32x4.splat(ROUND_MAGIC_BITS));
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
@@ -293,7 +302,7 @@ const SQRT1_2: f32 = 0.70710678;
  */
 @inline export function expNegHalfSquareV(x0: v128): v128 {
   // |x| > 20 gives exactly 0 anyway; clamping keeps lo (x + hi) finite for huge or infinite x
-  const x = f32x4.max(f32x4.min(x0, splat(20)), splat(-20));
+  const x = f32x4.pmax(f32x4.pmin(x0, splat(20)), splat(-20)); // NaN propagates (first operand)
   const hi = v128.and(x, i32x4.splat(0xfffff000));
   const lo = f32x4.sub(x, hi);
   const a = f32x4.mul(f32x4.mul(hi, hi), splat(-0.5));
@@ -329,7 +338,7 @@ const SQRT1_2: f32 = 0.70710678;
 
 /** erfc(z) e^{z^2} for z >= 0.5 (z clamped to 10, where erfc itself has underflowed). */
 @inline function erfcScaledV(z: v128): v128 {
-  const t = f32x4.div(splat(1), madd(f32x4.min(z, splat(10)), splat(0.5), splat(1)));
+  const t = f32x4.div(splat(1), madd(f32x4.pmin(z, splat(10)), splat(0.5), splat(1)));
   let p = madd(splat(C9), t, splat(C8));
   p = madd(p, t, splat(C7));
   p = madd(p, t, splat(C6));

@@ -41,20 +41,39 @@ import { expS, expV, logS } from './math';
   return s;
 }
 
+/** One row of softmax; orow may be xr itself. */
+@inline export function softmaxRow(xr: usize, orow: usize, cols: i32): void {
+  const m = rowMax(xr, cols);
+  const s = rowSumExp(xr, orow, cols, m, true);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const sv = splat(s);
+    for (; i + 4 <= cols; i += 4) stv(orow, i, f32x4.div(ldv(orow, i), sv));
+  }
+  for (; i < cols; i++) stf(orow, i, ldf(orow, i) / s);
+}
+
 export function softmax(x: usize, out: usize, rows: i32, cols: i32): void {
   const rb = (<usize>cols) << 2;
-  for (let r = 0; r < rows; r++) {
-    const xr = x + <usize>r * rb;
-    const orow = out + <usize>r * rb;
-    const m = rowMax(xr, cols);
-    const s = rowSumExp(xr, orow, cols, m, true);
-    let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const sv = splat(s);
-      for (; i + 4 <= cols; i += 4) stv(orow, i, f32x4.div(ldv(orow, i), sv));
-    }
-    for (; i < cols; i++) stf(orow, i, ldf(orow, i) / s);
+  for (let r = 0; r < rows; r++) softmaxRow(x + <usize>r * rb, out + <usize>r * rb, cols);
+}
+
+/** One row of dx = y (dy - sum_j dy_j y_j). */
+@inline export function softmaxBackwardRow(yr: usize, gr: usize, dr: usize, cols: i32): void {
+  let i = 0;
+  let dot: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = splat(0);
+    for (; i + 4 <= cols; i += 4) acc = f32x4.add(acc, f32x4.mul(ldv(gr, i), ldv(yr, i)));
+    dot = hsum(acc);
   }
+  for (; i < cols; i++) dot += ldf(gr, i) * ldf(yr, i);
+  i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const dv = splat(dot);
+    for (; i + 4 <= cols; i += 4) stv(dr, i, f32x4.mul(ldv(yr, i), f32x4.sub(ldv(gr, i), dv)));
+  }
+  for (; i < cols; i++) stf(dr, i, ldf(yr, i) * (ldf(gr, i) - dot));
 }
 
 /** dx = y (dy - sum_j dy_j y_j). */
@@ -62,23 +81,7 @@ export function softmaxBackward(y: usize, dy: usize, dx: usize, rows: i32, cols:
   const rb = (<usize>cols) << 2;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * rb;
-    const yr = y + off;
-    const gr = dy + off;
-    const dr = dx + off;
-    let i = 0;
-    let dot: f32 = 0;
-    if (ASC_FEATURE_SIMD) {
-      let acc = splat(0);
-      for (; i + 4 <= cols; i += 4) acc = f32x4.add(acc, f32x4.mul(ldv(gr, i), ldv(yr, i)));
-      dot = hsum(acc);
-    }
-    for (; i < cols; i++) dot += ldf(gr, i) * ldf(yr, i);
-    i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const dv = splat(dot);
-      for (; i + 4 <= cols; i += 4) stv(dr, i, f32x4.mul(ldv(yr, i), f32x4.sub(ldv(gr, i), dv)));
-    }
-    for (; i < cols; i++) stf(dr, i, ldf(yr, i) * (ldf(gr, i) - dot));
+    softmaxBackwardRow(y + off, dy + off, dx + off, cols);
   }
 }
 

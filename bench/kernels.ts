@@ -1,5 +1,5 @@
 // Bandwidth-bound kernel benchmarks: layer norm, grouped scale/shift, Gaussian sampling (each
-// forward + backward), softmax + cross-entropy and AdamW, on the WASM backend (best variant the
+// forward + backward), softmax + cross-entropy, the attention softmax (scale + mask + softmax) and AdamW, on the WASM backend (best variant the
 // runtime runs) against the pure-TS reference backend in float32 mode, side by side in one run.
 // Throughput is bytes read + written per call (each tensor counted once per pass) over the mean time.
 import Benchmark from 'benchmark';
@@ -138,6 +138,29 @@ function cases(rows: number, cols: number, K: number): Case[] {
             be.crossEntropyBackward(x, t, lse, dl, dx, rows, cols, -100, 0.1);
           },
           dispose: () => [x, y, dx, t, loss, lse, dl].forEach((b) => be.free(b)),
+        };
+      },
+    },
+    {
+      name: 'attentionSoftmax fwd+bwd',
+      // the anchor step's attention: (B 8, heads 4, 128 queries, 128 keys), a padding mask on the keys
+      shape: '8x4x128x128',
+      // fwd: scores in, weights out; bwd: weights, dy in, dx out (the (B, T) mask is negligible)
+      bytes: 5 * 8 * 4 * 128 * 128 * F,
+      setup(be) {
+        const n = 8 * 4 * 128 * 128;
+        const x = filled(be, n, (i) => 4 * wave(i));
+        const dy = filled(be, n, (i) => wave(i + 3));
+        const y = be.alloc(n, 'f');
+        const dx = be.alloc(n, 'f');
+        const keep = be.alloc(8 * 128, 'i');
+        be.write(keep, Int32Array.from({ length: 8 * 128 }, (_, i) => (i % 128 < 100 + (i >> 7) ? 1 : 0)));
+        return {
+          run: () => {
+            be.attentionSoftmax(x, keep, y, 8, 4, 128, 128, 0.125, false);
+            be.attentionSoftmaxBackward(y, dy, dx, keep, 8, 4, 128, 128, 0.125, false);
+          },
+          dispose: () => [x, dy, y, dx, keep].forEach((b) => be.free(b)),
         };
       },
     },

@@ -8,11 +8,11 @@ import * as W from '../src/index.js';
 import type { Backend } from '../src/backend/kernels.js';
 import { getBackend } from '../src/tensor/engine.js';
 import {
-  attend, attentionBlockMask, Conv1D, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, StateDictError, type LayerPast,
+  attend, attentionBlockMask, attentionMask, Conv1D, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, StateDictError, type LayerPast,
 } from '../src/nn/index.js';
 import { CausalSelfAttention, PreLNBlock } from '../src/models/gpt2/index.js';
 import { PostLNBlock, SelfAttention } from '../src/models/roberta/index.js';
-import { checkOp, f32round } from './helpers.js';
+import { checkOp, f32round, wasmBackends } from './helpers.js';
 
 /** Deterministic float32-exact values in about [-1, 1]. */
 function vals(n: number, seed: number): Float64Array {
@@ -160,6 +160,39 @@ describe('attention', () => {
       expect(attentionBlockMask({ batch: 2, queryLength: 1, pastLength: 3, causal: true, like })).toBeNull();
       expect(() => attentionBlockMask({ batch: 2, queryLength: 2, causal: false, attentionMask: am, like })).toThrow(/\[2, 2\]/);
     });
+  });
+
+  it('the fused mask (attentionMask) gives the block-mask composition bit for bit, values and gradients, on every WASM binary', () => {
+    // padding (int32 and float), causal with cached keys, a query row whose every key is blocked
+    const cases = [
+      { B: 2, H: 3, Tq: 5, past: 0, causal: false, keep: [1, 1, 0, 1, 1, 0, 0, 0, 0, 0], float: false },
+      { B: 2, H: 2, Tq: 3, past: 4, causal: true, keep: [1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 1], float: true },
+      { B: 1, H: 2, Tq: 6, past: 0, causal: true, keep: null, float: false },
+    ];
+    for (const be of wasmBackends()) {
+      W.withBackend(be, () => W.tidy(() => {
+        for (const c of cases) {
+          const Tk = c.Tq + c.past;
+          const leaf = (n: number, shape: number[], seed: number) => {
+            const t = W.tensor(vals(n, seed), shape);
+            t.requiresGrad = true;
+            return t;
+          };
+          const q = leaf(c.B * c.H * c.Tq * 5, [c.B, c.H, c.Tq, 5], 20);
+          const k = leaf(c.B * c.H * Tk * 5, [c.B, c.H, Tk, 5], 21);
+          const v = leaf(c.B * c.H * Tk * 5, [c.B, c.H, Tk, 5], 22);
+          const am = c.keep ? W.tensor(c.keep, [c.B, Tk], c.float ? {} : { dtype: 'int32' }) : null;
+          const o = { batch: c.B, queryLength: c.Tq, pastLength: c.past, causal: c.causal, attentionMask: am };
+          const run = (mask: ReturnType<typeof attentionMask> | W.Tensor | null) => {
+            for (const t of [q, k, v]) t.grad = null;
+            const y = attend(q, k, v, mask);
+            W.sum(W.mul(y, W.tensor(vals(y.size, 23), y.shape))).backward();
+            return [y, q.grad!, k.grad!, v.grad!].map((t) => Array.from(new Int32Array(new Float32Array(t.toArray()).buffer)));
+          };
+          expect(run(attentionMask(o)), `${be.variant} ${JSON.stringify(c)}`).toEqual(run(attentionBlockMask({ ...o, like: q })));
+        }
+      }));
+    }
   });
 
   it('incremental decoding with the KV cache equals the full causal forward', () => {

@@ -3,13 +3,13 @@
  * backend), and every WASM binary's values and gradients equal the reference's. The CASES table is
  * typed by OpName, so adding an op without a test here does not compile.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OpName } from '../src/ops/table.js';
 import { OPS } from '../src/ops/table.js';
 import { UNARY_OPS, type UnaryOp } from '../src/backend/kernels.js';
 import * as W from '../src/index.js';
 import { broadcastPairArb, dimArb, shapeArb, valuesArb } from '../src/testing/arbitraries.js';
-import { checkOp, f32round, fc, FD_RUNS } from './helpers.js';
+import { checkOp, f32round, fc, FD_RUNS, wasmBackends } from './helpers.js';
 
 const vals = (n: number, o: Parameters<typeof valuesArb>[1] = {}) => valuesArb(n, o).map(f32round);
 const inp = (shape: number[], data: Float64Array) => ({ shape, data });
@@ -140,11 +140,48 @@ const CASES: { [K in OpName]: () => void } = {
       fc.tuple(vals(V * D), fc.array(fc.integer({ min: 0, max: V - 1 }), { minLength: n, maxLength: n }))
         .map(([t, ids]) => ({ t: inp([V, D], t), ids: { shape: [n], data: ids, dtype: 'int32' as const } }))),
     ({ t, ids }) => checkOp((tab, i) => W.embedding(tab, i), [t, ids])), FD_RUNS);
+    // a padding row: same values, no gradient to that row (ids hit it about a third of the time)
+    fc.assert(fc.property(fc.tuple(dimArb(7), dimArb(9), dimArb(9)).chain(([V, D, n]) =>
+      fc.tuple(vals(V * D), fc.array(fc.integer({ min: 0, max: V - 1 }), { minLength: n, maxLength: n }), fc.integer({ min: 0, max: V - 1 }))
+        .map(([t, ids, pad]) => ({ t: inp([V, D], t), ids: { shape: [n], data: ids.map((v, i) => (i % 3 === 0 ? pad : v)), dtype: 'int32' as const }, pad }))),
+    ({ t, ids, pad }) => {
+      // PyTorch's padding_idx is not the true gradient (finite differences see the row): it is the
+      // plain embedding's gradient with that row cleared, on every backend.
+      const D = t.shape[1];
+      for (const be of [W.createReferenceBackend(), ...wasmBackends()]) {
+        W.withBackend(be, () => W.tidy(() => {
+          const grads = [null, pad].map((p) => {
+            const tab = W.tensor(t.data, t.shape);
+            tab.requiresGrad = true;
+            const y = W.embedding(tab, W.tensor(ids.data, ids.shape, { dtype: 'int32' }), { paddingIdx: p });
+            W.sum(W.mul(y, W.tensor(Array.from({ length: y.size }, (_, i) => (i % 7) - 3), y.shape))).backward();
+            return Array.from(tab.grad!.toArray());
+          });
+          const want = grads[0]!.map((g, i) => (Math.floor(i / D) === pad ? 0 : g));
+          expect(grads[1]).toEqual(want);
+        }));
+      }
+    }), FD_RUNS);
   },
   softmax() {
     fc.assert(fc.property(shapeArb({ minRank: 1, maxRank: 3, maxSize: 60 }).chain((s) =>
       fc.tuple(vals(size(s)), fc.integer({ min: -s.length, max: s.length - 1 })).map(([d, axis]) => ({ x: inp(s, d), axis }))),
     ({ x, axis }) => checkOp((t) => W.softmax(t, axis), [x])), FD_RUNS);
+  },
+  attentionSoftmax() {
+    // Padding masks as int32 or float (some rows fully blocked), causal or not, with cached keys (Tk > Tq).
+    const arb = fc.tuple(dimArb(3), dimArb(3), dimArb(5), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constantFrom('none', 'int', 'float'), fc.constantFrom(1, 0.35))
+      .chain(([B, H, Tq, past, causal, kind, scale]) => {
+        const Tk = Tq + past;
+        return fc.tuple(vals(B * H * Tq * Tk, { scale: 3 }), fc.array(fc.constantFrom(0, 1, 1), { minLength: B * Tk, maxLength: B * Tk }))
+          .map(([x, k]) => ({ x: inp([B, H, Tq, Tk], x), k, shapeK: [B, Tk], causal, kind, scale }));
+      });
+    fc.assert(fc.property(arb, ({ x, k, shapeK, causal, kind, scale }) => {
+      const opts = (keep: W.Tensor | null) => ({ keep, causal, scale });
+      if (kind === 'none') return checkOp((t) => W.attentionSoftmax(t, opts(null)), [x]);
+      const keep = kind === 'int' ? { shape: shapeK, data: k, dtype: 'int32' as const } : { shape: shapeK, data: k, requiresGrad: false };
+      checkOp((t, m) => W.attentionSoftmax(t, opts(m)), [x, keep]);
+    }), FD_RUNS);
   },
   logSoftmax() {
     fc.assert(fc.property(shapeArb({ minRank: 1, maxRank: 3, maxSize: 60 }).chain((s) =>

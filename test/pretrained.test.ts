@@ -48,6 +48,29 @@ describe('fromPretrained / savePretrained', () => {
     loaded.dispose();
   });
 
+  it('loading writes the weights straight into the parameters: the heap never holds a second copy of the model', async () => {
+    const model = gpt2FromFixture();
+    const dir = tmp();
+    await savePretrained(model, dir);
+    const be = W.createWasmBackendSync();
+    be.resetPeak();
+    const before = be.liveBytes();
+    const loaded = await fromPretrained(dir, { backend: be });
+    const params = loaded.parameters().reduce((n, p) => n + 4 * p.size, 0);
+    expect(loaded.parameters()[0]!.backend).toBe(be);
+    // the parameters themselves (size classes round up by at most 25%), no staged copy of the weights
+    expect(be.peakBytes() - before).toBeLessThanOrEqual(params * 1.25);
+    expect(be.peakBytes() - before).toBeLessThan(2 * params);
+    W.withBackend(be, () => {
+      for (const [name, t] of model.stateDict()) {
+        expect(Array.from(loaded.stateDict().get(name)!.toArray()), name).toEqual(Array.from(t.toArray()));
+      }
+    });
+    model.dispose();
+    loaded.dispose();
+    be.dispose();
+  });
+
   it('RoBERTa classification: save -> load is bit-exact and keeps the head', async () => {
     const f = loadFixture('roberta_cls');
     const model = new W.RobertaForSequenceClassification(new W.RobertaConfig(f.config));

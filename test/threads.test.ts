@@ -144,6 +144,26 @@ const CASES: { [K in Threaded]: Case } = {
     b.where(c, x, y, o, n);
     return [b.read(o)];
   },
+  attentionSoftmax(b, s, n, rows) {
+    // rows batches of 2 heads x Tq queries over n keys, with a padding mask and, every other seed, causal
+    const r = mulberry32(s);
+    const Tq = Math.min(3, n);
+    const x = floats(b, rows * 2 * Tq * n, r, 10);
+    const keep = ints(b, Array.from({ length: rows * n }, () => (r() < 0.3 ? 0 : 1)));
+    const o = zeros(b, rows * 2 * Tq * n);
+    b.attentionSoftmax(x, keep, o, rows, 2, Tq, n, 0.125, s % 2 === 0);
+    return [b.read(o)];
+  },
+  attentionSoftmaxBackward(b, s, n, rows) {
+    const r = mulberry32(s);
+    const Tq = Math.min(3, n);
+    const y = floats(b, rows * 2 * Tq * n, r);
+    const dy = floats(b, rows * 2 * Tq * n, r);
+    const keep = ints(b, Array.from({ length: rows * n }, () => (r() < 0.3 ? 0 : 1)));
+    const dx = zeros(b, rows * 2 * Tq * n);
+    b.attentionSoftmaxBackward(y, dy, dx, keep, rows, 2, Tq, n, 0.125, s % 2 === 0);
+    return [b.read(dx)];
+  },
   softmax(b, s, n, rows) {
     const r = mulberry32(s);
     const x = floats(b, rows * n, r, 10);

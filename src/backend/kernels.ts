@@ -117,6 +117,24 @@ export interface Kernels {
   softmax(x: Buf, out: Buf, rows: number, cols: number): void;
   /** dx = y * (dy - sum_j dy_j y_j) per row, where y = softmax(x). */
   softmaxBackward(y: Buf, dy: Buf, dx: Buf, rows: number, cols: number): void;
+  /**
+   * Attention weights from raw scores, without a materialised mask. x and out are (B, H, Tq, Tk)
+   * with B = batch, H = heads, Tq = queryLen, Tk = keyLen; per row, out = softmax_j(s_j) with
+   * s_j = scale * x_j where key j is allowed and -1e9 where it is blocked. Key j is blocked for query
+   * i of batch b when keep[b, j] == 0 (keep (B, Tk), float or int32; null = no padding) or when
+   * `causal` and j > (Tk - Tq) + i (the first Tk - Tq keys are cached ones every query sees).
+   * Equal, bit for bit, to scaling, replacing blocked scores and a softmax done separately; a row
+   * with every key blocked comes out uniform.
+   */
+  attentionSoftmax(
+    x: Buf, keep: Buf | null, out: Buf, batch: number, heads: number, queryLen: number, keyLen: number,
+    scale: number, causal: boolean,
+  ): void;
+  /** dx = scale * y * (dy - sum_j dy_j y_j) at allowed keys, 0 at blocked ones (arguments as attentionSoftmax). */
+  attentionSoftmaxBackward(
+    y: Buf, dy: Buf, dx: Buf, keep: Buf | null, batch: number, heads: number, queryLen: number, keyLen: number,
+    scale: number, causal: boolean,
+  ): void;
   /** Row log-softmax: out = x - logsumexp(x). */
   logSoftmax(x: Buf, out: Buf, rows: number, cols: number): void;
   /** dx = dy - exp(y) * sum_j dy_j per row, where y = logSoftmax(x). */

@@ -4,12 +4,13 @@
  * `key` / `value`) live with their models.
  */
 import { fmtShape } from '../backend/strides.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../ops/create.js';
 import { mul } from '../ops/elementwise.js';
 import { maskedFill } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
 import { softmax } from '../ops/nn.js';
+import { attentionSoftmax } from '../ops/attention.js';
 import type { Generator } from '../ops/random.js';
 import { concat, permute, reshape } from '../ops/shape.js';
 import type { Dropout } from './layers.js';
@@ -43,8 +44,34 @@ export interface MaskOptions {
 }
 
 /**
+ * Which keys each query may attend, described rather than materialised: the attention kernel tests
+ * `keep[b, j] == 0` and `j > past + i` per score, so nothing of size (B, Tq, Tk) is built or
+ * broadcast over heads. Made by {@link attentionMask}; `attend` takes it or a block-mask tensor.
+ */
+export interface AttentionMask {
+  /** (B, Tk): 1 = attend, 0 = padding (float or int32, as given); null = no padding. */
+  keep: Tensor | null;
+  /** Query i may not attend keys j > past + i. */
+  causal: boolean;
+}
+
+/** Checks the padding mask's shape (no data is read); null when nothing is blocked. */
+export function attentionMask(o: Omit<MaskOptions, 'like'>): AttentionMask | null {
+  const Tk = (o.pastLength ?? 0) + o.queryLength;
+  const m = o.attentionMask ?? null;
+  if (m && (m.rank !== 2 || m.shape[0] !== o.batch || m.shape[1] !== Tk)) {
+    throw new Error(
+      `attention mask ${fmtShape(m.shape)} must be [batch, past + length] = [${o.batch}, ${Tk}] (1 = attend, 0 = padding)`,
+    );
+  }
+  if (!m && !(o.causal && o.queryLength > 1)) return null;
+  return { keep: m, causal: o.causal };
+}
+
+/**
  * The blocked-position mask (B or 1, 1, Tq, Tk): 1 where query i may not attend key j, 0 where it may.
- * Built on the host (it is small and carries no gradient); null when nothing is blocked.
+ * Built on the host (it reads the padding mask back); null when nothing is blocked. Models use
+ * {@link attentionMask} instead, which the fused attention kernel reads on the device.
  */
 export function attentionBlockMask(o: MaskOptions): Tensor | null {
   const past = o.pastLength ?? 0;
@@ -90,13 +117,19 @@ export function mergeHeads(x: Tensor): Tensor {
 
 /**
  * softmax(q k^T / sqrt(hs), blocked scores set to MASK_VALUE) v, with dropout on the weights.
- * q (B, nh, Tq, hs), k/v (B, nh, Tk, hs), mask from {@link attentionBlockMask}.
+ * q (B, nh, Tq, hs), k/v (B, nh, Tk, hs); the mask from {@link attentionMask} (scale, mask and
+ * softmax in one kernel) or a block-mask tensor from {@link attentionBlockMask} (composed ops).
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, drop?: Dropout): Tensor {
+export function attend(q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask | Tensor | null, drop?: Dropout): Tensor {
   const hs = q.shape[q.rank - 1];
-  let scores = mul(matmul(q, k, { transB: true }), 1 / Math.sqrt(hs)); // (B, nh, Tq, Tk)
-  if (mask) scores = maskedFill(scores, mask, MASK_VALUE); // mask (B|1, 1, Tq, Tk) broadcast over heads
-  let w = softmax(scores, -1);
+  const scores = matmul(q, k, { transB: true }); // (B, nh, Tq, Tk)
+  let w: Tensor;
+  if (mask === null || !(mask instanceof Tensor)) {
+    w = attentionSoftmax(scores, { scale: 1 / Math.sqrt(hs), keep: mask?.keep ?? null, causal: mask?.causal ?? false });
+  } else {
+    // mask (B|1, 1, Tq, Tk) broadcast over heads
+    w = softmax(maskedFill(mul(scores, 1 / Math.sqrt(hs)), mask, MASK_VALUE), -1);
+  }
   if (drop) w = drop.forward(w);
   return matmul(w, v); // (B, nh, Tq, hs)
 }
@@ -117,8 +150,8 @@ export interface AttentionOptions {
 }
 
 export interface AttentionCall {
-  /** Blocked positions from {@link attentionBlockMask}. */
-  mask?: Tensor | null;
+  /** Blocked positions from {@link attentionMask} (or a block-mask tensor from {@link attentionBlockMask}). */
+  mask?: AttentionMask | Tensor | null;
   /** Cached keys/values of earlier positions. */
   past?: LayerPast | null;
   /** Return this layer's keys/values (past + current) for the next step. */

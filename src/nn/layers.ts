@@ -6,9 +6,9 @@ import { fmtShape } from '../backend/strides.js';
 import { noGrad } from '../tensor/engine.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { detach, full, randn, tensor } from '../ops/create.js';
+import { full, randn } from '../ops/create.js';
 import { add, mul } from '../ops/elementwise.js';
-import { embedding, where } from '../ops/indexing.js';
+import { embedding } from '../ops/indexing.js';
 import { linear, matmul } from '../ops/matmul.js';
 import { dropout, layerNorm } from '../ops/nn.js';
 import { Generator } from '../ops/random.js';
@@ -115,13 +115,8 @@ export class Embedding extends Module {
   }
 
   private lookup(ids: Tensor): Tensor {
-    const out = embedding(this.weight, ids); // (...) -> (..., dim)
-    if (this.paddingIdx === null) return out;
-    const v = ids.toArray();
-    if (!v.includes(this.paddingIdx)) return out;
-    // Same values at padding positions, but read from a detached table so that row gets no gradient.
-    const isPad = tensor(Array.from(v, (id) => (id === this.paddingIdx ? 1 : 0)), [...ids.shape, 1], { backend: ids.backend });
-    return where(isPad, embedding(detach(this.weight), ids), out);
+    // the padding row gets no gradient: the op clears it in the backward, no ids are read here
+    return embedding(this.weight, ids, { paddingIdx: this.paddingIdx }); // (...) -> (..., dim)
   }
 }
 

@@ -94,10 +94,30 @@ export class StateDictError extends Error {
   }
 }
 
+/**
+ * One checkpoint entry: an engine tensor, or values on the host (a parsed safetensors entry), which
+ * loading writes straight into the parameter: one copy across the boundary and no second model on
+ * the heap. Int32Array values are integer entries (buffers), which no float parameter takes.
+ */
+export type StateValue = Tensor | HostValues;
+
+export interface HostValues {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array | Int32Array;
+}
+
 /** Keys the model normalises before matching: the map to match and the keys deliberately dropped. */
 export interface PreparedState {
-  state: Map<string, Tensor>;
+  state: Map<string, StateValue>;
   ignored: string[];
+}
+
+function isInt(v: StateValue): boolean {
+  return v instanceof Tensor ? v.dtype === 'int32' : v.data instanceof Int32Array;
+}
+
+function dtypeOf(v: StateValue): DType {
+  return v instanceof Tensor ? v.dtype : v.data instanceof Int32Array ? 'int32' : 'float32';
 }
 
 export abstract class Module {
@@ -142,7 +162,7 @@ export abstract class Module {
    * Hook for models whose checkpoints use other spellings (prefixes, tied or legacy entries):
    * maps incoming keys to this module's names. The default keeps every key.
    */
-  protected prepareStateDict(state: Map<string, Tensor>): PreparedState {
+  protected prepareStateDict(state: Map<string, StateValue>): PreparedState {
     return { state, ignored: [] };
   }
 
@@ -150,7 +170,7 @@ export abstract class Module {
    * Copies values from `state` into the existing parameters (they stay the same tensors, so
    * optimizers holding them keep working). Checks everything before copying anything.
    */
-  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, opts: LoadStateDictOptions = {}): LoadReport {
+  loadStateDict(state: Map<string, StateValue> | Record<string, StateValue>, opts: LoadStateDictOptions = {}): LoadReport {
     const strict = opts.strict ?? true;
     const incoming = state instanceof Map ? state : new Map(Object.entries(state));
     const { state: prepared, ignored } = this.prepareStateDict(incoming);
@@ -160,7 +180,7 @@ export abstract class Module {
       const p = own.get(key);
       if (!p) report.unexpected.push(key);
       else if (!shapesEqual(p.shape, src.shape)) report.mismatched.push({ key, expected: [...p.shape], got: [...src.shape] });
-      else if ((p.dtype === 'int32') !== (src.dtype === 'int32')) report.wrongDtype.push({ key, expected: p.dtype, got: src.dtype });
+      else if ((p.dtype === 'int32') !== isInt(src)) report.wrongDtype.push({ key, expected: p.dtype, got: dtypeOf(src) });
       else report.loaded.push(key);
     }
     for (const key of own.keys()) if (!prepared.has(key)) report.missing.push(key);
@@ -173,7 +193,8 @@ export abstract class Module {
     noGrad(() => {
       for (const key of report.loaded) {
         const p = own.get(key)!;
-        p.backend.write(p.buf, prepared.get(key)!.toArray());
+        const src = prepared.get(key)!;
+        p.backend.write(p.buf, src instanceof Tensor ? src.toArray() : src.data);
       }
     });
     return report;

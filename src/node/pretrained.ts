@@ -6,12 +6,12 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors } from '../io/safetensors.js';
+import { parseSafetensors, tensorsToSafetensors } from '../io/safetensors.js';
 import { buildModel, chooseArchitecture, FAMILIES, familyForModelType, headKeys, type Family, type FamilyModel } from '../models/families.js';
 import type { LoadReport } from '../nn/module.js';
 import type { Generator } from '../ops/random.js';
 import type { Backend } from '../backend/kernels.js';
-import { dispose } from '../tensor/scope.js';
+import { withBackend } from '../tensor/engine.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
 
 /** Any model of the family table (src/models/families.ts): GPT2LMHeadModel, RobertaForMaskedLM, RobertaForSequenceClassification, ... */
@@ -36,6 +36,7 @@ export interface FromPretrainedOptions {
   freshHead?: boolean;
   /** Receives what the loading did (which keys were missing, hence fresh, and which were dropped). */
   onLoad?: (report: LoadReport) => void;
+  /** Backend the model's parameters live on (default: the active one). */
   backend?: Backend;
 }
 
@@ -66,10 +67,13 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
   }
   const path = join(dir, 'model.safetensors');
   const bytes = await readFileBytes(path, { expected: 'the weights (model.safetensors)' });
-  // Integer and bool entries (position ids, causal-mask buffers) become int32 tensors; the model's
+  // The parsed entries stay on the host (F32 ones are views of the file bytes when aligned) and are
+  // written straight into the parameters: one copy across the boundary, no second model on the heap.
+  // Integer and bool entries (position ids, causal-mask buffers) are Int32Array; the model's
   // loadStateDict drops the ones it knows and refuses any other in place of a float weight.
-  const weights = safetensorsToTensors(parseSafetensors(bytes, { file: path }), { backend: opts.backend });
-  const model = buildModel(family, arch, raw);
+  const weights = parseSafetensors(bytes, { file: path }).tensors;
+  const build = () => buildModel(family, arch, raw);
+  const model = opts.backend ? withBackend(opts.backend, build) : build();
   try {
     const heads = opts.freshHead ? headKeys(family, arch) : null;
     const report = model.loadStateDict(weights, {
@@ -79,8 +83,6 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
   } catch (err) {
     model.dispose();
     throw err;
-  } finally {
-    dispose([...weights.values()]);
   }
   return model as M;
 }

@@ -92,6 +92,8 @@ export function tensor(data: Nested | ArrayLike<number>, shape?: Shape, opts: Cr
   }
   const t = emptyTensor(backend, finalShape, dtype);
   backend.write(t.buf, flat);
+  // ids and masks come from the host: keep their values so checks never read them back
+  if (dtype === 'int32') t.storage.hostInts = Int32Array.from(flat);
   return finish(t, opts);
 }
 

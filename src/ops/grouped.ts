@@ -56,7 +56,9 @@ export function groupedScaleShift(x: Tensor, groupMap: Tensor, gamma: Tensor, be
   if (gamma.rank !== 1 || !shapesEqual(beta.shape, gamma.shape)) {
     throw new Error(`groupedScaleShift: gamma ${fmtShape(gamma.shape)} and beta ${fmtShape(beta.shape)} must both be [K]`);
   }
-  const g = groupMap.toArray();
+  // checked once per map tensor (its range is kept with its storage), not re-read every forward
+  const { min, max } = groupMap.intRange();
+  const g = min >= 0 && max < K ? [] : groupMap.intValues();
   for (let i = 0; i < g.length; i++) {
     if (g[i] < 0 || g[i] >= K) {
       throw new Error(`groupedScaleShift: groupMap[${i}] = ${g[i]} is outside [0, ${K}) for K = ${K} groups`);

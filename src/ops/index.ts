@@ -5,6 +5,7 @@ export * from './reduce.js';
 export * from './matmul.js';
 export * from './indexing.js';
 export * from './nn.js';
+export * from './attention.js';
 export * from './grouped.js';
 export * from './random.js';
 export * from './special.js';

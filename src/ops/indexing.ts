@@ -25,8 +25,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const ta = lift(a, cond);
   const tb = lift(b, cond);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  let c = cond;
-  if (c.dtype === 'int32') c = tensor(Array.from(c.toArray(), (v) => (v !== 0 ? 1 : 0)), c.shape, { backend: c.backend });
+  // the kernel reads an int32 cond as is (nonzero = take a): nothing goes through the host
+  const c = cond;
   const fit = (t: Tensor) => (shapesEqual(t.shape, shape) ? t : broadcastTo(t, shape));
   return apply(whereOp, [fit(c), fit(ta), fit(tb)], {});
 }
@@ -40,7 +40,10 @@ function checkIds(op: string, ids: Tensor, limit: number, what: string): void {
   if (ids.dtype !== 'int32') {
     throw new Error(`${op}: ids ${ids.describe()} must be int32 (create them with { dtype: 'int32' })`);
   }
-  const v = ids.toArray();
+  // the range is computed once per ids tensor (from its host copy): a step re-checks it in O(1)
+  const { min, max } = ids.intRange();
+  if (min >= 0 && max < limit) return;
+  const v = ids.intValues();
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= limit) {
       // As in PyTorch, only x[ids] (indexRows here) counts negative ids from the end.
@@ -50,7 +53,7 @@ function checkIds(op: string, ids: Tensor, limit: number, what: string): void {
   }
 }
 
-export const embeddingOp = defineOp<Record<string, never>>({
+export const embeddingOp = defineOp<{ paddingIdx: number | null }>({
   name: 'embedding',
   forward(ctx, [table, ids]) {
     const dim = table.shape[1];
@@ -59,20 +62,31 @@ export const embeddingOp = defineOp<Record<string, never>>({
     ctx.save(table, ids);
     return out;
   },
-  // Rows looked up several times receive the sum of their gradients (scatter-add).
-  backward(ctx, dy) {
+  // Rows looked up several times receive the sum of their gradients (scatter-add); the padding
+  // row, if any, receives none (PyTorch's padding_idx): its gradient row is cleared on the device.
+  backward(ctx, dy, { paddingIdx }) {
     const [table, ids] = ctx.saved;
-    const dtable = zeros(table.shape, { backend: table.backend });
-    table.backend.scatterAddRows(dy.buf, ids.buf, dtable.buf, ids.size, table.shape[1]);
+    const be = table.backend;
+    const dim = table.shape[1];
+    const dtable = zeros(table.shape, { backend: be });
+    be.scatterAddRows(dy.buf, ids.buf, dtable.buf, ids.size, dim);
+    if (paddingIdx !== null) be.fill(be.view(dtable.buf, paddingIdx * dim, dim), 0);
     return [dtable, null];
   },
 });
 
-/** Rows of `table` [V, D] picked by int32 `ids` of any shape: result [...ids.shape, D]. */
-export function embedding(table: Tensor, ids: Tensor): Tensor {
+/**
+ * Rows of `table` [V, D] picked by int32 `ids` of any shape: result [...ids.shape, D]. With
+ * `paddingIdx`, that row of the table gets no gradient (PyTorch's F.embedding padding_idx).
+ */
+export function embedding(table: Tensor, ids: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
   if (table.rank !== 2) throw new Error(`embedding: table must be [rows, dim], got ${fmtShape(table.shape)}`);
+  const pad = opts.paddingIdx ?? null;
+  if (pad !== null && !(Number.isInteger(pad) && pad >= 0 && pad < table.shape[0])) {
+    throw new Error(`embedding: paddingIdx ${pad} is outside [0, ${table.shape[0]}) (the table's rows)`);
+  }
   checkIds('embedding', ids, table.shape[0], `the table has ${table.shape[0]} rows`);
-  return apply(embeddingOp, [table, ids], {});
+  return apply(embeddingOp, [table, ids], { paddingIdx: pad });
 }
 
 /** One-hot float rows [...ids.shape, classes]; ids must be in [0, classes). No gradient. */

@@ -19,7 +19,7 @@ export function indexRows(x: Tensor, ids: Tensor): Tensor {
   if (x.rank < 1) throw new Error(`indexRows: x ${fmtShape(x.shape)} has no rows to index (rank 0)`);
   if (ids.dtype !== 'int32') throw new Error(`indexRows: ids ${ids.describe()} must be int32 (create them with { dtype: 'int32' })`);
   const R = x.shape[0];
-  const v = ids.toArray();
+  const v = ids.intValues();
   let wrapped: Int32Array | null = null;
   for (let i = 0; i < v.length; i++) {
     const id = v[i];

@@ -5,6 +5,7 @@
  */
 import type { OpSpec } from '../autograd/op.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
+import { attentionSoftmaxOp } from './attention.js';
 import { binaryOp, unaryOp } from './elementwise.js';
 import { gaussianSampleOp, groupedScaleShiftOp } from './grouped.js';
 import { embeddingOp, whereOp } from './indexing.js';
@@ -35,8 +36,9 @@ export interface OpAttrs {
   slice: { starts: number[]; sizes: number[] };
   concat: { axis: number };
   where: NoAttrs;
-  embedding: NoAttrs;
+  embedding: { paddingIdx: number | null };
   softmax: NoAttrs;
+  attentionSoftmax: { scale: number; causal: boolean };
   logSoftmax: NoAttrs;
   /** `count` is written by the forward (rows whose target is not ignoreIndex) for the backward. */
   crossEntropy: { ignoreIndex: number; smoothing: number; count?: number };
@@ -62,6 +64,7 @@ export const OPS: { readonly [K in OpName]: OpSpec<OpAttrs[K]> } = {
   where: whereOp,
   embedding: embeddingOp,
   softmax: softmaxOp,
+  attentionSoftmax: attentionSoftmaxOp,
   logSoftmax: logSoftmaxOp,
   crossEntropy: crossEntropyOp,
   layerNorm: layerNormOp,

@@ -13,6 +13,15 @@ export type DType = 'float32' | 'float64' | 'int32';
 /** A backend buffer shared by the tensors that view it. */
 export class Storage {
   refs = 1;
+  /**
+   * The values of an int32 buffer on the host (ids, masks, labels, group maps), kept from when they
+   * were written or first read: int32 storages are written when their tensor is created and never
+   * after, so id checks and host-side derivations (position ids, padding flags) read this copy
+   * instead of reading the device back on every step. Null for float storages and until needed.
+   */
+  hostInts: Int32Array | null = null;
+  /** Smallest and largest value of `hostInts`, computed once (range checks of ids and group maps). */
+  intRange: { min: number; max: number } | null = null;
   constructor(
     readonly backend: Backend,
     readonly buf: Buf,
@@ -162,6 +171,32 @@ export class Tensor {
   /** Copies the values out: Float32Array, Float64Array or Int32Array, row-major. */
   toArray(): Float32Array | Float64Array | Int32Array {
     return this.backend.read(this.buf);
+  }
+
+  /**
+   * The values of an int32 tensor without a device read after the first: the host copy its storage
+   * keeps (see Storage.hostInts). Read-only: the array is shared; copy it to modify.
+   */
+  intValues(): Int32Array {
+    if (this.dtype !== 'int32') throw new Error(`intValues: ${this.describe()} is not int32`);
+    const s = this.storage;
+    return (s.hostInts ??= this.backend.read(this.buf) as Int32Array);
+  }
+
+  /** Smallest and largest value of an int32 tensor (computed once per storage; {min: 0, max: -1} when empty). */
+  intRange(): { min: number; max: number } {
+    const s = this.storage;
+    if (s.intRange === null) {
+      const v = this.intValues();
+      let min = v.length ? v[0]! : 0;
+      let max = v.length ? v[0]! : -1;
+      for (let i = 1; i < v.length; i++) {
+        if (v[i]! < min) min = v[i]!;
+        else if (v[i]! > max) max = v[i]!;
+      }
+      s.intRange = { min, max };
+    }
+    return s.intRange;
   }
 
   /** The single value of a one-element tensor. */

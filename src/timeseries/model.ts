@@ -16,8 +16,8 @@ import { noGrad } from '../tensor/engine.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { GPT4TSConfig, type GPT4TSConfigData } from './config.js';
 import {
-  attentionBlockMask, Dropout, Embedding, GPT2LMHeadModel, LayerNorm, Linear, Module, ModuleList, PreLNBlock,
-  type GPT2ConfigData, type PreparedState,
+  attentionMask, Dropout, Embedding, GPT2LMHeadModel, LayerNorm, Linear, Module, ModuleList, PreLNBlock,
+  type GPT2ConfigData, type PreparedState, type StateValue,
 } from './gpt2-parts.js';
 import { instanceDenorm, instanceNorm, patchify, unchannel } from './pipeline.js';
 
@@ -48,7 +48,7 @@ export class GPT2Backbone extends Module {
     if (T > this.c.n_positions) throw new Error(`GPT2Backbone: ${T} positions exceed n_positions = ${this.c.n_positions}`);
     const positions = tensor(Array.from({ length: T }, (_, i) => i), [T], { dtype: 'int32', backend: embeds.backend });
     let x = this.drop.forward(add(embeds, this.wpe.forward(positions))); // (N, T, d) + (T, d)
-    const mask = attentionBlockMask({ batch: N, queryLength: T, causal: true, like: embeds });
+    const mask = attentionMask({ batch: N, queryLength: T, causal: true });
     for (const block of this.h) x = block.forward(x, { mask }).hidden;
     return this.ln_f.forward(x);
   }
@@ -119,8 +119,8 @@ export class GPT4TS extends Module {
   }
 
   /** Accepts a PyTorch GPT4TS state dict: drops `gpt2.wte.weight` and GPT-2's legacy attention-mask buffers. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [k, t] of state) {
       if (k === 'gpt2.wte.weight' || /\.attn\.(masked_)?bias$/.test(k)) ignored.push(k);

@@ -7,6 +7,7 @@ import type { Backend, Buf, Kernels } from '../kernels.js';
 import { RefBuf, checkCount, live, type AnyArray, type Storage as RefStorage } from './buffer.js';
 import { MemoryLedger } from '../memory.js';
 // Each of these modules exports kernels only (named as in the contract); their union is the backend.
+import * as attention from './attention.js';
 import * as elementwise from './elementwise.js';
 import * as indexing from './indexing.js';
 import * as matmul from './matmul.js';
@@ -23,7 +24,7 @@ export { erf, erfc } from './math.js';
  * Every kernel; stateless, so one object serves both dtypes (the buffers' arrays set the precision).
  * A kernel of the contract that no module exports, or exports with another signature, does not compile.
  */
-export const referenceKernels: Kernels = { ...elementwise, ...indexing, ...matmul, ...nn, ...norm, ...optim, ...random, ...reduce };
+export const referenceKernels: Kernels = { ...attention, ...elementwise, ...indexing, ...matmul, ...nn, ...norm, ...optim, ...random, ...reduce };
 
 export function createReferenceBackend(opts?: { dtype?: 'float32' | 'float64' }): Backend {
   const dtype = opts?.dtype ?? 'float32';

@@ -8,7 +8,7 @@
  * kernel write out of bounds (group ids, row ids): a wrong size here would silently corrupt a
  * neighbouring buffer instead of failing.
  */
-import { BINARY_OPS, MAX_RANK, UNARY_OPS, type Kernels } from '../kernels.js';
+import { BINARY_OPS, MAX_RANK, UNARY_OPS, type Buf, type Kernels } from '../kernels.js';
 import { coalesce, contiguousStrides } from '../strides.js';
 import { PARAM_BYTES } from './allocator.js';
 import {
@@ -39,6 +39,8 @@ export const BINDINGS: BindingTable = {
   copyStrided: { custom: copyStrided },
   matmul: { custom: matmul },
 
+  attentionSoftmax: { custom: attentionSoftmax },
+  attentionSoftmaxBackward: { custom: attentionSoftmaxBackward },
   softmax: { args: [f32('x', rows, cols), f32('out', rows, cols), rows, cols] },
   softmaxBackward: { args: [f32('y', rows, cols), f32('dy', rows, cols), f32('dx', rows, cols), rows, cols] },
   logSoftmax: { args: [f32('x', rows, cols), f32('out', rows, cols), rows, cols] },
@@ -216,6 +218,60 @@ function where(c: BindContext): Kernels['where'] {
     args[4] = c.fp(out, 'out', count);
     args[5] = count;
     c.run('where', args);
+  };
+}
+
+/** Checks the attention dims and the mask; returns [rows, keep pointer, keep is int32]. */
+function attentionDims(
+  c: BindContext, keep: Buf | null, batch: number, heads: number, queryLen: number, keyLen: number, causal: boolean,
+): [number, number, number] {
+  c.count(batch, 'batch');
+  c.count(heads, 'heads');
+  c.count(queryLen, 'queryLen');
+  c.count(keyLen, 'keyLen');
+  if (causal && keyLen < queryLen) c.err(`causal attention needs keyLen ${keyLen} >= queryLen ${queryLen}`);
+  if (keep === null) return [batch * heads * queryLen, 0, 0];
+  const k = c.live(keep, 'keep');
+  if (k.size < batch * keyLen) c.err(`keep has ${k.size} elements, the kernel needs batch * keyLen = ${batch * keyLen}`);
+  return [batch * heads * queryLen, k.ptr, k.kind === 'i' ? 1 : 0];
+}
+
+function attentionSoftmax(c: BindContext): Kernels['attentionSoftmax'] {
+  const args = new Array<number>(11).fill(0);
+  return (x, keep, out, batch, heads, queryLen, keyLen, scale, causal) => {
+    const [rowCount, kp, isInt] = attentionDims(c, keep, batch, heads, queryLen, keyLen, causal);
+    args[0] = c.fp(x, 'x', rowCount * keyLen);
+    args[1] = kp;
+    args[2] = isInt;
+    args[3] = c.fp(out, 'out', rowCount * keyLen);
+    args[4] = rowCount;
+    args[5] = keyLen;
+    args[6] = 0;
+    args[7] = queryLen;
+    args[8] = heads * queryLen;
+    args[9] = scale;
+    args[10] = causal ? 1 : 0;
+    if (rowCount > 0 && keyLen > 0) c.run('attentionSoftmax', args);
+  };
+}
+
+function attentionSoftmaxBackward(c: BindContext): Kernels['attentionSoftmaxBackward'] {
+  const args = new Array<number>(12).fill(0);
+  return (y, dy, dx, keep, batch, heads, queryLen, keyLen, scale, causal) => {
+    const [rowCount, kp, isInt] = attentionDims(c, keep, batch, heads, queryLen, keyLen, causal);
+    args[0] = c.fp(y, 'y', rowCount * keyLen);
+    args[1] = c.fp(dy, 'dy', rowCount * keyLen);
+    args[2] = c.fp(dx, 'dx', rowCount * keyLen);
+    args[3] = kp;
+    args[4] = isInt;
+    args[5] = rowCount;
+    args[6] = keyLen;
+    args[7] = 0;
+    args[8] = queryLen;
+    args[9] = heads * queryLen;
+    args[10] = scale;
+    args[11] = causal ? 1 : 0;
+    if (rowCount > 0 && keyLen > 0) c.run('attentionSoftmaxBackward', args);
   };
 }
 

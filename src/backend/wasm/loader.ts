@@ -32,7 +32,9 @@ export interface LoadOptions {
  * Contract kernels whose export takes other arguments than the contract (or returns a status): their
  * export types are written out in {@link KernelExports}, their bindings by hand in bindings.ts.
  */
-export type WrittenOutKernel = 'fill' | 'binary' | 'where' | 'copyStrided' | 'matmul' | 'dropoutMask' | 'crossEntropyBackward';
+export type WrittenOutKernel =
+  | 'fill' | 'binary' | 'where' | 'copyStrided' | 'matmul' | 'dropoutMask' | 'crossEntropyBackward'
+  | 'attentionSoftmax' | 'attentionSoftmaxBackward';
 type Numbers<P extends readonly unknown[]> = { [I in keyof P]: number };
 /**
  * Every other kernel's export takes the contract's arguments one for one as numbers (buffers as byte
@@ -56,6 +58,15 @@ export interface KernelExports extends RowExports {
     logits: number, targets: number, lse: number, dloss: number, dlogits: number, rows: number,
     cols: number, ignoreIndex: number, smoothing: number,
   ): number;
+  /** Rows rowStart .. rowStart + rows - 1 of the (B H Tq, Tk) problem; keep points at batch 0 of the mask. */
+  attentionSoftmax(
+    x: number, keep: number, keepIsInt: number, out: number, rows: number, cols: number, rowStart: number,
+    queryLen: number, rowsPerBatch: number, scale: number, causal: number,
+  ): void;
+  attentionSoftmaxBackward(
+    y: number, dy: number, dx: number, keep: number, keepIsInt: number, rows: number, cols: number, rowStart: number,
+    queryLen: number, rowsPerBatch: number, scale: number, causal: number,
+  ): void;
   /** layerNormBackward's parameter gradients alone, over a column range (`ld` is the row stride). */
   layerNormParamGrad(
     x: number, mean: number, rstd: number, dy: number, dgamma: number, dbeta: number, rows: number,

@@ -18,7 +18,7 @@ import type { KernelExports } from './loader.js';
 /** The exports a pool may run in parallel. */
 export type ParallelKernel =
   | 'fill32' | 'unary' | 'unaryGrad' | 'axpy' | 'scale' | 'where'
-  | 'softmax' | 'softmaxBackward' | 'logSoftmax' | 'logSoftmaxBackward' | 'crossEntropy' | 'crossEntropyBackward'
+  | 'attentionSoftmax' | 'attentionSoftmaxBackward' | 'softmax' | 'softmaxBackward' | 'logSoftmax' | 'logSoftmaxBackward' | 'crossEntropy' | 'crossEntropyBackward'
   | 'layerNorm' | 'layerNormBackward' | 'layerNormParamGrad'
   | 'gaussianSample' | 'gaussianSampleBackward' | 'randn' | 'randu' | 'dropoutMask'
   | 'adamw' | 'sgd' | 'matmul' | 'binary' | 'copyStrided';
@@ -155,6 +155,30 @@ const matmul: ParallelSpec<'matmul'> = {
   scratchArg: 13,
 };
 
+/**
+ * Attention softmax splits rows like the other row kernels; each task also gets its first global
+ * row, from which the kernel finds every row's batch (for the padding mask) and query (causal).
+ */
+function attentionRows<K extends 'attentionSoftmax' | 'attentionSoftmaxBackward'>(
+  kernel: K, rowPtrs: readonly number[], rowsArg: number, nsPerElement: number,
+): ParallelSpec<K> {
+  const colsArg = rowsArg + 1;
+  const startArg = rowsArg + 2;
+  return {
+    cost: (a) => (a[rowsArg] as number) * (a[colsArg] as number) * nsPerElement,
+    split(a, parts) {
+      const cols = a[colsArg] as number;
+      return ranges(a[rowsArg] as number, parts, 1).map(([s, e]) => {
+        const args = (a as number[]).slice();
+        for (const p of rowPtrs) args[p]! += s * cols * 4;
+        args[rowsArg] = e - s;
+        args[startArg]! += s;
+        return { kernel, args, base: s };
+      });
+    },
+  };
+}
+
 const layerNormBackward: ParallelSpec<'layerNormBackward'> = {
   cost: (a) => a[8] * a[9] * 1.5,
   split(a, parts, ctx) {
@@ -223,6 +247,9 @@ export const PARALLEL: { [K in ParallelKernel]: ParallelSpec<K> } = {
   axpy: elementwise('axpy', [1, 2], 3, 0.3),
   scale: elementwise('scale', [1, 2], 3, 0.3),
   where: elementwise('where', [0, 2, 3, 4], 5, 0.4),
+  // attentionSoftmax(x, keep, keepIsInt, out, rows, cols, rowStart, ...); the backward (y, dy, dx, keep, keepIsInt, rows, ...)
+  attentionSoftmax: attentionRows('attentionSoftmax', [0, 3], 4, 1.8),
+  attentionSoftmaxBackward: attentionRows('attentionSoftmaxBackward', [0, 1, 2], 5, 0.8),
   softmax: rowwise('softmax', [0, 1], [], 2, 3, 1.5),
   softmaxBackward: rowwise('softmaxBackward', [0, 1, 2], [], 3, 4, 0.6),
   logSoftmax: rowwise('logSoftmax', [0, 1], [], 2, 3, 1.5),

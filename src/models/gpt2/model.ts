@@ -12,9 +12,9 @@ import { matmul } from '../../ops/matmul.js';
 import { crossEntropy } from '../../ops/nn.js';
 import { Generator } from '../../ops/random.js';
 import { slice } from '../../ops/shape.js';
-import { attentionBlockMask, type LayerPast } from '../../nn/attention.js';
+import { attentionMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
 import { PreLNBlock } from './block.js';
 import { GPT2Config, type GPT2ConfigData } from './config.js';
 
@@ -88,7 +88,7 @@ export class GPT2Model extends Module {
     }
     const positions = pos ?? tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
     let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C) or (B, T, C)
-    const mask = attentionBlockMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask, like: ids });
+    const mask = attentionMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask });
     const presents: LayerPast[] = [];
     this.h.map((block, i) => {
       const r = block.forward(x, { mask, past: past?.[i], useCache: opts.useCache });
@@ -128,16 +128,13 @@ export class GPT2LMHeadModel extends Module {
     }
     const [B, T] = ids.shape;
     const { logits } = this.forward(ids, opts);
-    const lab = labels.toArray();
-    const shifted: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted.push(lab[b * T + t]);
-    const targets = tensor(shifted, [B, T - 1], { dtype: 'int32', backend: ids.backend });
+    const targets = slice(labels, [0, 1], [B, T]); // (B, T-1), shifted on the device
     return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets, { ignoreIndex: -100 }); // (B, T-1, V) vs (B, T-1)
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [key, t] of state) {
       if (IGNORED.some((re) => re.test(key))) ignored.push(key);

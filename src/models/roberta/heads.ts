@@ -12,13 +12,13 @@ import { Generator } from '../../ops/random.js';
 import { mean } from '../../ops/reduce.js';
 import { reshape, slice } from '../../ops/shape.js';
 import { constParameter, Dropout, LayerNorm, Linear } from '../../nn/layers.js';
-import { Module, type PreparedState } from '../../nn/module.js';
+import { Module, type PreparedState, type StateValue } from '../../nn/module.js';
 import { RobertaConfig, type RobertaConfigData } from './config.js';
 import { RobertaModel, type RobertaForwardOptions } from './model.js';
 
 /** Entries of head checkpoints with no parameter here (HF drops the pooler with a warning too). */
-function prepareHeadState(state: Map<string, Tensor>, tiedDecoder: boolean): PreparedState {
-  const out = new Map<string, Tensor>();
+function prepareHeadState(state: Map<string, StateValue>, tiedDecoder: boolean): PreparedState {
+  const out = new Map<string, StateValue>();
   const ignored: string[] = [];
   for (const [key, t] of state) {
     const dropped = key === 'roberta.embeddings.position_ids' || key.startsWith('roberta.pooler.')
@@ -81,7 +81,7 @@ export class RobertaForMaskedLM extends Module {
     return crossEntropy(this.forward(ids, opts).logits, labels, { ignoreIndex: -100 });
   }
 
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
     return prepareHeadState(state, true);
   }
 }
@@ -142,7 +142,7 @@ export class RobertaForSequenceClassification extends Module {
     return crossEntropy(logits, labels);
   }
 
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
     return prepareHeadState(state, false);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { add } from '../../ops/elementwise.js';
-import { attend, mergeHeads, splitHeads, type AttentionOptions } from '../../nn/attention.js';
+import { attend, mergeHeads, splitHeads, type AttentionMask, type AttentionOptions } from '../../nn/attention.js';
 import { ACTIVATIONS, type BlockOptions } from '../../nn/mlp.js';
 import { Dropout, LayerNorm, Linear } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
@@ -28,7 +28,7 @@ export class SelfAttention extends Module {
   }
 
   /** x (B, T, C) -> context (B, T, C) before the output projection. */
-  forward(x: Tensor, mask: Tensor | null = null): Tensor {
+  forward(x: Tensor, mask: AttentionMask | Tensor | null = null): Tensor {
     const q = splitHeads(this.query.forward(x), this.nHead); // (B, nh, T, hs)
     const k = splitHeads(this.key.forward(x), this.nHead);
     const v = splitHeads(this.value.forward(x), this.nHead);
@@ -65,7 +65,7 @@ export class PostLNAttention extends Module {
     this.output = new ResidualOutput(hidden, hidden, o);
   }
 
-  forward(x: Tensor, mask: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
     return this.output.forward(this.self.forward(x, mask), x);
   }
 }
@@ -97,8 +97,8 @@ export class PostLNBlock extends Module {
     this.output = new ResidualOutput(inner, hidden, o);
   }
 
-  /** x (B, T, C) -> (B, T, C); mask from attentionBlockMask (non-causal). */
-  forward(x: Tensor, mask: Tensor | null = null): Tensor {
+  /** x (B, T, C) -> (B, T, C); mask from attentionMask (non-causal). */
+  forward(x: Tensor, mask: AttentionMask | Tensor | null = null): Tensor {
     const a = this.attention.forward(x, mask);
     return this.output.forward(this.intermediate.forward(a), a);
   }

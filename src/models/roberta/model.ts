@@ -8,9 +8,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { Generator } from '../../ops/random.js';
-import { attentionBlockMask } from '../../nn/attention.js';
+import { attentionMask as describeMask, type AttentionMask } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
+import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
 import { RobertaConfig, type RobertaConfigData } from './config.js';
 import { PostLNBlock } from './layer.js';
 
@@ -23,11 +23,12 @@ export interface RobertaForwardOptions {
 
 /**
  * RoBERTa's position ids: padding keeps pad_token_id, real tokens count from pad_token_id + 1 in
- * order (cumsum of the non-pad mask, times the mask, plus pad). Computed on the host from the ids.
+ * order (cumsum of the non-pad mask, times the mask, plus pad). Computed on the host from the ids'
+ * host copy (Tensor.intValues: no device read).
  */
 export function robertaPositionIds(ids: Tensor, padTokenId: number): Tensor {
   const [B, T] = ids.shape;
-  const v = ids.toArray();
+  const v = ids.intValues();
   const out = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     let count = 0;
@@ -86,7 +87,7 @@ export class RobertaEncoder extends Module {
     );
   }
 
-  forward(x: Tensor, mask: Tensor | null): Tensor {
+  forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
     for (const l of this.layer) x = l.forward(x, mask);
     return x;
   }
@@ -122,14 +123,14 @@ export class RobertaModel extends Module {
     }
     const pad = this.config.pad_token_id;
     const attentionMask = opts.attentionMask
-      ?? tensor(Array.from(ids.toArray(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
-    const mask = attentionBlockMask({ batch: B, queryLength: T, causal: false, attentionMask, like: ids }); // (B, 1, T, T)
+      ?? tensor(Array.from(ids.intValues(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
+    const mask = describeMask({ batch: B, queryLength: T, causal: false, attentionMask }); // keys of (B, T), read by the attention kernel
     return this.encoder.forward(this.embeddings.forward(ids, tt), mask);
   }
 
   /** Accepts keys with the `roberta.` prefix of the head checkpoints; drops the pooler and the position_ids buffer. */
-  protected override prepareStateDict(state: Map<string, Tensor>): PreparedState {
-    const out = new Map<string, Tensor>();
+  protected override prepareStateDict(state: Map<string, StateValue>): PreparedState {
+    const out = new Map<string, StateValue>();
     const ignored: string[] = [];
     for (const [key, t] of state) {
       const k = key.startsWith('roberta.') ? key.slice('roberta.'.length) : key;
