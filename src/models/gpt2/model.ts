@@ -11,7 +11,6 @@ import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { crossEntropy } from '../../ops/nn.js';
 import { Generator } from '../../ops/random.js';
-import { slice } from '../../ops/shape.js';
 import { attentionBlockMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState } from '../../nn/module.js';
@@ -129,10 +128,12 @@ export class GPT2LMHeadModel extends Module {
     const [B, T] = ids.shape;
     const { logits } = this.forward(ids, opts);
     const lab = labels.toArray();
-    const shifted: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted.push(lab[b * T + t]);
-    const targets = tensor(shifted, [B, T - 1], { dtype: 'int32', backend: ids.backend });
-    return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets, { ignoreIndex: -100 }); // (B, T-1, V) vs (B, T-1)
+    // Position t predicts label t + 1, the last position nothing: shifting the targets (not slicing
+    // the logits) keeps a (B, T, V) copy and its zero-padded gradient out of the step.
+    const shifted = new Int32Array(B * T).fill(-100);
+    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) shifted[b * T + t - 1] = lab[b * T + t];
+    const targets = tensor(shifted, [B, T], { dtype: 'int32', backend: ids.backend });
+    return crossEntropy(logits, targets, { ignoreIndex: -100 }); // (B, T, V) vs (B, T)
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */
