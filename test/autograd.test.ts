@@ -19,6 +19,30 @@ describe('autograd', () => {
     });
   });
 
+  it('sums the gradients of a tensor used twice in place, and hands the sweep\'s own gradient to .grad without a copy', () => {
+    // backward of sum(x) + sum(x): each branch yields a ones-like (N) gradient X; the second is added
+    // into the first (not into a third buffer) and the result becomes x.grad: at most 2X at once (3X before).
+    const be = createReferenceBackend({ dtype: 'float64' });
+    W.withBackend(be, () => {
+      const n = 4096;
+      const x = W.keep(W.tensor(new Float64Array(n).fill(0.5), [n], { requiresGrad: true }));
+      const X = 8 * n;
+      W.tidy(() => {
+        const y = W.add(W.sum(x), W.sum(x));
+        const live = be.liveBytes();
+        be.resetPeak();
+        y.backward();
+        expect(be.peakBytes() - live).toBeLessThanOrEqual(2 * X + 256);
+      });
+      expect(Array.from(x.grad!.toArray()).every((v) => v === 2)).toBe(true);
+      // a second backward adds into the handed-over .grad, which nothing else shares
+      W.tidy(() => W.sum(W.mul(x, 3)).backward());
+      expect(Array.from(x.grad!.toArray()).every((v) => v === 5)).toBe(true);
+      x.dispose();
+      expect(be.liveBytes()).toBe(0);
+    });
+  });
+
   it('un-broadcasts gradients in one place', () => {
     run(() => {
       const a = W.tensor([[1, 2, 3], [4, 5, 6]], undefined, { requiresGrad: true });

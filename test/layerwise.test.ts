@@ -17,7 +17,7 @@ import type { MethodName } from '../src/adapters/registry.js';
 import { RobertaForSequenceClassification } from '../src/models/roberta/index.js';
 import { ClassificationBatches, evaluationBatches, type EncodedExample } from '../src/tasks/batches.js';
 import { SequenceClassificationTask } from '../src/tasks/classification.js';
-import { FINETUNE_DEFAULTS, runFinetune, type FinetuneConfig } from '../src/train/finetune.js';
+import { FINETUNE_DEFAULTS, runFinetune, type FinetuneConfig, type FinetuneResult } from '../src/train/finetune.js';
 import type { MetricsRecord } from '../src/train/metrics.js';
 import { mulberry32, wasmBackends } from './helpers.js';
 
@@ -211,6 +211,15 @@ describe('layer-wise methods in the training loop', () => {
         },
       });
       expect(new Set(seen).size).toBeGreaterThan(1); // it did switch
+      // the run's selection history (the report's heatmap) says the same block for every step, drawn uniformly
+      const sel = r.selection!;
+      expect(sel.blocks).toBe(blocks.length);
+      expect(sel.steps).toBe(seen.length);
+      seen.forEach((b, step) => {
+        const point = sel.points.filter((p) => p.step <= step).at(-1)!;
+        expect(point.active, `step ${step}`).toEqual([b]);
+        expect(point.probabilities).toEqual(blocks.map(() => 1 / blocks.length));
+      });
       // the peak's gradients never include a frozen block
       expect(r.peakMemory.gradients).toBeLessThanOrEqual(bytes([...always, ...blocks[0].keys]) / 2);
       done(r);
@@ -232,8 +241,10 @@ describe('layer-wise methods in the training loop', () => {
       observe.call(this, step, sq, probe);
     };
     const records: MetricsRecord[] = [];
+    let sel: FinetuneResult['selection'];
     try {
       const r = await runFinetune({ ...options('grass', { gamma: 1, switch_interval: 4, probe_steps: 3 }), onRecord: (rec) => void records.push(rec) });
+      sel = r.selection;
       done(r);
     } finally {
       GrassSelector.prototype.observe = observe;
@@ -246,6 +257,12 @@ describe('layer-wise methods in the training loop', () => {
     for (const s of selects) {
       expect(s.probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 12);
       expect(s.active_blocks).toHaveLength(1);
+    }
+    // the selection history keeps each draw's probabilities (they sum to 1) and its active block
+    expect(sel!.points.length).toBeGreaterThanOrEqual(selects.length);
+    for (const p of sel!.points) {
+      expect(p.probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 12);
+      expect(p.active).toHaveLength(1);
     }
   });
 

@@ -136,7 +136,10 @@ describe('METEOR (exact stage)', () => {
     const R = 0.6;
     const fMean = 1 / (0.15 / P + 0.85 / R);
     const s = meteorPairStats(t('a cat sat'), t('the cat sat down'), params);
-    expect(s).toEqual({ hypLength: 3, refLength: 4, hypFunctionWords: 1, refFunctionWords: 1, contentMatches: 2, functionMatches: 0, chunks: 1 });
+    expect(s).toEqual({
+      hypLength: 3, refLength: 4, hypFunctionWords: 1, refFunctionWords: 1, chunks: 1,
+      hypContentMatches: [2, 0, 0], hypFunctionMatches: [0, 0, 0], refContentMatches: [2, 0, 0], refFunctionMatches: [0, 0, 0],
+    });
     expect(meteorFromStats(s, params)).toBeCloseTo(fMean * (1 - 0.6 * Math.pow(0.5, 0.2)), 12);
   });
   it('identical texts score 1 (no fragmentation); no match scores 0', () => {
@@ -183,7 +186,7 @@ describe('METEOR (exact stage)', () => {
   });
   it('picks the best reference per segment and scores the corpus from summed statistics', () => {
     const seg = meteorSegmentStats(t('a cat sat'), [t('x y'), t('the cat sat down')], params);
-    expect(seg.contentMatches).toBe(2);
+    expect(seg.hypContentMatches).toEqual([2, 0, 0]);
     // seg 1 "the cat sat" = its reference: 3 words, 1 function word each side, matches 2 content +
     // 1 function, one chunk, which a perfect segment does not add to the corpus (as METEOR's addStats);
     // seg 2 "a dog ran far" vs "the dog ran": lengths 4 / 3, 1 function word each, 2 content matches, 1 chunk.

@@ -166,15 +166,25 @@ describe('memory ledger', () => {
     });
   });
 
-  it('counts a leaf gradient as gradient memory from its allocation on', () => {
+  it('counts a leaf gradient as gradient memory: handed over without a copy, or copied from its allocation on', () => {
     const backend = createReferenceBackend();
     W.withBackend(backend, () => {
       const p = W.keep(W.zeros([1000], { requiresGrad: true }));
       backend.resetPeak();
-      // d sum(p) / dp: a tensor of ones (an intermediate: activations), copied into p.grad (gradients)
+      // d sum(p) / dp: a tensor of ones only the sweep holds (an intermediate: activations), handed to p.grad
       W.tidy(() => p.sum().backward());
+      expect(backend.peakBytes()).toBeLessThan(8000 + 4000); // p, one gradient buffer and scalars: no copy of the gradient
+      backend.resetPeak(); // the split of what is live now
+      expect(backend.peakBreakdown()).toMatchObject({ gradients: 4000, activations: 4000, parameters: 0 }); // p never tagged
+      p.grad!.dispose();
+      p.grad = null;
+      // a seed the caller passes stays the caller's: p.grad is a copy, gradient memory from its allocation on
+      W.tidy(() => {
+        const seed = W.ones([10, 100]);
+        backend.resetPeak();
+        W.reshape(p, [10, 100]).backward(seed);
+      });
       expect(backend.peakBreakdown().gradients).toBe(4000);
-      expect(backend.peakBreakdown().parameters).toBe(0); // never tagged
       p.grad!.dispose();
       p.grad = null;
     });

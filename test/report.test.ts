@@ -4,6 +4,7 @@ import {
   formatShare, formatTrainTime, renderHtmlReport, renderMarkdownReport, renderMarkdownTable, type ExperimentReport, type MethodResult,
 } from '../src/report/index.js';
 import { lineChart, niceTicks } from '../src/report/svg.js';
+import { selectionGrid, shade } from '../src/report/selection.js';
 
 const SIGMAS = [0, 0.05, 0.1, 0.2];
 
@@ -255,5 +256,45 @@ describe('helpers', () => {
     expect(svg.split('<polyline').length - 1).toBe(2); // 0-1 and 3-4; 6 stands alone
     expect(svg.split('<circle').length - 1).toBe(1 + 1); // the isolated point and the legend sample
     expect(svg).not.toContain('NaN');
+  });
+});
+
+describe('block selection heatmap', () => {
+  // 3 blocks, 8 steps: block 0 active steps 0-3 (p .5 .3 .2), block 2 steps 4-7 (p .2 .2 .6)
+  const selection = {
+    blocks: 3, steps: 8,
+    points: [{ step: 0, active: [0], probabilities: [0.5, 0.3, 0.2] }, { step: 4, active: [2], probabilities: [0.2, 0.2, 0.6] }],
+  };
+  it('bins steps into windows: active share and step-weighted mean probability', () => {
+    const g = selectionGrid(selection, 2);
+    expect(g.edges).toEqual([0, 4, 8]);
+    expect(g.active).toEqual([[1, 0], [0, 0], [0, 1]]);
+    expect(g.probability[0]![0]).toBeCloseTo(0.5, 12);
+    expect(g.probability[2]![1]).toBeCloseTo(0.6, 12);
+    expect(g.overall).toEqual([0.5, 0, 0.5]);
+    // windows straddling a switch: steps 2-5 hold 2 steps of each point
+    const g4 = selectionGrid({ ...selection, points: [selection.points[0]!, { ...selection.points[1]!, step: 6 }] }, 2);
+    expect(g4.active[0]).toEqual([1, 0.5]);
+    expect(g4.probability[2]![1]).toBeCloseTo((2 * 0.2 + 2 * 0.6) / 4, 12);
+    expect([0, 0.1, 0.3, 0.6, 0.9].map(shade).join('')).toBe('·░▒▓█');
+  });
+  it('appears in report.md as a text grid and in report.html as an SVG, only for layer-wise results', () => {
+    const r = report([result('full', 0), result('grass', 1, { label: 'GRASS γ=1', selection })]);
+    const md = renderMarkdownReport(r);
+    expect(md).toContain('## Block selection');
+    expect(md).toContain('### GRASS γ=1');
+    expect(md).toMatch(/^block 0 \|█+·+\|  50%$/m);
+    expect(md).toMatch(/^block 1 \|·+\|   0%$/m);
+    expect(md).toMatch(/^block 0 \| 50 50 50 50 20 20 20 20$/m);
+    expect(md).toMatch(/^block 2 \| 20 20 20 20 60 60 60 60$/m);
+    const html = renderHtmlReport(r);
+    expect(html).toContain('<h2>Block selection</h2>');
+    expect(html).toMatch(/<svg[^>]*aria-label="GRASS γ=1"/);
+    expect(html).toContain('block 2, steps 4-4: active 100%, p 0.600');
+    expect(renderMarkdownReport(report([result('full', 0)]))).not.toContain('Block selection');
+  });
+  it('rejects a malformed history, naming the field', () => {
+    const bad = report([result('lisa', 0, { selection: { ...selection, points: [{ step: 0, active: [3], probabilities: [] }] } })]);
+    expect(() => renderMarkdownReport(bad)).toThrow(/results\[0\]\.selection\.points\[0\]\.active = an array of length 1 must list block positions in 0\.\.2/);
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScore } from '../src/cli/score.js';
 import { scoreGeneration } from '../src/nlg/metrics/index.js';
+import { loadWordNet } from '../src/node/wordnet.js';
 import { tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
@@ -40,7 +41,8 @@ describe('wasmgrad score', () => {
     const a = await runScore({ refs: f.text, hyps: f.hyps, write: (t) => out.push(t) });
     const b = await runScore({ refs: f.csv, hyps: f.hyps, write: () => {} });
     expect(b).toEqual(a);
-    expect(a).toEqual(scoreGeneration(HYPS, REFS));
+    expect(a).toEqual(scoreGeneration(HYPS, REFS, { synonyms: loadWordNet() }));
+    expect(a.meteorStages).toEqual(['exact', 'stem', 'synonym']);
     expect(a.instances).toBe(3);
     expect(a.references).toBe(6);
     expect(a.bleu).toBeGreaterThan(0.3);
@@ -49,6 +51,13 @@ describe('wasmgrad score', () => {
     expect(table).toContain('3 instances, 6 references');
     for (const name of ['BLEU', 'NIST', 'METEOR', 'ROUGE-L', 'CIDEr']) expect(table).toMatch(new RegExp(`^${name} +\\d+\\.\\d{4} `, 'm'));
     expect(table).toContain(`BLEU       ${a.bleu.toFixed(4)}`);
+    expect(table).toContain('stages exact + stem + synonym (no paraphrase stage)');
+  });
+  it('leaves out the synonym stage when asked', async () => {
+    const f = files();
+    const s = await runScore({ refs: f.text, hyps: f.hyps, synonyms: false, write: () => {} });
+    expect(s).toEqual(scoreGeneration(HYPS, REFS));
+    expect(s.meteorStages).toEqual(['exact', 'stem']);
   });
   it('prints JSON with --json', async () => {
     const f = files();

@@ -121,6 +121,8 @@ export abstract class LayerwiseSelector implements TrainableSelector {
   /** The interval (floor(step / T_s)) the active blocks were drawn for, and their positions. */
   protected interval = -1;
   protected active: number[] = [];
+  /** The probabilities of the last draw, one per block (normalised weights; LISA's are uniform). */
+  protected drawProbabilities: number[] = [];
   private split: { blocks: Block[]; always: string[] } | null = null;
 
   constructor(protected readonly c: LayerwiseFields) {
@@ -146,7 +148,10 @@ export abstract class LayerwiseSelector implements TrainableSelector {
     const { blocks, always } = this.blocks(trainable);
     const interval = Math.floor(step / this.c.switch_interval);
     if (interval !== this.interval) {
-      this.active = sampleWithoutReplacement(this.weights(), this.c.gamma, this.generator);
+      const w = this.weights();
+      const total = w.reduce((a, b) => a + b, 0);
+      this.drawProbabilities = w.map((x) => x / total);
+      this.active = sampleWithoutReplacement(w, this.c.gamma, this.generator);
       this.interval = interval;
     }
     return new Set([...always, ...this.active.flatMap((i) => blocks[i].keys)]);
@@ -162,7 +167,7 @@ export abstract class LayerwiseSelector implements TrainableSelector {
   }
 
   state(): unknown {
-    return { interval: this.interval, active: this.active };
+    return { interval: this.interval, active: this.active, draw_probabilities: this.drawProbabilities };
   }
 
   setState(s: unknown): void {
@@ -170,9 +175,11 @@ export abstract class LayerwiseSelector implements TrainableSelector {
     if (typeof o?.interval !== 'number' || !Array.isArray(o.active)) throw new Error('layer-wise selector: the training state has no selector state (interval, active); it was written by another method');
     this.interval = o.interval;
     this.active = o.active.map(Number);
+    const p = (s as { draw_probabilities?: unknown }).draw_probabilities;
+    this.drawProbabilities = Array.isArray(p) ? p.map(Number) : [];
   }
 
   describe(): Record<string, unknown> {
-    return { active_blocks: this.active };
+    return { active_blocks: this.active, draw_probabilities: this.drawProbabilities };
   }
 }

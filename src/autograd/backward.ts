@@ -101,9 +101,19 @@ function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>
     uses.set(g, n);
     if (n === 0 && created.has(g)) g.dispose();
   };
+  // A gradient only this sweep holds, once, in its own storage: it may be updated in place or handed over.
+  const exclusive = (x: Tensor) => created.has(x) && uses.get(x) === 1 && x.storage.refs === 1;
   const store = (t: Tensor, g: Tensor) => {
     const prev = grads.get(t);
     let next = g;
+    if (prev && prev !== g && exclusive(prev) && prev.dtype === g.dtype) {
+      // Accumulate in place: prev + g equals the sum below bit for bit, without a third buffer of
+      // this size (the tied embedding's two (V, C) contributions meet here).
+      prev.backend.axpy(1, g.buf, prev.buf, g.size);
+      uses.set(g, (uses.get(g) ?? 0) + 1);
+      release(g);
+      return;
+    }
     if (prev) {
       next = addSameShape(prev, g);
       release(prev);
@@ -121,7 +131,7 @@ function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>
     grads.delete(t);
     const node = t.node;
     if (!node) {
-      accumulateLeafGrad(t, g);
+      accumulateLeafGrad(t, g, exclusive(g));
     } else {
       const inputGrads = node.backward(g);
       if (inputGrads.length !== node.inputs.length) {
@@ -138,12 +148,18 @@ function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>
   }
 }
 
-function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
+/** Adds g to leaf.grad; `own`: g is the sweep's alone (one use, its own storage), so it can become leaf.grad without a copy. */
+function accumulateLeafGrad(leaf: Tensor, g: Tensor, own: boolean): void {
   if (leaf.grad) {
     if (!shapesEqual(leaf.grad.shape, leaf.shape)) {
       throw new Error(`backward: ${leaf.describe()} has a .grad of shape ${fmtShape(leaf.grad.shape)}`);
     }
     leaf.backend.axpy(1, g.buf, leaf.grad.buf, g.size);
+  } else if (own && shapesEqual(g.shape, leaf.shape) && g.dtype === leaf.dtype) {
+    // Handed over: out of the sweep's scope (so it is not freed with it), counted as gradient memory.
+    untrack(g);
+    leaf.backend.tagMemory(g.buf, 'gradients');
+    leaf.grad = g;
   } else {
     // A private copy: g may share storage with tensors the sweep still uses, and later
     // accumulation into .grad happens in place.

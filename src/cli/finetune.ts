@@ -288,6 +288,7 @@ function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, 
     metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
     trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
     ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
+    ...(r.selection ? { selection: r.selection } : {}),
   };
   return {
     title: `wasmgrad: ${result.label ?? result.method} on ${o.task}`, task: o.task, model: o.model, createdAt: new Date().toISOString(),

@@ -10,6 +10,7 @@ import { readE2E } from '../nlg/e2e.js';
 import { scoreGeneration, type GenerationScores } from '../nlg/metrics/index.js';
 import { parseHypothesisLines, parseReferenceGroups } from '../nlg/references.js';
 import { decodeUtf8 } from '../nlg/utf8.js';
+import { loadWordNet } from '../node/wordnet.js';
 
 export type RefsFormat = 'auto' | 'text' | 'csv';
 
@@ -18,6 +19,8 @@ export interface ScoreCliOptions {
   hyps: string;
   refsFormat?: RefsFormat;
   json?: boolean;
+  /** false: METEOR without its WordNet synonym stage (exact and stem only). */
+  synonyms?: boolean;
   /** Where the table or JSON goes (default stdout). */
   write?: (text: string) => void;
 }
@@ -46,7 +49,7 @@ export function formatScores(s: GenerationScores): string {
   const rows: [string, number, string][] = [
     ['BLEU', s.bleu, 'mteval-v13a, corpus, 4-gram'],
     ['NIST', s.nist, 'mteval-v13a, corpus, 5-gram'],
-    ['METEOR', s.meteor, 'exact-match stage only (METEOR 1.5 also matches stems, synonyms, paraphrases)'],
+    ['METEOR', s.meteor, `METEOR 1.5 en, stages ${s.meteorStages.join(' + ')} (no paraphrase stage)`],
     ['ROUGE-L', s.rougeL, 'COCO, F beta 1.2, mean over instances'],
     ['CIDEr', s.cider, 'COCO CIDEr-D, mean over instances'],
   ];
@@ -67,7 +70,7 @@ export async function runScore(opts: ScoreCliOptions): Promise<GenerationScores>
         'write exactly one output per line, in the order of the reference groups (MRs)',
     );
   }
-  const scores = scoreGeneration(hyps, refs);
+  const scores = scoreGeneration(hyps, refs, { synonyms: opts.synonyms === false ? undefined : loadWordNet() });
   write(opts.json ? JSON.stringify({ refs: opts.refs, hyps: opts.hyps, ...scores }, null, 2) + '\n' : formatScores(scores));
   return scores;
 }
@@ -80,7 +83,8 @@ export function registerScore(program: Command): void {
     .requiredOption('--hyps <file>', 'system outputs, one line per instance in the references\' order')
     .option('--refs-format <format>', 'auto (CSV when the name ends in .csv), text or csv', 'auto')
     .option('--json', 'print the scores as JSON')
-    .action(async (o: { refs: string; hyps: string; refsFormat: RefsFormat; json?: boolean }) => {
-      await runScore({ refs: o.refs, hyps: o.hyps, refsFormat: o.refsFormat, json: o.json });
+    .option('--no-synonyms', "METEOR without its WordNet synonym stage (exact and stem matches only)")
+    .action(async (o: { refs: string; hyps: string; refsFormat: RefsFormat; json?: boolean; synonyms: boolean }) => {
+      await runScore({ refs: o.refs, hyps: o.hyps, refsFormat: o.refsFormat, json: o.json, synonyms: o.synonyms });
     });
 }

@@ -11,6 +11,7 @@ import { resolveModelDir } from '../node/paths.js';
 import { loadTask, type LoadedTask, type LoadTaskOptions } from '../node/tasks.js';
 import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
 import { readFileBytes } from '../node/files.js';
+import { loadWordNet } from '../node/wordnet.js';
 import { readE2E } from '../nlg/e2e.js';
 import { splitByMR } from '../nlg/split.js';
 import { E2ETask, resolveE2EConfig, type E2ETaskConfig } from '../tasks/e2e.js';
@@ -149,7 +150,7 @@ async function e2eTask(o: PrepareOptions, tokenizer: ByteLevelBPETokenizer, ids:
     throw new Error(`${path}: ${(err as Error).message.replace(/^splitByMR: /, '')}`, { cause: err });
   }
   const train = o.limitTrain ? split.train.slice(0, o.limitTrain) : split.train;
-  const task = new E2ETask({ name: E2E_TASK, train, validation: split.validation, tokenizer, bos: ids.bos, eos: ids.eos, padId: ids.pad, maxLength, config });
+  const task = new E2ETask({ name: E2E_TASK, train, validation: split.validation, tokenizer, bos: ids.bos, eos: ids.eos, padId: ids.pad, maxLength, config, synonyms: loadWordNet() });
   const rows = (xs: readonly { refs: string[] }[]) => xs.reduce((n, x) => n + x.refs.length, 0);
   const notes = [
     task.skippedRows ? `${task.skippedRows} training rows skipped (prompt too long for ${maxLength} tokens)` : '',

@@ -84,6 +84,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
       trainTokens: r.trainTokens,
       lossCurve: r.lossCurve,
       ...(r.final.generation ? { generation: { ...r.final.generation, scores: { ...r.final.generation.scores } } } : {}),
+      ...(r.selection ? { selection: r.selection } : {}),
     };
     if (first) await o.afterMethod?.(run, result, r.adapted);
     return { result, values: noise.map((p) => p.values) };

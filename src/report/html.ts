@@ -6,6 +6,7 @@
 import {
   allSigmas, formatShare, generationTable, formatSigma, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
 } from './markdown.js';
+import { selectionSvg } from './selection.js';
 import { escapeXml, lineChart, logBarChart, type LineSeries } from './svg.js';
 import { validateReport, type ExperimentReport, type MethodResult } from './types.js';
 
@@ -124,6 +125,17 @@ function generationHtml(report: ExperimentReport): string[] {
   ];
 }
 
+/** The block heatmaps of the layer-wise results. */
+function selectionHtml(report: ExperimentReport): string[] {
+  const layerwise = report.results.filter((r) => r.selection);
+  if (!layerwise.length) return [];
+  return [
+    '<h2>Block selection</h2>',
+    '<p class="note">Which blocks a layer-wise method trained over the run, and the probabilities it drew them with (LISA: uniform; GRASS: softmax of the measured gradient norms).</p>',
+    ...layerwise.map((r) => `<figure>${selectionSvg(r.selection!, r.label ?? r.method)}</figure>`),
+  ];
+}
+
 /** The whole report as one offline HTML page: settings, summary table, charts, noise curve table and notes. */
 export function renderHtmlReport(report: ExperimentReport): string {
   validateReport(report, 'renderHtmlReport');
@@ -151,6 +163,7 @@ export function renderHtmlReport(report: ExperimentReport): string {
     '<h2>Trainable parameters</h2>',
     `<figure>${paramsChart(report)}</figure>`,
     loss ? `<h2>Training loss</h2><figure>${loss}</figure>` : '',
+    ...selectionHtml(report),
     '<h2>Methods</h2>',
     `<ul>${methodLines(report).map((l) => `<li>${e(l)}</li>`).join('')}</ul>`,
     report.notes?.length ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : '',

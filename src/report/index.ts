@@ -7,3 +7,4 @@ export {
   renderMarkdownReport, renderMarkdownTable, summaryTable, SUMMARY_SIGMAS, type TableModel,
 } from './markdown.js';
 export { lossChartSvg, noiseChartSvg, paramsChartSvg, renderHtmlReport } from './html.js';
+export { selectionGrid, selectionSvg, selectionText, shade, type SelectionGrid } from './selection.js';

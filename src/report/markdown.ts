@@ -2,6 +2,7 @@
  * The report as Markdown, and the table models (header + cell text) that the HTML page renders too, so
  * both formats always show the same numbers formatted the same way.
  */
+import { selectionText } from './selection.js';
 import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
 
 /** Header and cell text of one table; the first column holds the `method` field verbatim. */
@@ -256,6 +257,11 @@ export function renderMarkdownReport(report: ExperimentReport): string {
       ...generationSamples(report),
       '',
     );
+  }
+  const layerwise = report.results.filter((r) => r.selection);
+  if (layerwise.length) {
+    out.push('## Block selection', '', 'Which blocks a layer-wise method trained over the run, and the probabilities it drew them with (LISA: uniform; GRASS: softmax of the measured gradient norms).', '');
+    for (const r of layerwise) out.push(`### ${mdInline(r.label ?? r.method)}`, '', ...selectionText(r.selection!), '');
   }
   out.push('## Methods', '', ...methodLines(report).map((l) => `- ${mdInline(l)}`));
   if (report.notes?.length) out.push('', '## Notes', '', ...report.notes.map((n) => `- ${mdInline(n)}`));

@@ -8,6 +8,7 @@
  */
 
 import type { TaskGeneration } from '../tasks/task.js';
+import type { SelectionHistory } from '../train/finetune.js';
 
 /** The task metric at one noise level, over several independent noise draws. */
 export interface NoisePoint {
@@ -70,6 +71,8 @@ export interface MethodResult {
    * its own, it has no WebAssembly heap peak (shown as '-') and usually no noise curve.
    */
   baseline?: boolean;
+  /** Layer-wise methods (LISA, GRASS): which blocks trained when and their draw probabilities (the block heatmap). */
+  selection?: SelectionHistory;
 }
 
 /** A comparison of methods on one task and model. */
@@ -200,6 +203,23 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
   }
   if (res.trainTokens !== undefined) nonNegInt(`${at}.trainTokens`, res.trainTokens);
   if (res.baseline !== undefined && typeof res.baseline !== 'boolean') fail(`${at}.baseline`, res.baseline, 'must be a boolean or absent');
+  if (res.selection !== undefined) {
+    const sel = res.selection;
+    const sat = `${at}.selection`;
+    if (typeof sel !== 'object' || sel === null) fail(sat, sel, 'must be {blocks, steps, points} or absent');
+    if (!(Number.isInteger(sel.blocks) && sel.blocks >= 1)) fail(`${sat}.blocks`, sel.blocks, 'must be a positive integer');
+    if (!(Number.isInteger(sel.steps) && sel.steps >= 1)) fail(`${sat}.steps`, sel.steps, 'must be a positive integer');
+    if (!Array.isArray(sel.points)) fail(`${sat}.points`, sel.points, 'must be an array of {step, active, probabilities}');
+    sel.points.forEach((p, j) => {
+      const pat = `${sat}.points[${j}]`;
+      if (!(Number.isInteger(p?.step) && p.step >= 0 && p.step < sel.steps)) fail(`${pat}.step`, p?.step, `must be an integer step in 0..${sel.steps - 1}`);
+      if (j > 0 && p.step < sel.points[j - 1]!.step) fail(`${pat}.step`, p.step, `must not be before ${sat}.points[${j - 1}].step`);
+      if (!Array.isArray(p.active) || p.active.some((b) => !(Number.isInteger(b) && b >= 0 && b < sel.blocks))) fail(`${pat}.active`, p.active, `must list block positions in 0..${sel.blocks - 1}`);
+      if (!Array.isArray(p.probabilities) || !(p.probabilities.length === 0 || p.probabilities.length === sel.blocks) || p.probabilities.some((x) => !(x >= 0 && x <= 1))) {
+        fail(`${pat}.probabilities`, p.probabilities, `must be ${sel.blocks} probabilities in [0, 1] (or empty when unknown)`);
+      }
+    });
+  }
   if (res.lossCurve !== undefined) {
     if (!Array.isArray(res.lossCurve)) fail(`${at}.lossCurve`, res.lossCurve, 'must be an array of {step, loss} or absent');
     res.lossCurve.forEach((p, j) => {

@@ -8,7 +8,6 @@
 import { generate, type CausalLM } from '../models/generate/index.js';
 import { tensor } from '../ops/create.js';
 import { crossEntropy } from '../ops/nn.js';
-import { slice } from '../ops/shape.js';
 import { noGrad } from '../tensor/engine.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -124,11 +123,13 @@ export function causalLoss(model: TaskModel, b: CausalBatch, reduction: 'mean' |
   const ids = tensor(b.ids, [b.batch, b.length], { dtype: 'int32' });
   const attentionMask = tensor(b.attentionMask, [b.batch, b.length], { dtype: 'int32' });
   const { logits } = model.forward(ids, { attentionMask }); // (B, T, V)
-  const V = logits.shape[2];
-  const shifted = new Int32Array(b.batch * (b.length - 1));
-  for (let r = 0; r < b.batch; r++) shifted.set(b.labels.subarray(r * b.length + 1, (r + 1) * b.length), r * (b.length - 1));
-  const targets = tensor(shifted, [b.batch, b.length - 1], { dtype: 'int32' });
-  return crossEntropy(slice(logits, [0, 0, 0], [b.batch, b.length - 1, V]), targets, { ignoreIndex: IGNORE, reduction, labelSmoothing }); // (B, T-1, V) vs (B, T-1)
+  // Position t predicts label t + 1; the last position predicts nothing (ignored). Shifting the
+  // targets rather than slicing the logits keeps two (B, T, V) buffers out of the step: the slice's
+  // copy, and the zero-padded gradient its backward would scatter into.
+  const shifted = new Int32Array(b.batch * b.length).fill(IGNORE);
+  for (let r = 0; r < b.batch; r++) shifted.set(b.labels.subarray(r * b.length + 1, (r + 1) * b.length), r * b.length);
+  const targets = tensor(shifted, [b.batch, b.length], { dtype: 'int32' });
+  return crossEntropy(logits, targets, { ignoreIndex: IGNORE, reduction, labelSmoothing }); // (B, T, V) vs (B, T)
 }
 
 export class CausalLMTask implements Task<CausalBatch, CausalEval> {

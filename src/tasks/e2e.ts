@@ -8,6 +8,7 @@
  */
 import { generate, type CausalLM } from '../models/generate/index.js';
 import { scoreGeneration } from '../nlg/metrics/index.js';
+import type { SynonymLookup } from '../nlg/metrics/synonyms.js';
 import { e2ePrompt } from '../nlg/mr.js';
 import type { E2EInstance } from '../nlg/e2e.js';
 import { noGrad } from '../tensor/engine.js';
@@ -87,6 +88,8 @@ export interface E2ETaskOptions {
   /** Tokens per training pair at most (prompt + reference); also the model's positions for decoding. */
   maxLength: number;
   config: E2ETaskConfig;
+  /** WordNet for METEOR's synonym stage (in Node: `loadWordNet()` from `wasmgrad/node`); without it METEOR runs exact and stem. */
+  synonyms?: SynonymLookup;
 }
 
 /** A training batch (pairs), or an evaluation batch: one row per MR with its first reference, decoded up to `maxNewTokens`. */
@@ -264,7 +267,7 @@ export class E2ETask implements Task<E2EBatch, E2EEval> {
     }
     const missing = outputs.findIndex((x) => x === undefined);
     if (outputs.length === 0 || missing >= 0) throw new Error(`${this.name}: evaluation batches must cover every evaluated MR (MR ${missing} was not decoded); pass task.validationBatches()`);
-    const s = scoreGeneration(outputs, this.evalSet.map((e) => e.inst.refs));
+    const s = scoreGeneration(outputs, this.evalSet.map((e) => e.inst.refs), { synonyms: this.o.synonyms });
     const loss = lossSum / Math.max(1, tokens);
     const perplexity = Math.exp(loss);
     const scores = { bleu: s.bleu, nist: s.nist, meteor: s.meteor, rougeL: s.rougeL, cider: s.cider };

@@ -69,6 +69,22 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   momentStore?: MomentStore;
 }
 
+/** The blocks a layer-wise method (LISA, GRASS) trained from `step` on, and the probabilities they were drawn with. */
+export interface SelectionPoint {
+  step: number;
+  /** Positions (in block order) of the active blocks. */
+  active: number[];
+  /** Draw probability of each block (uniform for LISA; GRASS's softmax of its importance). */
+  probabilities: number[];
+}
+
+/** A layer-wise run's block selection over training: a point each time the selection or its probabilities changed. */
+export interface SelectionHistory {
+  blocks: number;
+  steps: number;
+  points: SelectionPoint[];
+}
+
 export interface FinetuneResult<E extends TaskEval = TaskEval> {
   adapted: AdaptedModel<TaskModel>;
   steps: number;
@@ -83,6 +99,8 @@ export interface FinetuneResult<E extends TaskEval = TaskEval> {
   /** Real (unpadded) training tokens seen, over the whole run (a resumed run included). */
   trainTokens: number;
   lossCurve: { step: number; loss: number }[];
+  /** Layer-wise methods: which blocks trained when, and the draw probabilities (the report's heatmap). */
+  selection?: SelectionHistory;
   final: E;
 }
 
@@ -162,6 +180,8 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     }
     let selectionChanged = false;
     let lastSelection = '';
+    const selection: SelectionHistory | undefined = selector ? { blocks: selector.groups(named).length, steps: total, points: [] } : undefined;
+    let lastPoint = '';
     const trainer = new Trainer({
       optimizer: opt,
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
@@ -186,6 +206,13 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       afterBackward: selector?.observe ? (step) => selector.observe!(step, sumSquares, null) : undefined,
       afterStep: async ({ step, loss, lr }) => {
         if (selectionChanged && selector?.describe) await o.onRecord?.({ type: 'select', step: step - 1, ...selector.describe() });
+        if (selection && selector?.describe) {
+          const d = selector.describe();
+          const point = { step: step - 1, active: [...(d.active_blocks as number[] ?? [])], probabilities: [...(d.draw_probabilities as number[] ?? [])] };
+          const key = JSON.stringify([point.active, point.probabilities]);
+          if (key !== lastPoint) selection.points.push(point);
+          lastPoint = key;
+        }
         lastLoss = loss;
         windowSum += loss;
         windowN++;
@@ -231,7 +258,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     });
     return {
       adapted, steps: total, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss,
-      trainTokens: tokensSeen, lossCurve, final,
+      trainTokens: tokensSeen, lossCurve, final, ...(selection ? { selection } : {}),
     };
   } catch (err) {
     opt.dispose(); // idempotent; covers failures before the training loop (a state that does not fit)

@@ -6,12 +6,12 @@
  */
 import { fmtShape } from '../../backend/strides.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { tensor } from '../../ops/create.js';
+import { full, tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { crossEntropy } from '../../ops/nn.js';
 import { Generator } from '../../ops/random.js';
-import { slice } from '../../ops/shape.js';
+import { concat, slice } from '../../ops/shape.js';
 import { attentionMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
@@ -128,8 +128,10 @@ export class GPT2LMHeadModel extends Module {
     }
     const [B, T] = ids.shape;
     const { logits } = this.forward(ids, opts);
-    const targets = slice(labels, [0, 1], [B, T]); // (B, T-1), shifted on the device
-    return crossEntropy(slice(logits, [0, 0, 0], [B, T - 1, this.config.vocab_size]), targets, { ignoreIndex: -100 }); // (B, T-1, V) vs (B, T-1)
+    // Position t predicts label t + 1, the last position nothing: shifting the targets on the device
+    // (not slicing the logits) keeps a (B, T, V) copy and its zero-padded gradient out of the step.
+    const targets = concat([slice(labels, [0, 1], [B, T]), full([B, 1], -100, { dtype: 'int32', backend: ids.backend })], 1);
+    return crossEntropy(logits, targets, { ignoreIndex: -100 }); // (B, T, V) vs (B, T)
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */

@@ -4,7 +4,8 @@
  */
 import { corpusBleu } from './bleu.js';
 import { corpusCider } from './cider.js';
-import { corpusMeteor, meteorNormalize } from './meteor.js';
+import { activeMeteorStages, corpusMeteor, METEOR_DEFAULTS, meteorNormalize, type MeteorStage } from './meteor.js';
+import type { SynonymLookup } from './synonyms.js';
 import { corpusNist } from './nist.js';
 import { corpusRougeL } from './rouge.js';
 import { cocoTokenize, mtevalTokenize } from './tokenize.js';
@@ -15,8 +16,10 @@ export interface GenerationScores {
   bleu: number;
   /** mteval-v13a corpus NIST (5-gram). */
   nist: number;
-  /** METEOR, exact-match stage only (see meteor.ts), 0..1. */
+  /** METEOR 1.5 (English), 0..1, with the stages in `meteorStages` (see meteor.ts). */
   meteor: number;
+  /** The METEOR stages that ran: exact and stem, and synonym when WordNet was given. */
+  meteorStages: MeteorStage[];
   /** COCO ROUGE-L F (beta 1.2), mean over instances, 0..1. */
   rougeL: number;
   /** COCO CIDEr-D (x10 scale), mean over instances. */
@@ -27,9 +30,15 @@ export interface GenerationScores {
 
 export const METRIC_NAMES = ['bleu', 'nist', 'meteor', 'rougeL', 'cider'] as const;
 
+export interface ScoreOptions {
+  /** WordNet for METEOR's synonym stage (in Node: `await loadWordNet()` from `wasmgrad/node`); without it METEOR runs exact and stem only. */
+  synonyms?: SynonymLookup;
+}
+
 /** Scores one output per instance against that instance's references (at least one each). */
-export function scoreGeneration(hyps: readonly string[], refs: readonly (readonly string[])[]): GenerationScores {
+export function scoreGeneration(hyps: readonly string[], refs: readonly (readonly string[])[], opts: ScoreOptions = {}): GenerationScores {
   checkAligned('scoreGeneration', hyps, refs);
+  const meteorParams = { ...METEOR_DEFAULTS, synonyms: opts.synonyms };
   const mtHyps = hyps.map((h) => mtevalTokenize(h));
   const mtRefs = refs.map((g) => g.map((r) => mtevalTokenize(r)));
   const cocoHyps = hyps.map((h) => cocoTokenize(h));
@@ -37,7 +46,8 @@ export function scoreGeneration(hyps: readonly string[], refs: readonly (readonl
   return {
     bleu: corpusBleu(mtHyps, mtRefs),
     nist: corpusNist(mtHyps, mtRefs),
-    meteor: corpusMeteor(cocoHyps.map(meteorNormalize), cocoRefs.map((g) => g.map(meteorNormalize))),
+    meteor: corpusMeteor(cocoHyps.map(meteorNormalize), cocoRefs.map((g) => g.map(meteorNormalize)), meteorParams),
+    meteorStages: activeMeteorStages(meteorParams),
     rougeL: corpusRougeL(cocoHyps, cocoRefs),
     cider: corpusCider(cocoHyps, cocoRefs),
     instances: hyps.length,
@@ -47,7 +57,13 @@ export function scoreGeneration(hyps: readonly string[], refs: readonly (readonl
 
 export { bleuFromStats, bleuSegmentStats, closestRefLength, corpusBleu, corpusBleuStats, type BleuStats } from './bleu.js';
 export { corpusNist, nistInformationWeights, nistLengthPenalty, type NistOptions } from './nist.js';
-export { alignExact, corpusMeteor, meteorFromStats, meteorNormalize, meteorPairStats, meteorSegmentStats, METEOR_DEFAULTS, type Alignment, type MeteorParams, type MeteorStats } from './meteor.js';
+export {
+  activeMeteorStages, alignExact, corpusMeteor, meteorAlign, meteorFromStats, meteorMatches, meteorNormalize, meteorPairStats, meteorSegmentStats,
+  METEOR_DEFAULTS, METEOR_STAGES, type Alignment, type MeteorParams, type MeteorStage, type MeteorStats, type StageCounts,
+} from './meteor.js';
+export { alignCandidates, findCandidates, type Candidate, type MatchResources } from './meteor-align.js';
+export { stemEnglish } from './porter2.js';
+export { WordNetSynonyms, WORDNET_POS, type SynonymLookup, type WordNetPos, type WordNetTexts } from './synonyms.js';
 export { corpusRougeL, lcsLength, rougeL } from './rouge.js';
 export { ciderSegments, corpusCider } from './cider.js';
 export { cocoTokenize, COCO_PUNCTUATION, mtevalTokenize } from './tokenize.js';

