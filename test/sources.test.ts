@@ -59,7 +59,7 @@ async function referenceLogits(): Promise<{ ids: number[]; logits: number[] }> {
   }
 }
 
-function checkpointBytes(): Map<string, Uint8Array> {
+function checkpointBytes(): Map<string, Uint8Array<ArrayBuffer>> {
   return new Map(readdirSync(CKPT).map((f) => [f, new Uint8Array(readFileSync(join(CKPT, f)))]));
 }
 
