@@ -79,11 +79,25 @@ export function kernelBytesSync(variant: WasmVariant): Uint8Array | null {
   }
 }
 
-/** The binary of `variant`: {@link kernelBytesSync} where possible, else fetched from its URL. */
+/**
+ * The binary of `variant`: {@link kernelBytesSync} where possible, else read with an imported `fs`
+ * on a Node without `process.getBuiltinModule` (before 20.16), else fetched from its URL.
+ */
 export async function kernelBytes(variant: WasmVariant): Promise<Uint8Array | ArrayBuffer> {
   const local = kernelBytesSync(variant);
   if (local !== null) return local;
   const url = kernelUrl(variant);
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  if (url.protocol === 'file:' && node !== undefined) {
+    // A computed specifier: bundlers for browsers neither resolve nor include it.
+    const fs = (await import(['node', 'fs/promises'].join(':'))) as { readFile(p: URL): Promise<Uint8Array> };
+    try {
+      const b = await fs.readFile(url);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    } catch (err) {
+      throw new Error(`wasm backend: cannot read the kernel binary ${url.href} (${(err as Error).message}); ${REMEDY}`, { cause: err });
+    }
+  }
   if (typeof fetch !== 'function') throw new Error(`wasm backend: cannot load ${url.href}: this runtime has no fetch and no file system; ${REMEDY}`);
   let res: Response;
   try {
