@@ -137,6 +137,14 @@ describe('mapSource', () => {
     });
     const source = W.mapSource(files);
     expect(await source.list!()).toContain('model.safetensors');
+    // a folder holding the checkpoint folder: the shared prefix goes, the layout below it stays
+    const nested = [...checkpointBytes()].map(([name, bytes]) => {
+      const f = new File([bytes], name);
+      Object.defineProperty(f, 'webkitRelativePath', { value: `models/tiny-roberta/${name}` });
+      return f;
+    });
+    expect((await W.mapSource([...nested, new File([], 'notes.txt')]).list!()).filter((k) => k.endsWith('config.json'))).toEqual(['models/tiny-roberta/config.json']);
+    expect(await W.mapSource(nested).list!()).toContain('config.json');
     const model = await W.fromPretrained(source);
     expect(logits(model, ref.ids)).toEqual(ref.logits);
     model.dispose();

@@ -121,16 +121,19 @@ interface NamedBlob extends Blob {
 
 /**
  * Files held in memory: a `Map` (or record) of name -> bytes or Blob, or a list of `File`s (a
- * `FileList` from `<input type="file" webkitdirectory multiple>` or a drop). A `File` is keyed by its
- * path inside the chosen directory (`webkitRelativePath` without its first segment), which for the
- * files at the directory's top is their name: `config.json`, `model.safetensors`.
+ * `FileList` from `<input type="file" webkitdirectory multiple>` or a drop). Files are keyed by their
+ * path (`webkitRelativePath`, else the name) without the directory all of them share, so picking
+ * `tiny-roberta/` (or a folder holding only it) gives `config.json`, `model.safetensors`, ...
  */
 export function mapSource(files: ReadonlyMap<string, Uint8Array | Blob> | Record<string, Uint8Array | Blob> | Iterable<NamedBlob> | ArrayLike<NamedBlob>): FileSource {
   const entries = new Map<string, Uint8Array | Blob>();
   if (files instanceof Map) {
     for (const [k, v] of files) entries.set(k, v);
   } else if (isFileList(files)) {
-    for (const f of Array.from(files as ArrayLike<NamedBlob>)) entries.set(fileKey(f), f);
+    const list = Array.from(files as ArrayLike<NamedBlob>);
+    const paths = list.map(filePath);
+    const prefix = commonDirectory(paths);
+    list.forEach((f, i) => entries.set(paths[i]!.slice(prefix.length), f));
   } else {
     for (const [k, v] of Object.entries(files as Record<string, Uint8Array | Blob>)) entries.set(k, v);
   }
@@ -159,9 +162,21 @@ function isFileList(x: unknown): boolean {
   return Symbol.iterator in x || typeof (x as { length?: unknown }).length === 'number';
 }
 
-function fileKey(f: NamedBlob): string {
+/** The File's path as the picker gives it (`tiny-roberta/config.json`), or its name. */
+function filePath(f: NamedBlob): string {
   if (typeof f?.name !== 'string') throw new TypeError('mapSource: a list must hold File objects (with a name); give a Map of name -> bytes otherwise');
-  const rel = f.webkitRelativePath ?? '';
-  const slash = rel.indexOf('/');
-  return slash >= 0 ? rel.slice(slash + 1) : f.name;
+  return f.webkitRelativePath || f.name;
+}
+
+/** The directory prefix all paths share (`tiny-roberta/`), so the chosen folder's files are keyed `config.json`, ... */
+function commonDirectory(paths: string[]): string {
+  if (paths.length === 0) return '';
+  let dirs = paths[0]!.split('/').slice(0, -1);
+  for (const p of paths.slice(1)) {
+    const parts = p.split('/').slice(0, -1);
+    let n = 0;
+    while (n < dirs.length && n < parts.length && dirs[n] === parts[n]) n++;
+    dirs = dirs.slice(0, n);
+  }
+  return dirs.length === 0 ? '' : dirs.join('/') + '/';
 }
