@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleApp, copyKernelsNextTo, type BundleResult } from '../bench/bundle.js';
+import { PACKAGED_CHECKPOINTS } from '../src/node/paths.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SRC_WASM = join(ROOT, 'src', 'backend', 'wasm');
@@ -51,7 +52,7 @@ describe('npm package contents', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     const files = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
     for (const v of ['relaxed', 'simd', 'scalar']) expect(files, `kernels.${v}.wasm`).toContain(`dist/src/backend/wasm/kernels.${v}.wasm`);
-    for (const ckpt of ['tiny-roberta', 'tiny-gpt2']) {
+    for (const ckpt of PACKAGED_CHECKPOINTS) {
       for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'merges.txt']) {
         expect(files, `${ckpt}/${f}`).toContain(`examples/checkpoints/${ckpt}/${f}`);
       }
