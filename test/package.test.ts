@@ -61,7 +61,7 @@ describe('npm package contents', () => {
     expect(files).toContain('dist/src/backend/wasm/embedded.js');
     // the declaration of the base64 strings is a plain string type, not a 180 KB literal
     expect(readFileSync(join(ROOT, 'dist', 'src', 'backend', 'wasm', 'binaries.generated.d.ts'), 'utf8').length).toBeLessThan(1000);
-  });
+  }, 180_000); // npm hashes every file (the checkpoints are 8 MB): slow on a loaded machine
 
   it('lists every module with top-level effects in sideEffects, and those files exist', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { sideEffects: string[]; exports: Record<string, unknown> };
@@ -97,5 +97,30 @@ describe('bundles', () => {
     const viaBase64 = await run(embedded);
     expect(Number.isFinite(viaFile.loss)).toBe(true);
     expect(viaBase64).toEqual(viaFile);
+  });
+});
+
+describe('kernel binaries at run time', () => {
+  it('every variant has its .wasm next to the loader', async () => {
+    const { kernelUrl } = await import('../src/backend/wasm/kernel-files.js');
+    for (const v of ['relaxed-simd', 'simd', 'scalar'] as const) {
+      const bytes = readFileSync(kernelUrl(v));
+      expect(WebAssembly.validate(bytes) || v === 'relaxed-simd', v).toBe(true);
+      expect(Array.from(bytes.subarray(0, 4))).toEqual([0, 0x61, 0x73, 0x6d]);
+    }
+  });
+
+  it('without a synchronous file reader (a browser, Node < 20.16) a sync load says to await init(); the async load still reads the file', async () => {
+    const { loadKernels, loadKernelsSync } = await import('../src/backend/wasm/loader.js');
+    const proc = process as { getBuiltinModule?: unknown };
+    const saved = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      expect(() => loadKernelsSync({ variant: 'scalar' })).toThrow(/kernels\.scalar\.wasm\) must be fetched in this runtime.*call `await init\(\)` before creating tensors, or pass the binary yourself .*import 'wasmgrad\/embedded'/);
+      const loaded = await loadKernels({ variant: 'scalar' });
+      expect(loaded.variant).toBe('scalar');
+    } finally {
+      proc.getBuiltinModule = saved;
+    }
   });
 });
