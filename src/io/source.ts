@@ -107,7 +107,7 @@ function absoluteBase(baseUrl: string | URL): URL {
   } catch {
     const page = (globalThis as { location?: { href?: string } }).location?.href;
     if (page !== undefined) return new URL(href, page);
-    throw new TypeError(`urlSource: "${String(baseUrl)}" is not an absolute URL and there is no page location to resolve it against; pass e.g. "https://host/path/"`);
+    throw new TypeError(`urlSource: "${String(baseUrl)}" is not an absolute URL and there is no page location to resolve it against; pass e.g. "https://host/path/" (for a directory on disk, use fromPretrained / directorySource from 'wasmgrad/node')`);
   }
 }
 
