@@ -37,7 +37,7 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
 
 export type { Backend, Buf, Kernels, UnaryOp, BinaryOp } from './backend/kernels.js';
 // The reference backend is not exported here (a static export would put it in every bundle): use
-// init({ backend: 'reference' }), or createReferenceBackend from 'wasmgrad/testing'.
+// init({ backend: 'reference' }), or createReferenceBackend from 'wasmgrad/reference' (or 'wasmgrad/testing').
 export { createWasmBackend, createWasmBackendSync, getBackend, setBackend };
 export type { WasmBackend, WasmBackendOptions };
 export { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from './backend/memory.js';

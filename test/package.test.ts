@@ -71,6 +71,8 @@ describe('npm package contents', () => {
       expect(existsSync(join(ROOT, f))).toBe(true);
     }
     expect(pkg.exports['./embedded']).toEqual({ types: './dist/src/backend/wasm/embedded.d.ts', import: './dist/src/backend/wasm/embedded.js' });
+    // the reference backend has its own entry (the main one leaves it out of bundles; testing needs fast-check)
+    expect(pkg.exports['./reference']).toEqual({ types: './dist/src/backend/reference/index.d.ts', import: './dist/src/backend/reference/index.js' });
   });
 });
 
