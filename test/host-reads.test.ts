@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import type { Backend } from '../src/backend/kernels.js';
 
 /** Runs `fn` with `be.read` counted; returns the count. */
@@ -32,7 +33,7 @@ const GPT2 = { vocab_size: 200, n_positions: 32, n_embd: 32, n_layer: 2, n_head:
 
 describe('int32 masks and ids on the device', () => {
   it('where takes an int32 mask as it is (broadcast too), equal to the float mask, without a device read', () => {
-    for (const be of [W.createReferenceBackend(), W.createWasmBackendSync()]) {
+    for (const be of [createReferenceBackend(), W.createWasmBackendSync()]) {
       W.withBackend(be, () => W.tidy(() => {
         const a = W.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
         const b = W.tensor([-1, -2, -3, -4, -5, -6], [2, 3]);
