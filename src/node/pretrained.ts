@@ -104,14 +104,14 @@ export async function savePretrained(model: PretrainedModel, dir: string, opts: 
  * lacks start from their seeded init. The loaded base is freed.
  */
 export async function fromBaseCheckpoint<M extends PretrainedModel = PretrainedModel>(
-  dir: string, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend } = {},
+  dir: string, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend; architecture?: string } = {},
 ): Promise<M> {
   const from = FAMILIES[family].fromBase;
   if (!from) throw new Error(`fromBaseCheckpoint: ${family} models are not built from another family's checkpoint; load ${dir} with fromPretrained`);
   const base = await fromPretrained(dir, { backend: opts.backend });
   try {
     if (base.family !== from.family) throw new Error(`fromBaseCheckpoint: a ${family} model is built from a ${from.family} checkpoint, and ${dir} holds a ${base.family} model`);
-    return from.build(base, fields, { generator: opts.generator }) as M;
+    return from.build(base, fields, { generator: opts.generator, architecture: opts.architecture }) as M;
   } finally {
     base.dispose();
   }

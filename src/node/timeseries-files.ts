@@ -5,22 +5,23 @@ import { dirname, join } from 'node:path';
 import { parseSeriesCsv, type SeriesTable } from '../timeseries/csv.js';
 import type { GPT4TSConfigData } from '../timeseries/config.js';
 import { gpt4tsFromFiles, gpt4tsToFiles } from '../timeseries/io.js';
-import { GPT4TS } from '../timeseries/model.js';
+import type { GPT4TS, GPT4TSBase } from '../timeseries/model.js';
 import type { Generator } from '../ops/random.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
 import { fromBaseCheckpoint } from './pretrained.js';
 
-export async function saveGPT4TS(model: GPT4TS, dir: string): Promise<void> {
+export async function saveGPT4TS(model: GPT4TSBase, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const files = gpt4tsToFiles(model);
   await writeFileAtomic(join(dir, 'model.safetensors'), files.weights);
   await writeFileAtomic(join(dir, 'config.json'), files.config);
 }
 
-export async function loadGPT4TS(dir: string): Promise<GPT4TS> {
+/** A saved GPT4TS (or, typed by the caller, a GPT4TSForClassification: config.json's num_labels decides). */
+export async function loadGPT4TS<M extends GPT4TSBase = GPT4TS>(dir: string): Promise<M> {
   const config = new TextDecoder().decode(await readFileBytes(join(dir, 'config.json'), { expected: 'the model configuration (config.json)' }));
   const weights = await readFileBytes(join(dir, 'model.safetensors'), { expected: 'the weights (model.safetensors)' });
-  return gpt4tsFromFiles(config, weights, { source: join(dir, 'config.json') });
+  return gpt4tsFromFiles(config, weights, { source: join(dir, 'config.json') }) as M;
 }
 
 /** A GPT4TS whose backbone is the first `gpt_layers` blocks of the GPT-2 checkpoint in `gpt2Dir` (the family table's fromBase). */

@@ -11,3 +11,4 @@ export * from './io.js';
 export * from './trainable.js';
 export * from './evaluate.js';
 export * from './scaler.js';
+export * from './classifier.js';
