@@ -12,3 +12,6 @@ export * from './trainable.js';
 export * from './evaluate.js';
 export * from './scaler.js';
 export * from './classifier.js';
+export * from './reconstruction.js';
+export * from './masking.js';
+export * from './labelled.js';
