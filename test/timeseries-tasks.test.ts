@@ -2,10 +2,15 @@
  * The series tasks beyond long-term forecasting, on hand-made data with stand-in models whose
  * outputs are known: anomaly scores, threshold and point-adjusted F1; masked imputation loss and
  * metrics; the sMAPE loss and sMAPE/MASE/OWA against Naive2; classification accuracy; and the errors
- * bad inputs get (missing label or id columns, labels that are not 0/1, too-short series).
+ * bad inputs get (missing label or id columns, labels that are not 0/1, too-short series); One-for-All's
+ * trainable count at every rank of the sweep under both scalings.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { applyAdapter, loraScaling, presetFor } from '../src/adapters/index.js';
+import { parseMethodSpec } from '../src/cli/compare.js';
+import { gpt4tsFromGPT2Checkpoint } from '../src/node/index.js';
 import { AnomalyTask } from '../src/tasks/anomaly.js';
 import { ShortForecastTask, smapeLoss } from '../src/tasks/forecast-short.js';
 import { ImputeTask } from '../src/tasks/impute.js';
@@ -190,4 +195,24 @@ describe('series classification data and accuracy', () => {
     expect(() => labelledSeriesData(parseSeriesCsv(csv(10, ['only']), { textColumns: ['id', 'label'] }))).toThrow(/only one class \('only'\)/);
     expect(() => labelledSeriesData(parseSeriesCsv(csv(1), { textColumns: ['id', 'label'] }))).toThrow(/leave the (val|test) split empty/);
   });
+});
+
+describe('One-for-All rank sweep: r in {2, ..., 64} under alpha/r and alpha/sqrt(r)', () => {
+  it('`one-for-all:r=R,scaling=standard|rs` trains r (positions + d) + r (N d + H) at every rank, scaled as asked', async () => {
+    const model = await gpt4tsFromGPT2Checkpoint(join(import.meta.dirname, '..', 'examples', 'checkpoints', 'tiny-gpt2'), { input_length: 336, horizon: 96 });
+    const N = model.config.numPatches; // 42
+    for (const scaling of ['standard', 'rs'] as const) {
+      for (const r of [2, 4, 8, 16, 32, 64]) {
+        const spec = parseMethodSpec(`one-for-all:r=${r},scaling=${scaling}`);
+        const adapted = applyAdapter(model, { ...presetFor(spec.method), ...spec.adapter } as never);
+        expect(adapted.trainableParameters().reduce((n, t) => n + t.size, 0)).toBe(r * (64 + 128) + r * (N * 128 + 96));
+        const c = adapted.config as { use_rslora: boolean; r: number; lora_alpha: number };
+        expect(loraScaling(c)).toBeCloseTo(scaling === 'rs' ? 16 / Math.sqrt(r) : 16 / r, 10);
+        adapted.remove();
+      }
+    }
+    expect(() => parseMethodSpec('one-for-all:scaling=cubic')).toThrow(/scaling=cubic is not known; use standard \(alpha\/r\) or rs/);
+    expect(() => parseMethodSpec('grasp:scaling=standard')).toThrow(/scaling applies to LoRA methods/);
+    model.dispose();
+  }, 120_000);
 });
