@@ -80,6 +80,9 @@ describe('anomaly detection: scores, threshold from validation, point-adjusted F
     expect(() => reconstructionData(t, { inputLength: 5, split, labelColumn: 'label' })).toThrow(/the train split has rows \[0, 4\) but needs at least one window of 5 rows/);
     expect(() => new AnomalyTask({ name: 'x', data: reconstructionData(t, { inputLength: 2, split }) })).toThrow(/needs 0\/1 labels .*--label-column/);
     expect(() => new AnomalyTask({ name: 'x', data, ratio: 0 })).toThrow(/anomaly ratio 0 must be a percentage/);
+    const early = table({ v: [-1, 1, -1, 1, 0, 0, 0, 3, 2, 0, 0, 1.6], label: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+    expect(() => new AnomalyTask({ name: 'x', data: reconstructionData(early, { inputLength: 2, split, labelColumn: 'label' }) }))
+      .toThrow(/the test split \(rows 8..11\) has no labelled anomaly, so F1 would be 0 whatever the model/);
   });
 });
 

@@ -16,10 +16,13 @@ import { ImputeTask } from '../tasks/impute.js';
 import { SeriesClassificationTask } from '../tasks/series-classification.js';
 import type { Task } from '../tasks/task.js';
 import { parseSeriesCsv, type SeriesTable } from '../timeseries/csv.js';
-import { forecastData, type ForecastDataOptions } from '../timeseries/dataset.js';
+import { forecastData, type ForecastDataOptions, type SplitRows } from '../timeseries/dataset.js';
 import { labelledSeriesData } from '../timeseries/labelled.js';
 import { reconstructionData } from '../timeseries/reconstruction.js';
 import type { SeriesScaler } from '../timeseries/scaler.js';
+
+/** The default anomaly data's split: train, then validation, then the test rows holding the labelled anomalies. */
+const SENSOR_SPLIT = (rows: number): SplitRows => ({ train: [0, 1900], val: [1900, 2300], test: [2300, rows] });
 
 /** What each series task trains the model for (its head), in the family table's terms. */
 export const SERIES_TASK_KINDS = {
@@ -176,16 +179,19 @@ export async function readSeriesTask(task: SeriesTaskName, c: CheckedSeriesOptio
     let table: SeriesTable;
     let labelColumn: string | undefined = task === 'anomaly' ? c.labelColumn : undefined;
     let source = name;
+    let split: SplitRows | CheckedSeriesOptions['split'] = c.split;
     if (c.data) table = await readTable(c.data);
     else {
       const s = await loadSensorNetwork(1);
       table = { ...s.table, columns: [...s.table.columns, 'label'], values: [...s.table.values, Float64Array.from(s.labels)] };
       labelColumn = 'label';
-      source = `${s.table.source} (humidity, temperature; labelled anomalies)`;
+      // Mote 1's labelled readings are one run of 117 (rows 2343-2459): the test rows must hold it.
+      split = SENSOR_SPLIT(table.dates.length);
+      source = `${s.table.source} (humidity, temperature; labelled anomalies; rows [0, 1900) train, [1900, 2300) validation, [2300, ${table.dates.length}) test)`;
     }
     // A label column in an imputation file is not a series to impute: leave it out when present.
     if (task === 'impute' && table.columns.includes(c.labelColumn)) labelColumn = c.labelColumn;
-    const data = reconstructionData(table, { inputLength: c.inputLength!, split: c.split, labelColumn, trainFraction: c.trainFraction });
+    const data = reconstructionData(table, { inputLength: c.inputLength!, split, labelColumn, trainFraction: c.trainFraction });
     const t = task === 'anomaly'
       ? new AnomalyTask({ name, data, ratio: c.anomalyRatio })
       : new ImputeTask({ name, data, maskRatio: c.maskRatio, seed: opts.seed });

@@ -234,7 +234,8 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       GPT4TS: { task: 'forecast', head: ['in_layer', 'out_layer'], cls: GPT4TS, build: (c, o) => new GPT4TS(new GPT4TSConfig(c), o) },
       GPT4TSForClassification: {
         task: 'series-classification', head: ['in_layer', 'out_layer'], cls: GPT4TSForClassification,
-        build: (c, o) => new GPT4TSForClassification(new GPT4TSConfig(c), o),
+        // Two classes unless the config says otherwise (Hugging Face's num_labels default).
+        build: (c, o) => new GPT4TSForClassification(new GPT4TSConfig({ ...c, num_labels: (c.num_labels as number | undefined) ?? 2 }), o),
       },
     },
     defaultArchitecture: 'GPT4TS',

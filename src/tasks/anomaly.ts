@@ -94,6 +94,12 @@ export class AnomalyTask implements Task<ReconstructionBatch, AnomalyEval> {
     if (!o.data.val.labels || !o.data.test.labels) {
       throw new Error(`${o.name}: anomaly detection needs 0/1 labels to score; give the label column (--label-column <name>)`);
     }
+    if (!o.data.test.labels.some((v) => v === 1)) {
+      throw new Error(
+        `${o.name}: the test split (rows ${o.data.test.firstRow}..${o.data.test.firstRow + o.data.test.rows - 1}) has no labelled anomaly, so F1 would be 0 whatever the model; ` +
+          'use a split whose test rows hold anomalies (the file\'s last 20% with the ratio split)',
+      );
+    }
     this.ratio = o.ratio ?? 1;
     if (!(this.ratio > 0 && this.ratio < 100)) throw new Error(`${o.name}: anomaly ratio ${this.ratio} must be a percentage in (0, 100)`);
     this.name = o.name;
