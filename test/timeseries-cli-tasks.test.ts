@@ -95,6 +95,7 @@ describe('wasmgrad finetune on the other series tasks', () => {
     await expect(runFinetuneCli(base('anomaly', out, { series: { anomalyRatio: 0 } }))).rejects.toThrow(/--anomaly-ratio 0 must be a percentage in \(0, 100\)/);
     await expect(runFinetuneCli(base('anomaly', out, { series: { inputLength: 48, horizon: 24 } }))).rejects.toThrow(/--horizon 24 differs from --input-length 48; --task anomaly reconstructs/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, horizon: 4 } }))).rejects.toThrow(/--horizon does not apply to --task classify-series/);
+    await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, trainFraction: 0.5 } }))).rejects.toThrow(/--train-fraction is not supported by --task classify-series/);
     await expect(runFinetuneCli(base('classify-series', out, { series: {} }))).rejects.toThrow(/--data <csv> is required for --task classify-series/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, idColumn: 'series' } }))).rejects.toThrow(/no 'series' column/);
     const numeric = join(tmp('num'), 'num.csv');

@@ -117,6 +117,7 @@ export function checkSeriesOptions(o: SeriesOptions, task: SeriesTaskName = 'for
     errs.push(`--horizon ${o.horizon} differs from --input-length ${o.inputLength}; --task ${task} reconstructs its windows (horizon = input length): give --input-length only`);
   }
   if (task === 'classify-series' && o.horizon !== undefined) errs.push('--horizon does not apply to --task classify-series (the output is one class per series)');
+  if (task === 'classify-series' && o.trainFraction !== undefined && o.trainFraction !== 1) errs.push('--train-fraction is not supported by --task classify-series yet (it splits series, not windows); drop it or pass a smaller file');
   if (errs.length) throw new Error(errs.join('; '));
   const name = o.data ? basename(o.data) : '';
   const split = (o.split as CheckedSeriesOptions['split'] | undefined) ?? (/^ETTh/i.test(name) ? 'ett-hour' : /^ETTm/i.test(name) ? 'ett-minute' : 'ratio');
