@@ -71,9 +71,9 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   overwrite?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
-  /** Flags of a series task (`--task forecast`): --data, --horizon, --input-length, --features, --target, --train-fraction, --split. */
+  /** Flags of a series task (`--task forecast|forecast-short|anomaly|impute|classify-series`; src/cli/series-data.ts). */
   series?: SeriesOptions;
-  /** Also train the linear baseline (one Linear from input window to horizon per channel) with the same loop and report it (series tasks). */
+  /** Also train the linear baseline (one Linear from input window to output steps per channel) with the same loop and report it (series tasks but classification). */
   baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
@@ -400,7 +400,7 @@ export function registerFinetune(program: Command): void {
     .option('--overwrite', "replace an earlier run's files in a non-empty --out")
     .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
-    .option('--baseline', 'forecasting: also train the linear baseline with the same loop and report its test MSE/MAE')
+    .option('--baseline', 'series tasks (not classify-series): also train the linear baseline with the same loop and report its test metrics')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({
