@@ -210,7 +210,9 @@ export async function readSeriesTask(task: SeriesTaskName, c: CheckedSeriesOptio
     };
   }
   const table = await readTable(c.data!, [c.idColumn, c.labelColumn]);
-  const data = labelledSeriesData(table, { idColumn: c.idColumn, labelColumn: c.labelColumn, inputLength: c.inputLength ?? undefined, classes: opts.classes, seed: opts.seed });
+  // The split's seed is fixed (not the run's --seed), so `eval` on a saved classifier scores the same
+  // test series the run held out, whatever seed it trained with.
+  const data = labelledSeriesData(table, { idColumn: c.idColumn, labelColumn: c.labelColumn, inputLength: c.inputLength ?? undefined, classes: opts.classes, seed: 0 });
   return {
     task: new SeriesClassificationTask({ name, data }) as unknown as Task, inputLength: data.inputLength, horizon: null, classes: data.classes,
     scaler: scaler(data.channels, data.mean, data.std), options: { inputLength: data.inputLength, classes: data.classes, idColumn: c.idColumn, labelColumn: c.labelColumn },
