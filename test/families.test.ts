@@ -48,8 +48,10 @@ describe('the family table', () => {
     expect(chooseArchitecture('roberta', ['SomethingElse'])).toBe('RobertaForMaskedLM');
     expect(familyForModelType('roberta')).toBe('roberta');
     expect(() => familyForModelType('llama')).toThrow(/model_type "llama" in config.json is not supported \(supported: "gpt2", "roberta", "gpt4ts"\)/);
-    expect(tasksOf('gpt4ts')).toEqual(['forecast']);
+    expect(tasksOf('gpt4ts')).toEqual(['forecast', 'series-classification']);
     expect(familiesBuiltOn('gpt2', 'forecast')).toEqual(['gpt4ts']);
+    expect(familiesBuiltOn('gpt2', 'series-classification')).toEqual(['gpt4ts']);
+    expect(architectureFor('gpt4ts', 'series-classification')).toBe('GPT4TSForClassification');
     expect(familiesBuiltOn('roberta', 'forecast')).toEqual([]);
   });
 

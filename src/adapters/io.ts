@@ -35,6 +35,7 @@ const PEFT_TASK_TYPE: { [K in TaskKind]: string | null } = {
   'causal-lm': 'CAUSAL_LM',
   'masked-lm': null,
   forecast: null,
+  'series-classification': null,
 };
 
 function taskType(model: Module): string | null {

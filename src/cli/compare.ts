@@ -59,7 +59,16 @@ export interface CompareRunOptions {
   tty?: boolean;
 }
 
-/** Parses `lora:r=16,lora_alpha=16` style overrides: values are JSON when they parse, strings otherwise. */
+/**
+ * LoRA's scaling by name, for rank sweeps (`one-for-all:r=8,scaling=standard`): `standard` is
+ * alpha/r (use_rslora false), `rs` is alpha/sqrt(r) (use_rslora true).
+ */
+const LORA_SCALINGS: Record<string, boolean> = { standard: false, rs: true };
+
+/**
+ * Parses `lora:r=16,lora_alpha=16` style overrides: values are JSON when they parse, strings
+ * otherwise; `scaling=standard|rs` sets use_rslora (LoRA methods).
+ */
 export function parseMethodSpec(spec: string): MethodRun {
   const [name, rest] = spec.split(':', 2) as [string, string | undefined];
   presetFor(name);
@@ -67,6 +76,12 @@ export function parseMethodSpec(spec: string): MethodRun {
   for (const kv of rest ? rest.split(',') : []) {
     const [k, v] = kv.split('=', 2);
     if (!k || v === undefined) throw new Error(`method spec "${spec}": expected name:key=value,key=value (e.g. grasp:num_groups=16)`);
+    if (k === 'scaling') {
+      if (presetFor(name).peft_type !== 'LORA') throw new Error(`method spec "${spec}": scaling applies to LoRA methods (lora, rslora, one-for-all) only`);
+      if (!Object.hasOwn(LORA_SCALINGS, v)) throw new Error(`method spec "${spec}": scaling=${v} is not known; use standard (alpha/r) or rs (alpha/sqrt(r))`);
+      adapter.use_rslora = LORA_SCALINGS[v];
+      continue;
+    }
     try {
       adapter[k] = JSON.parse(v);
     } catch {

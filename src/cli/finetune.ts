@@ -35,7 +35,6 @@ import type { ExperimentReport, MethodResult } from '../report/types.js';
 import { describeConfig, methodName } from '../adapters/registry.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
-import { scalerOf } from '../timeseries/scaler.js';
 import type { Task } from '../tasks/task.js';
 import type { FamilyModel } from '../models/families.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
@@ -72,9 +71,9 @@ export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   overwrite?: boolean;
   /** Noise draws for the final robustness curve (0 = skip). */
   noiseDraws?: number;
-  /** Flags of a series task (`--task forecast`): --data, --horizon, --input-length, --features, --target, --train-fraction, --split. */
+  /** Flags of a series task (`--task forecast|forecast-short|anomaly|impute|classify-series`; src/cli/series-data.ts). */
   series?: SeriesOptions;
-  /** Also train the linear baseline (one Linear from input window to horizon per channel) with the same loop and report it (series tasks). */
+  /** Also train the linear baseline (one Linear from input window to output steps per channel) with the same loop and report it (series tasks but classification). */
   baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
@@ -104,9 +103,7 @@ interface PrepareArgs {
 async function prepare(o: PrepareArgs): Promise<Prepared> {
   if (isSeriesTask(o.task)) {
     const s = await prepareSeriesRun(o.model, o.task, { ...(o.series ?? {}), data: o.data ?? o.series?.data, seed: o.seed });
-    const { inputLength, horizon } = s.data.options;
-    const source = `${s.task.name}: input ${inputLength}, horizon ${horizon}`;
-    return { dir: s.dir, task: s.task as unknown as Task, loadModel: () => s.loadModel(), tokenizer: null, maxLength: inputLength, source, run: null, series: s };
+    return { dir: s.dir, task: s.task, loadModel: () => s.loadModel(), tokenizer: null, maxLength: s.inputLength, source: s.source, run: null, series: s };
   }
   const p = await prepareRun(o.model, o.task, {
     maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, data: o.data, e2e: o.e2e, limitTrain: o.limitTrain, evaluateOn: o.evaluateOn,
@@ -159,7 +156,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     const metricsPath = join(out, 'metrics.jsonl');
     const runKey = {
       model: p.dir, task: task.name, method: o.method, adapter: o.adapter ?? {}, config, data: o.data ?? null, e2e: o.e2e ?? {}, limitTrain: o.limitTrain ?? null,
-      ...(p.series ? { series: p.series.data.options } : {}),
+      ...(p.series ? { series: p.series.options } : {}),
     };
     const statePath = join(out, STATE);
     write(`${p.source}\n`);
@@ -224,7 +221,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       write(`test: ${task.describe(test)}\n`);
     }
     if (p.series) {
-      // A complete forecaster (`wasmgrad forecast --model <out>`): the adapter merged into a copy of
+      // A complete model (`wasmgrad forecast --model <out>` for forecasters): the adapter merged into a copy of
       // the weights on disk, and the training split's standardisation.
       r.adapted.merge();
       try {
@@ -232,7 +229,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       } finally {
         r.adapted.unmerge();
       }
-      await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(scalerOf(p.series.data), null, 2) + '\n');
+      await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(p.series.scaler, null, 2) + '\n');
       if (o.baseline) summary.baseline = await trainBaseline(p.series, config, write, o.tty);
     }
     if ((o.noiseDraws ?? 0) > 0) {
@@ -404,7 +401,7 @@ export function registerFinetune(program: Command): void {
     .option('--overwrite', "replace an earlier run's files in a non-empty --out")
     .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and name the op and module that produced it (slow)')
     .option('--noise-draws <n>', 'also measure the metric under weight noise with n draws per sigma', Number)
-    .option('--baseline', 'forecasting: also train the linear baseline with the same loop and report its test MSE/MAE')
+    .option('--baseline', 'series tasks (not classify-series): also train the linear baseline with the same loop and report its test metrics')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const spec = parseMethodSpec(String(a.method));
       await runFinetuneCli({

@@ -6,8 +6,8 @@ import { E2E_DEFAULTS, type E2ETaskConfig } from '../tasks/e2e.js';
 /** --task, --datasets, --format: which classification data to read and how. */
 export function taskOptions(cmd: Command): Command {
   return cmd
-    .option('--task <name|path>', 'sentiment, sst2, cola, rte, a directory/TSV file, sentiment-lm or e2e (GPT-2), or forecast (GPT4TS)', 'sentiment')
-    .option('--data <file>', 'the data file of --task e2e (an E2E NLG CSV: header mr,ref) or --task forecast (a CSV with a date column and numeric columns, e.g. ETTh1.csv)')
+    .option('--task <name|path>', 'sentiment, sst2, cola, rte, a directory/TSV file, sentiment-lm or e2e (GPT-2), or a series task (GPT4TS): forecast, forecast-short, anomaly, impute, classify-series', 'sentiment')
+    .option('--data <file>', 'the data file of --task e2e (an E2E NLG CSV: header mr,ref) or of a series task (a CSV with a date column and numeric columns, e.g. ETTh1.csv; anomaly: plus a 0/1 label column; classify-series: plus id and label columns)')
     .option('--datasets <dir>', 'folder holding glue/ (default: $WASMGRAD_DATASETS or ../shared/datasets)')
     .option('--format <sst2|cola|rte>', 'TSV layout of a task path (default: from the folder name or the first row)');
 }
@@ -58,14 +58,21 @@ export function seriesOptions(cmd: Command): Command {
     .option('--target <column>', 'the column S forecasts (default OT)')
     .option('--train-fraction <x>', 'train on the first fraction of the training windows, in (0, 1] (few-shot; default 1)', Number)
     .option('--series-split <ett-hour|ett-minute|ratio>', 'train/val/test rows: 12/4/4 months (ETTh*, ETTm* files, the default for them) or 70/10/20 (default for other files)')
-    .option('--gpt-layers <n>', 'GPT-2 blocks kept when building the forecaster from a GPT-2 checkpoint (default min(6, n_layer))', Number);
+    .option('--gpt-layers <n>', 'GPT-2 blocks kept when building the forecaster from a GPT-2 checkpoint (default min(6, n_layer))', Number)
+    .option('--label-column <name>', 'anomaly: the 0/1 anomaly column; classify-series: the class column (default label)')
+    .option('--id-column <name>', 'classify-series: the column naming the series each row belongs to (default id)')
+    .option('--anomaly-ratio <pct>', 'anomaly: expected percentage of anomalous rows; the threshold is that percentile of the validation scores (default 1)', Number)
+    .option('--mask-ratio <x>', 'impute: share of values hidden, in (0, 1) (default 0.25)', Number)
+    .option('--season <n>', 'forecast-short: seasonal period of MASE and Naive2 in steps (default 1)', Number);
 }
 
 /** The series flags as parsed by commander. */
-export function seriesArgs(a: Record<string, unknown>): import('./series.js').SeriesOptions {
+export function seriesArgs(a: Record<string, unknown>): import('./series-data.js').SeriesOptions {
   return {
     data: a.data as string | undefined, horizon: a.horizon as number | undefined, inputLength: a.inputLength as number | undefined,
     features: a.features as string | undefined, target: a.target as string | undefined, trainFraction: a.trainFraction as number | undefined,
     split: a.seriesSplit as string | undefined, gptLayers: a.gptLayers as number | undefined,
+    labelColumn: a.labelColumn as string | undefined, idColumn: a.idColumn as string | undefined, anomalyRatio: a.anomalyRatio as number | undefined,
+    maskRatio: a.maskRatio as number | undefined, season: a.season as number | undefined,
   };
 }

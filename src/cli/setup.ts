@@ -28,7 +28,8 @@ const TASKS_BY_KIND: { [K in TaskKind]: readonly string[] } = {
   'sequence-classification': [...TASK_NAMES, '<path to a GLUE-style TSV>'],
   'causal-lm': [...CAUSAL_TASK_NAMES, 'e2e (with --data <E2E CSV>)'],
   'masked-lm': [],
-  forecast: ['forecast (with --data <csv>)'],
+  forecast: ['forecast, forecast-short, anomaly, impute (with --data <csv>)'],
+  'series-classification': ['classify-series (with --data <csv>)'],
 };
 
 /** The task name that reads E2E NLG data (`--task e2e --data <csv>`). */

@@ -14,16 +14,19 @@ import { GPT2LMHeadModel } from './gpt2/model.js';
 import { RobertaConfig } from './roberta/config.js';
 import { RobertaForMaskedLM, RobertaForSequenceClassification } from './roberta/heads.js';
 import { GPT4TSConfig } from '../timeseries/config.js';
+import { GPT4TSForClassification } from '../timeseries/classifier.js';
 import { GPT4TS } from '../timeseries/model.js';
 
 export type Family = 'gpt2' | 'roberta' | 'gpt4ts';
 
 /**
  * What a model head is trained for: the link between a family's architectures and a fine-tuning
- * task (src/tasks/task.ts). `forecast` is regression over float series: windows (B, L, M) in, the
- * next H steps (B, H, M) out.
+ * task (src/tasks/task.ts). `forecast` is regression over float series: windows (B, L, M) in, H
+ * steps (B, H, M) out: the next H steps (long- and short-term forecasting), or the window itself
+ * with H = L (reconstruction: imputation and anomaly detection). `series-classification`: windows
+ * (B, L, M) in, class logits (B, C) out.
  */
-export type TaskKind = 'sequence-classification' | 'causal-lm' | 'masked-lm' | 'forecast';
+export type TaskKind = 'sequence-classification' | 'causal-lm' | 'masked-lm' | 'forecast' | 'series-classification';
 
 /** Layer names (matched by suffix) or one full-match regex, PEFT's `target_modules` rule. */
 export type LayerPattern = string[] | string;
@@ -133,7 +136,8 @@ export interface FamilySpec {
    */
   readonly fromBase?: {
     readonly family: Family;
-    build(base: FamilyModel, fields: Record<string, unknown>, opts?: { generator?: Generator }): FamilyModel;
+    /** `opts.architecture`: which of this family's architectures to build (default: the family's default). */
+    build(base: FamilyModel, fields: Record<string, unknown>, opts?: { generator?: Generator; architecture?: string }): FamilyModel;
   };
   /** Pretraining (`wasmgrad pretrain --arch <family>`): the architecture it trains, its objective, the tokenizer's special tokens in id order, and the config for a shape. Absent for families that are not pretrained here. */
   readonly pretrain?: {
@@ -225,9 +229,14 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
   },
   gpt4ts: {
     modelType: 'gpt4ts',
-    description: 'GPT4TS time-series forecaster on the first blocks of a pretrained GPT-2 (Zhou et al. 2023)',
+    description: 'GPT4TS time-series model (forecasting, reconstruction, classification) on the first blocks of a pretrained GPT-2 (Zhou et al. 2023)',
     architectures: {
       GPT4TS: { task: 'forecast', head: ['in_layer', 'out_layer'], cls: GPT4TS, build: (c, o) => new GPT4TS(new GPT4TSConfig(c), o) },
+      GPT4TSForClassification: {
+        task: 'series-classification', head: ['in_layer', 'out_layer'], cls: GPT4TSForClassification,
+        // Two classes unless the config says otherwise (Hugging Face's num_labels default).
+        build: (c, o) => new GPT4TSForClassification(new GPT4TSConfig({ ...c, num_labels: (c.num_labels as number | undefined) ?? 2 }), o),
+      },
     },
     defaultArchitecture: 'GPT4TS',
     parseConfig: (raw) => new GPT4TSConfig(raw),
@@ -248,7 +257,11 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
       family: 'gpt2',
       build: (base, fields, o) => {
         if (!(base instanceof GPT2LMHeadModel)) throw new Error(`a gpt4ts model is built from a GPT-2 LM checkpoint, not a ${base.family} model`);
-        return GPT4TS.fromGPT2(base, fields as ConstructorParameters<typeof GPT4TSConfig>[0], o);
+        const f = fields as ConstructorParameters<typeof GPT4TSConfig>[0];
+        const arch = o?.architecture ?? 'GPT4TS';
+        if (arch === 'GPT4TSForClassification') return GPT4TSForClassification.fromGPT2(base, f, o);
+        if (arch !== 'GPT4TS') throw new Error(`a gpt4ts model has no architecture ${arch}; use GPT4TS or GPT4TSForClassification`);
+        return GPT4TS.fromGPT2(base, f, o);
       },
     },
   },

@@ -100,7 +100,7 @@ async function readWeights(source: FileSource): Promise<Uint8Array> {
  * lacks start from their seeded init. The loaded base is freed.
  */
 export async function fromBaseCheckpoint<M extends PretrainedModel = PretrainedModel>(
-  from: SourceLike, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend } = {},
+  from: SourceLike, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend; architecture?: string } = {},
 ): Promise<M> {
   const source = asSource(from);
   const recipe = FAMILIES[family].fromBase;
@@ -108,7 +108,7 @@ export async function fromBaseCheckpoint<M extends PretrainedModel = PretrainedM
   const base = await fromPretrained(source, { backend: opts.backend });
   try {
     if (base.family !== recipe.family) throw new Error(`fromBaseCheckpoint: a ${family} model is built from a ${recipe.family} checkpoint, and ${source.describe} holds a ${base.family} model`);
-    return recipe.build(base, fields, { generator: opts.generator }) as M;
+    return recipe.build(base, fields, { generator: opts.generator, architecture: opts.architecture }) as M;
   } finally {
     base.dispose();
   }

@@ -16,7 +16,7 @@ export {
 export { BUNDLED_CHECKPOINTS, packageRoot, resolveModelDir } from './paths.js';
 export { FileMomentStore } from './moment-file.js';
 export { loadWordNet, WORDNET_PACKAGE, wordNetDirectory } from './wordnet.js';
-export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, saveGPT4TS } from './timeseries-files.js';
+export { gpt4tsFromGPT2Checkpoint, loadGPT4TS, loadSensorNetwork, loadUsBirths, saveGPT4TS } from './timeseries-files.js';
 export { CORPUS_SOURCES, corpusLicences, listCorpus, type CorpusEntry, type CorpusName, type CorpusSource } from './corpora.js';
 export { FileTokenSource, TokenFileWriter, tokenDType, type TokenFileDType } from './token-file.js';
 export {

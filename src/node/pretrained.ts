@@ -30,7 +30,7 @@ export async function fromPretrained<M extends PretrainedModel = PretrainedModel
 
 /** {@link portable.fromBaseCheckpoint} from a directory: a GPT4TS from a GPT-2 LM checkpoint directory. */
 export async function fromBaseCheckpoint<M extends PretrainedModel = PretrainedModel>(
-  dir: string | FileSource, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend } = {},
+  dir: string | FileSource, family: Family, fields: Record<string, unknown> = {}, opts: { generator?: Generator; backend?: Backend; architecture?: string } = {},
 ): Promise<M> {
   return portable.fromBaseCheckpoint<M>(asDirectorySource(dir), family, fields, opts);
 }

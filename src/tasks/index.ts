@@ -23,3 +23,8 @@ export {
 } from './e2e.js';
 export { accuracy, classificationMetrics, f1, matthewsCorrelation, type ClassificationScores, type ClassLabels } from './metrics.js';
 export { evaluateForecaster, ForecastTask, type ForecastBatch, type ForecastEval, type ForecastTaskOptions } from './forecast.js';
+export { setOf, windowsInOrder, windowTrainBatches, type WindowBatch } from './windows.js';
+export { AnomalyTask, reconstructionScores, type AnomalyEval, type AnomalyTaskOptions, type ReconstructionBatch } from './anomaly.js';
+export { ImputeTask, type ImputeEval, type ImputeTaskOptions } from './impute.js';
+export { SeriesClassificationTask, type SeriesClassBatch, type SeriesClassEval, type SeriesClassificationTaskOptions } from './series-classification.js';
+export { ShortForecastTask, smapeLoss, type ShortForecastBatch, type ShortForecastEval, type ShortForecastTaskOptions } from './forecast-short.js';

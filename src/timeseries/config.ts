@@ -18,12 +18,19 @@ export interface GPT4TSConfigData {
   gpt_layers: number;
   /** eps of the instance normalisation (default 1e-5). */
   norm_eps: number;
+  /**
+   * Classes of a classifier (GPT4TSForClassification, whose output layer is Linear(N d, num_labels));
+   * 0 for the forecasting/reconstruction head (default).
+   */
+  num_labels: number;
   /** The backbone's GPT-2 config (n_embd is d; n_positions bounds the number of patches). */
   gpt2: GPT2ConfigData;
+  /** A classifier's class names by index (`{"0": "walk", ...}`), written to config.json when set. */
+  id2label?: Record<string, string>;
 }
 
-export const GPT4TS_DEFAULTS: Omit<GPT4TSConfigData, 'gpt2'> = {
-  input_length: 336, horizon: 96, patch_size: 16, stride: 8, gpt_layers: 6, norm_eps: 1e-5,
+export const GPT4TS_DEFAULTS: Omit<GPT4TSConfigData, 'gpt2' | 'id2label'> = {
+  input_length: 336, horizon: 96, patch_size: 16, stride: 8, gpt_layers: 6, norm_eps: 1e-5, num_labels: 0,
 };
 
 export class GPT4TSConfig implements GPT4TSConfigData {
@@ -33,10 +40,12 @@ export class GPT4TSConfig implements GPT4TSConfigData {
   stride!: number;
   gpt_layers!: number;
   norm_eps!: number;
+  num_labels!: number;
   gpt2: GPT2ConfigData;
+  id2label?: Record<string, string>;
 
   /** Unknown keys (model_type, architectures) are ignored; gpt2 defaults to GPT-2 small. */
-  constructor(fields: Partial<Omit<GPT4TSConfigData, 'gpt2'>> & { gpt2?: Partial<GPT2ConfigData> | GPT2Config } & Record<string, unknown> = {}) {
+  constructor(fields: Partial<Omit<GPT4TSConfigData, 'gpt2' | 'id2label'>> & { id2label?: Record<string, string> } & { gpt2?: Partial<GPT2ConfigData> | GPT2Config } & Record<string, unknown> = {}) {
     for (const key of Object.keys(GPT4TS_DEFAULTS) as (keyof typeof GPT4TS_DEFAULTS)[]) {
       (this as Record<string, unknown>)[key] = fields[key] ?? GPT4TS_DEFAULTS[key];
     }
@@ -44,6 +53,7 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     this.gpt2 = { ...(g.toJSON() as GPT2ConfigData) };
     for (const k of ['model_type', 'architectures', 'tie_word_embeddings']) delete (this.gpt2 as unknown as Record<string, unknown>)[k];
     if (fields.gpt_layers === undefined) this.gpt_layers = Math.min(GPT4TS_DEFAULTS.gpt_layers, this.gpt2.n_layer);
+    if (fields.id2label !== undefined) this.id2label = { ...(fields.id2label as Record<string, string>) };
     this.validate();
   }
 
@@ -62,6 +72,12 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     for (const k of ['input_length', 'horizon', 'patch_size', 'stride', 'gpt_layers'] as const) {
       if (!Number.isInteger(this[k]) || this[k] < 1) errs.push(`${k} = ${this[k]} must be a positive integer`);
     }
+    if (!(Number.isInteger(this.num_labels) && (this.num_labels === 0 || this.num_labels >= 2))) {
+      errs.push(`num_labels = ${this.num_labels} must be 0 (forecasting head) or an integer >= 2 (a classifier)`);
+    }
+    if (this.id2label !== undefined && Object.keys(this.id2label).length !== this.num_labels) {
+      errs.push(`id2label names ${Object.keys(this.id2label).length} classes but num_labels = ${this.num_labels}; name every class once`);
+    }
     if (!(this.norm_eps > 0)) errs.push(`norm_eps = ${this.norm_eps} must be > 0`);
     if (this.patch_size > this.input_length) errs.push(`patch_size = ${this.patch_size} exceeds input_length = ${this.input_length}; use a longer input or a smaller patch`);
     if (this.gpt_layers > this.gpt2.n_layer) errs.push(`gpt_layers = ${this.gpt_layers} exceeds the backbone's n_layer = ${this.gpt2.n_layer}`);
@@ -72,8 +88,16 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     return this;
   }
 
+  /** The architecture this config builds: a classifier when num_labels > 0, else the forecaster. */
+  get architecture(): 'GPT4TS' | 'GPT4TSForClassification' {
+    return this.num_labels > 0 ? 'GPT4TSForClassification' : 'GPT4TS';
+  }
+
   toJSON(): GPT4TSConfigData & { model_type: 'gpt4ts'; architectures: string[] } {
     const data = Object.fromEntries(Object.keys(GPT4TS_DEFAULTS).map((k) => [k, (this as Record<string, unknown>)[k]]));
-    return { model_type: 'gpt4ts', architectures: ['GPT4TS'], ...(data as Omit<GPT4TSConfigData, 'gpt2'>), gpt2: { ...this.gpt2 } };
+    return {
+      model_type: 'gpt4ts', architectures: [this.architecture], ...(data as Omit<GPT4TSConfigData, 'gpt2'>),
+      ...(this.id2label ? { id2label: { ...this.id2label } } : {}), gpt2: { ...this.gpt2 },
+    };
   }
 }

@@ -14,6 +14,8 @@ export interface SeriesTable {
   columns: string[];
   /** values[c][t]: column c at time step t. */
   values: Float64Array[];
+  /** The cells of the columns read as text (CsvOptions.textColumns), by name, as written. */
+  text?: Record<string, string[]>;
 }
 
 export interface CsvOptions {
@@ -21,6 +23,11 @@ export interface CsvOptions {
   source?: string;
   /** Name of the date column (default 'date', matched case-insensitively). */
   dateColumn?: string;
+  /**
+   * Columns kept as text instead of numbers (a series id, a class name); each must exist (the error
+   * names it and the columns the file has) and have a value on every row.
+   */
+  textColumns?: readonly string[];
 }
 
 /** Parses an ETT-style CSV; throws on missing or non-numeric cells, ragged rows and a missing date column. */
@@ -43,8 +50,14 @@ export function parseSeriesCsv(text: string, opts: CsvOptions = {}): SeriesTable
   });
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup !== undefined) throw new Error(`${source}: line 1 (header) names column '${dup}' twice; column names must be unique`);
-  const columns = header.filter((_, i) => i !== dateIndex);
-  if (columns.length === 0) throw new Error(`${source}: line 1 (header) has only the date column; add at least one numeric column`);
+  const textNames = opts.textColumns ?? [];
+  for (const t of textNames) {
+    if (!header.includes(t)) throw new Error(`${source}: line 1 (header) has no '${t}' column (columns: ${header.join(', ')}); name the column you have with its option`);
+  }
+  const isText = header.map((h, i) => i !== dateIndex && textNames.includes(h));
+  const columns = header.filter((_, i) => i !== dateIndex && !isText[i]);
+  if (columns.length === 0) throw new Error(`${source}: line 1 (header) has no numeric column besides the date${textNames.length ? ` and ${textNames.join(', ')}` : ''}; add at least one`);
+  const textCells: Record<string, string[]> = Object.fromEntries(textNames.map((t) => [t, new Array<string>(lines.length - 1)]));
   const rows = lines.length - 1;
   const values = columns.map(() => new Float64Array(rows));
   const dates: string[] = new Array(rows);
@@ -62,6 +75,11 @@ export function parseSeriesCsv(text: string, opts: CsvOptions = {}): SeriesTable
         dates[r] = cell;
         continue;
       }
+      if (isText[i]) {
+        if (cell === '') throw new Error(`${source}: line ${lineNo}, column '${header[i]}': the value is missing`);
+        textCells[header[i]][r] = cell;
+        continue;
+      }
       if (cell === '' || /^(nan|na|null)$/i.test(cell)) {
         throw new Error(`${source}: line ${lineNo}, column '${header[i]}': missing value; fill or drop the row before loading`);
       }
@@ -72,5 +90,5 @@ export function parseSeriesCsv(text: string, opts: CsvOptions = {}): SeriesTable
       values[c++][r] = v;
     }
   }
-  return { source, dates, columns, values };
+  return { source, dates, columns, values, ...(textNames.length ? { text: textCells } : {}) };
 }

@@ -49,6 +49,11 @@ export interface ForecastDataOptions {
   split?: 'ett-hour' | 'ett-minute' | 'ratio' | SplitRows;
   /** Fraction of training windows kept (few-shot; GPT4TS's `percent / 100`). Default 1. */
   trainFraction?: number;
+  /**
+   * Standardise with the training split's mean and std (default true). Short-term forecasting with
+   * scale-free metrics (sMAPE, MASE) keeps the file's units: false (mean 0, std 1 are recorded).
+   */
+  standardise?: boolean;
 }
 
 export type ResolvedForecastData = Required<Omit<ForecastDataOptions, 'split'>> & { split: SplitRows };
@@ -126,7 +131,7 @@ export function resolveForecastOptions(o: ForecastDataOptions, rows: number): Re
   if (errs.length) throw new Error(`forecast data: ${errs.join('; ')}`);
   const s = o.split ?? 'ett-hour';
   const split = s === 'ett-hour' ? ettSplit(1) : s === 'ett-minute' ? ettSplit(4) : s === 'ratio' ? ratioSplit(rows) : s;
-  return { inputLength, horizon, features, target: o.target ?? 'OT', trainFraction, split };
+  return { inputLength, horizon, features, target: o.target ?? 'OT', trainFraction, split, standardise: o.standardise ?? true };
 }
 
 /** Splits, standardises and windows a table. Throws when a split is too short for one window. */
@@ -168,8 +173,8 @@ export function forecastData(table: SeriesTable, opts: ForecastDataOptions = {})
     let q = 0;
     for (let t = trainStart; t < trainEnd0; t++) q += (v[t] - m) ** 2;
     const sd = Math.sqrt(q / (trainEnd0 - trainStart));
-    mean[j] = m;
-    std[j] = sd > 0 ? sd : 1;
+    mean[j] = o.standardise ? m : 0;
+    std[j] = o.standardise && sd > 0 ? sd : 1;
   });
   const make = ([name, a, b]: [string, number, number]): WindowSet => {
     const data = new Float32Array((b - a) * M);

@@ -11,3 +11,7 @@ export * from './io.js';
 export * from './trainable.js';
 export * from './evaluate.js';
 export * from './scaler.js';
+export * from './classifier.js';
+export * from './reconstruction.js';
+export * from './masking.js';
+export * from './labelled.js';

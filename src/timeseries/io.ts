@@ -8,7 +8,8 @@ import { parseSafetensors, safetensorsToTensors, tensorsToSafetensors } from '..
 import type { Backend } from '../backend/kernels.js';
 import { dispose } from '../tensor/scope.js';
 import { GPT4TSConfig } from './config.js';
-import { GPT4TS } from './model.js';
+import { GPT4TSForClassification } from './classifier.js';
+import { GPT4TS, type GPT4TSBase } from './model.js';
 
 export interface CheckpointFiles {
   /** config.json text */
@@ -17,12 +18,15 @@ export interface CheckpointFiles {
   weights: Uint8Array;
 }
 
-export function gpt4tsToFiles(model: GPT4TS): CheckpointFiles {
+export function gpt4tsToFiles(model: GPT4TSBase): CheckpointFiles {
   return { config: JSON.stringify(model.config.toJSON(), null, 2) + '\n', weights: tensorsToSafetensors(model.stateDict()) };
 }
 
-/** Parses config.json text (or an object) and loads the weights strictly (a PyTorch GPT4TS's `gpt2.wte.weight` is skipped). */
-export function gpt4tsFromFiles(config: string | Record<string, unknown>, weights: Uint8Array, opts: { backend?: Backend; source?: string } = {}): GPT4TS {
+/**
+ * Parses config.json text (or an object) and loads the weights strictly (a PyTorch GPT4TS's
+ * `gpt2.wte.weight` is skipped): a GPT4TS, or a GPT4TSForClassification when num_labels > 0.
+ */
+export function gpt4tsFromFiles<M extends GPT4TSBase = GPT4TS>(config: string | Record<string, unknown>, weights: Uint8Array, opts: { backend?: Backend; source?: string } = {}): M {
   const where = opts.source ?? 'config.json';
   let raw: Record<string, unknown>;
   if (typeof config === 'string') {
@@ -35,7 +39,8 @@ export function gpt4tsFromFiles(config: string | Record<string, unknown>, weight
   if (raw.model_type !== 'gpt4ts') {
     throw new Error(`${where}: model_type ${JSON.stringify(raw.model_type)} is not "gpt4ts"; this loader reads GPT4TS checkpoints only`);
   }
-  const model = new GPT4TS(new GPT4TSConfig(raw as ConstructorParameters<typeof GPT4TSConfig>[0]));
+  const c = new GPT4TSConfig(raw as ConstructorParameters<typeof GPT4TSConfig>[0]);
+  const model: GPT4TSBase = c.architecture === 'GPT4TSForClassification' ? new GPT4TSForClassification(c) : new GPT4TS(c);
   const state = safetensorsToTensors(parseSafetensors(weights), { backend: opts.backend });
   try {
     model.loadStateDict(state);
@@ -45,5 +50,5 @@ export function gpt4tsFromFiles(config: string | Record<string, unknown>, weight
   } finally {
     dispose([...state.values()]);
   }
-  return model;
+  return model as M;
 }

@@ -19,7 +19,7 @@ import {
   attentionMask, Dropout, Embedding, GPT2LMHeadModel, LayerNorm, Linear, Module, ModuleList, PreLNBlock,
   type GPT2ConfigData, type PreparedState, type StateValue,
 } from './gpt2-parts.js';
-import { instanceDenorm, instanceNorm, patchify, unchannel } from './pipeline.js';
+import { instanceDenorm, instanceNorm, patchify, unchannel, type NormStats } from './pipeline.js';
 
 /** GPT-2 without token embeddings: inputs are embeddings, positions are added from `wpe`. */
 export class GPT2Backbone extends Module {
@@ -61,7 +61,12 @@ export interface ForecastOutput {
   logits: Tensor;
 }
 
-export class GPT4TS extends Module {
+/**
+ * What every GPT4TS head shares: the input projection, the backbone and the output layer, with the
+ * state-dict names of the PyTorch module. Subclasses differ in the output layer's width and in what
+ * they make of its output (a forecast, or class logits).
+ */
+export abstract class GPT4TSBase extends Module {
   /** Its entry in the family table (src/models/families.ts). */
   readonly family = 'gpt4ts' as const;
   readonly config: GPT4TSConfig;
@@ -69,53 +74,34 @@ export class GPT4TS extends Module {
   readonly gpt2: GPT2Backbone;
   readonly out_layer: Linear;
 
-  /** Fresh weights (normal(0, initializer_range), zero biases); use {@link GPT4TS.fromGPT2} for a pretrained backbone. */
-  constructor(config: GPT4TSConfig | (Partial<Omit<GPT4TSConfigData, 'gpt2'>> & { gpt2?: Partial<GPT2ConfigData> }), opts: { generator?: Generator } = {}) {
+  /** Fresh weights (normal(0, initializer_range), zero biases); `outputs` is the output layer's width. */
+  protected constructor(config: GPT4TSConfig, outputs: number, generator: Generator) {
     super();
-    this.config = config instanceof GPT4TSConfig ? config.validate() : new GPT4TSConfig(config);
+    this.config = config.validate();
     const c = this.config;
-    const generator = opts.generator ?? new Generator(0);
     const std = c.gpt2.initializer_range;
     this.in_layer = new Linear(c.patch_size, c.dModel, { generator, std });
     this.gpt2 = new GPT2Backbone(c.gpt2, c.gpt_layers, generator);
-    this.out_layer = new Linear(c.dModel * c.numPatches, c.horizon, { generator, std });
+    this.out_layer = new Linear(c.dModel * c.numPatches, outputs, { generator, std });
   }
+
+  /** x (B, L, M) -> `{ logits }` (the forecast, or class scores). */
+  abstract forward(x: Tensor): { logits: Tensor };
 
   /**
-   * A model whose backbone is the first `gpt_layers` blocks of `lm` (with its wpe and ln_f); the
-   * input and output layers start fresh. `lm` is left untouched (weights are copied).
+   * x (B, L, M) -> the output layer applied to each channel's flattened patch states (B*M, outputs),
+   * and the instance-norm statistics to invert.
    */
-  static fromGPT2(lm: GPT2LMHeadModel, config: Partial<Omit<GPT4TSConfigData, 'gpt2'>> = {}, opts: { generator?: Generator } = {}): GPT4TS {
-    const model = new GPT4TS(new GPT4TSConfig({ ...config, gpt2: lm.config }), opts);
-    // The backbone's keys are the LM's without wte and without the blocks past gpt_layers.
-    const state = new Map<string, Tensor>();
-    for (const [k, t] of lm.transformer.namedParameters()) {
-      const block = /^h\.(\d+)\./.exec(k);
-      if (k !== 'wte.weight' && !(block && Number(block[1]) >= model.config.gpt_layers)) state.set(k, t);
-    }
-    model.gpt2.loadStateDict(state);
-    return model;
-  }
-
-  /** x (B, L, M) -> the forecast (B, H, M). */
-  forward(x: Tensor): ForecastOutput {
+  protected head(x: Tensor, who: string): { y: Tensor; stats: NormStats } {
     const c = this.config;
     if (x.rank !== 3 || x.shape[1] !== c.input_length) {
-      throw new Error(`GPT4TS.forward: x ${x.describe()} must be [batch, input_length = ${c.input_length}, channels]`);
+      throw new Error(`${who}.forward: x ${x.describe()} must be [batch, input_length = ${c.input_length}, channels]`);
     }
-    const B = x.shape[0];
     const { x: xn, stats } = instanceNorm(x, c.norm_eps);
     const patches = patchify(xn, c.patch_size, c.stride); // (B*M, N, P)
     const h = this.gpt2.forward(this.in_layer.forward(patches)); // (B*M, N, d)
     const flat = reshape(h, [h.shape[0], c.numPatches * c.dModel]); // (B*M, N*d)
-    const y = unchannel(this.out_layer.forward(flat), B); // (B*M, H) -> (B, H, M)
-    const prediction = instanceDenorm(y, stats);
-    return { prediction, logits: prediction };
-  }
-
-  /** Mean squared error of the forecast against y (B, H, M). */
-  loss(x: Tensor, y: Tensor): Tensor {
-    return mseLoss(this.forward(x).prediction, y);
+    return { y: this.out_layer.forward(flat), stats }; // (B*M, outputs)
   }
 
   /** Accepts a PyTorch GPT4TS state dict: drops `gpt2.wte.weight` and GPT-2's legacy attention-mask buffers. */
@@ -127,6 +113,47 @@ export class GPT4TS extends Module {
       else out.set(k, t);
     }
     return { state: out, ignored };
+  }
+
+  /** Copies the first `gpt_layers` blocks of `lm` (with its wpe and ln_f) into this model's backbone. */
+  loadBackbone(lm: GPT2LMHeadModel): this {
+    // The backbone's keys are the LM's without wte and without the blocks past gpt_layers.
+    const state = new Map<string, Tensor>();
+    for (const [k, t] of lm.transformer.namedParameters()) {
+      const block = /^h\.(\d+)\./.exec(k);
+      if (k !== 'wte.weight' && !(block && Number(block[1]) >= this.config.gpt_layers)) state.set(k, t);
+    }
+    this.gpt2.loadStateDict(state);
+    return this;
+  }
+}
+
+/** Forecasting (and reconstruction, with horizon = input_length): x (B, L, M) -> (B, H, M). */
+export class GPT4TS extends GPT4TSBase {
+  /** Fresh weights; use {@link GPT4TS.fromGPT2} for a pretrained backbone. */
+  constructor(config: GPT4TSConfig | (Partial<Omit<GPT4TSConfigData, 'gpt2'>> & { gpt2?: Partial<GPT2ConfigData> }), opts: { generator?: Generator } = {}) {
+    const c = config instanceof GPT4TSConfig ? config : new GPT4TSConfig(config);
+    super(c, c.horizon, opts.generator ?? new Generator(0));
+  }
+
+  /**
+   * A model whose backbone is the first `gpt_layers` blocks of `lm` (with its wpe and ln_f); the
+   * input and output layers start fresh. `lm` is left untouched (weights are copied).
+   */
+  static fromGPT2(lm: GPT2LMHeadModel, config: Partial<Omit<GPT4TSConfigData, 'gpt2'>> = {}, opts: { generator?: Generator } = {}): GPT4TS {
+    return new GPT4TS(new GPT4TSConfig({ ...config, gpt2: lm.config }), opts).loadBackbone(lm);
+  }
+
+  /** x (B, L, M) -> the forecast (B, H, M). */
+  forward(x: Tensor): ForecastOutput {
+    const { y, stats } = this.head(x, 'GPT4TS');
+    const prediction = instanceDenorm(unchannel(y, x.shape[0]), stats); // (B*M, H) -> (B, H, M)
+    return { prediction, logits: prediction };
+  }
+
+  /** Mean squared error of the forecast against y (B, H, M). */
+  loss(x: Tensor, y: Tensor): Tensor {
+    return mseLoss(this.forward(x).prediction, y);
   }
 }
 

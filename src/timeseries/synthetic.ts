@@ -5,7 +5,7 @@
 import type { SeriesTable } from './csv.js';
 
 /** mulberry32: a small seeded uniform stream on [0, 1). */
-function uniform(seed: number): () => number {
+export function seededUniform(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -43,7 +43,7 @@ export function seasonalSeries(o: SeasonalOptions): SeriesTable {
   const periods = o.periods ?? [24, 168];
   if (!(Number.isInteger(o.length) && o.length > 0)) throw new Error(`seasonalSeries: length = ${o.length} must be a positive integer`);
   if (!(Number.isInteger(M) && M > 0)) throw new Error(`seasonalSeries: channels = ${M} must be a positive integer`);
-  const u = uniform(o.seed ?? 0);
+  const u = seededUniform(o.seed ?? 0);
   const n = normal(u);
   const noise = o.noise ?? 0.1;
   const trend = o.trend ?? 0.5;
@@ -91,7 +91,7 @@ export function injectSpikes(values: ArrayLike<number>, o: SpikeOptions): { valu
   let q = 0;
   for (const v of out) q += (v - m) ** 2;
   const sd = Math.sqrt(q / out.length) || 1;
-  const u = uniform(o.seed ?? 1);
+  const u = seededUniform(o.seed ?? 1);
   const room = out.length - from - width;
   if (room < o.count * (width + 1)) throw new Error(`injectSpikes: ${o.count} segments of width ${width} do not fit in ${out.length - from} steps`);
   let placed = 0;
