@@ -14,12 +14,15 @@ import * as W from '../src/index.js';
 import { loadAdapter } from '../src/adapters/io.js';
 import type { FilesSpec, ProgressEvent } from '../src/web/protocol.js';
 import { DemoSession } from '../src/web/session.js';
-import { mapSource, readCheckpoint, tokenizerFromSource } from '../src/web/source.js';
+import { mapSource, modelFromCheckpoint, readCheckpoint, tokenizerFromSource } from '../src/web/source.js';
 import { spread } from '../src/web/tasks.js';
+import { fromPretrained } from '../src/node/pretrained.js';
+import { collateExamples } from '../src/tasks/batches.js';
+import { batchTensors } from '../src/tasks/classification.js';
 import { wasmBackends } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const filesOf = (dir: string, label: string): FilesSpec => ({
+const filesOf = (dir: string, label: string): FilesSpec & { files: Record<string, Uint8Array> } => ({
   label, files: Object.fromEntries(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(join(dir, f)))])),
 });
 const checkpoint = (name: string) => filesOf(join(root, 'examples', 'checkpoints', name), name);
@@ -38,6 +41,16 @@ describe('web sources', () => {
     await expect(readCheckpoint(s)).rejects.toThrow(/dropped: no model.safetensors; the weights file is missing/);
     await expect(tokenizerFromSource(s)).rejects.toThrow(/dropped: no tokenizer; expected tokenizer.json/);
     await expect(readCheckpoint(mapSource({ 'config.json': new Uint8Array([123]) }, 'bad/'))).rejects.toThrow(/bad\/config.json: invalid JSON/);
+  });
+
+  it('modelFromCheckpoint loads the weights (with or without an onLoad listener)', async () => {
+    const ck = await readCheckpoint(mapSource(checkpoint('tiny-gpt2').files));
+    const want = W.parseSafetensors(ck.weights).tensors.get('wte.weight')!.data; // a bare GPT2Model checkpoint: keys without 'transformer.'
+    for (const onLoad of [undefined, () => {}]) {
+      const m = modelFromCheckpoint(ck, { onLoad });
+      expect(Array.from(new Map(m.namedParameters()).get('transformer.wte.weight')!.toArray().slice(0, 8))).toEqual(Array.from(want.slice(0, 8)));
+      m.dispose();
+    }
   });
 
   it('spread keeps every k-th example, at most n', () => {
@@ -61,6 +74,8 @@ describe('DemoSession', () => {
     const info = await s.load({ checkpoint: checkpoint('tiny-roberta'), data, evalExamples: 64 });
     expect(info).toMatchObject({ family: 'roberta', architecture: 'RobertaForSequenceClassification', task: 'sentiment', metric: 'accuracy' });
     expect(info.freshKeys.length).toBeGreaterThan(0); // the classifier head is not in a masked-LM checkpoint
+    expect(info.methods.map((m) => m.name)).toEqual(['full', 'bitfit', 'lora', 'rslora', 'ia3', 'grasp', 'stochgrasp', 'lisa', 'grass']);
+    expect(info.methods.find((m) => m.name === 'grasp')!.label).toMatch(/GRASP/);
     expect(info.trainExamples).toBe(2400);
     expect(info.validationExamples).toBe(64);
     expect(() => s.saveAdapter()).toThrow(/no adapter yet/);
@@ -85,12 +100,21 @@ describe('DemoSession', () => {
     await s.loadAdapter({ files: Object.fromEntries(files.map((f) => [f.name, new Blob([f.bytes.slice()])])) });
     expect(s.logits(texts).logits).toEqual(trained);
     expect(s.evaluate().metrics).toEqual(run.evaluation.metrics);
-    // And by the library's own loader on a model built elsewhere.
-    const ck = await readCheckpoint(mapSource(checkpoint('tiny-roberta').files as Record<string, Uint8Array>));
-    const { modelFromCheckpoint } = await import('../src/web/source.js');
-    const model = modelFromCheckpoint(ck, { architecture: 'RobertaForSequenceClassification', config: { num_labels: 2 } });
+    // And on a model the Node loader builds from the checkpoint directory: the same logits, so every
+    // run of the session starts from the checkpoint's weights (not a fresh init) and the files carry the rest.
+    const model = await fromPretrained(join(root, 'examples', 'checkpoints', 'tiny-roberta'), {
+      architecture: 'RobertaForSequenceClassification', freshHead: true, config: { num_labels: 2 },
+    });
     const adapted = loadAdapter(model, new TextDecoder().decode(files[0].bytes), files[1].bytes);
     expect(adapted.method).toBe('grasp');
+    model.eval();
+    const tok = await tokenizerFromSource(mapSource(checkpoint('tiny-roberta').files));
+    texts.forEach((text, i) => {
+      const { ids } = tok.encodeForRoberta(text, { maxLength: 64 });
+      const t = batchTensors(collateExamples([{ ids, label: 0 }], [0], 1));
+      expect(Array.from(model.forward(t.ids, { attentionMask: t.attentionMask }).logits.toArray())).toEqual(trained[i]);
+      W.dispose([t.ids, t.attentionMask, t.labels]);
+    });
     adapted.remove();
     model.dispose();
     s.dispose();

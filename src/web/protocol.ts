@@ -37,6 +37,8 @@ export interface LoadArgs {
   task?: DemoTaskName;
   /** Max tokens per example (default 64, capped by the model's positions). */
   maxLength?: number;
+  /** Train on the first this many training examples only (default all; a small set shows overfitting quickly). */
+  limitTrain?: number;
   /** Evaluate on at most this many validation examples (default 200; the whole split: Infinity). */
   evalExamples?: number;
 }
@@ -58,6 +60,16 @@ export interface LoadInfo {
   freshKeys: string[];
   /** Where the checkpoint came from. */
   source: string;
+  /** The methods that apply to this model, in the library's order, with their defaults. */
+  methods: MethodInfo[];
+}
+
+export interface MethodInfo {
+  name: MethodName;
+  /** The method's default peak learning rate. */
+  defaultLr: number;
+  /** Its default config in words (`LoRA r=8 α=8 (query,value)`). */
+  label: string;
 }
 
 export interface TrainArgs {
@@ -65,6 +77,8 @@ export interface TrainArgs {
   steps: number;
   /** Peak learning rate (default: the method's). */
   lr?: number;
+  /** Peak learning rate of a fresh task head (default: min(lr, 2e-3), as `wasmgrad finetune`). */
+  headLr?: number;
   batchSize?: number;
   /** Overrides of the method's adapter config ({ r: 8 }, { num_groups: 16 }). */
   adapter?: Record<string, unknown>;

@@ -9,7 +9,8 @@
 import { adapterConfigJson, adapterWeights, loadAdapter } from '../adapters/io.js';
 import type { AdaptedModel } from '../adapters/model.js';
 import { evaluateUnderNoise } from '../adapters/noise.js';
-import { presetFor, type MethodName } from '../adapters/registry.js';
+import { defaultLr, describeConfig, METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
+import { validateAdapterConfig } from '../adapters/model.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { inFile } from '../io/safetensors.js';
 import { architectureFor, FAMILIES, familyForModelType, type Family, type FamilyModel } from '../models/families.js';
@@ -26,7 +27,7 @@ import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { FINETUNE_DEFAULTS, resolveFinetuneConfig } from '../train/finetune-config.js';
 import { runFinetune } from '../train/finetune.js';
 import type {
-  AdapterFiles, EvalSummary, FilesSpec, GenerateArgs, GenerateReply, LoadArgs, LoadInfo, LogitsReply, NoiseArgs, NoisePoint, NoiseReply,
+  AdapterFiles, EvalSummary, MethodInfo, FilesSpec, GenerateArgs, GenerateReply, LoadArgs, LoadInfo, LogitsReply, NoiseArgs, NoisePoint, NoiseReply,
   ProgressEvent, TrainArgs, TrainSummary,
 } from './protocol.js';
 import { mapSource, modelFromCheckpoint, readCheckpoint, readRequired, tokenizerFromSource, urlSource, type CheckpointFiles, type FileSource } from './source.js';
@@ -41,6 +42,21 @@ export const DEMO_EVAL_EXAMPLES = 200;
 export function sourceOf(spec: FilesSpec, base?: string): FileSource {
   if ('url' in spec) return urlSource(base ? new URL(spec.url, base) : spec.url);
   return mapSource(spec.files, spec.label ?? 'the given files');
+}
+
+/** Methods for series models (GPT4TS and its One-for-All recipe), not offered for the demo's text tasks. */
+const SERIES_METHODS: readonly MethodName[] = ['gpt4ts', 'one-for-all'];
+
+/** The methods whose default config fits `model`, with their defaults. */
+export function methodsFor(model: FamilyModel): MethodInfo[] {
+  return METHOD_NAMES.filter((m) => !SERIES_METHODS.includes(m)).flatMap((name) => {
+    try {
+      const config = validateAdapterConfig(model, presetFor(name) as AdapterConfig);
+      return [{ name, defaultLr: defaultLr(name), label: describeConfig(config) }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Lets queued messages (a stop) in between steps: a macrotask turn. */
@@ -92,7 +108,11 @@ export class DemoSession {
       progress({ kind: 'status', message: `reading the sentiment sentences from ${data.label}` });
       const { train, validation } = await readSentiment(data);
       const evalSet = spread(validation, args.evalExamples ?? DEMO_EVAL_EXAMPLES);
-      const task = demoTask({ name: taskName, family, config, tokenizer, train, validation: evalSet, maxLength });
+      if (args.limitTrain !== undefined && !(Number.isInteger(args.limitTrain) && args.limitTrain >= 1)) {
+        throw new Error(`load: limitTrain ${args.limitTrain} must be a positive integer (training examples to keep)`);
+      }
+      const trainSet = args.limitTrain === undefined ? train : train.slice(0, args.limitTrain);
+      const task = demoTask({ name: taskName, family, config, tokenizer, train: trainSet, validation: evalSet, maxLength });
       const freshKeys: string[] = [];
       const model = modelFromCheckpoint(checkpoint, { architecture, config: overrides, onLoad: (r) => freshKeys.push(...r.missing) });
       this.model = model;
@@ -100,6 +120,7 @@ export class DemoSession {
         family, architecture, task: taskName, taskKind: kind, metric: task.metric, metricNames: [...task.metricNames],
         parameters: model.numParameters(), vocabSize: tokenizer.vocabSize, maxLength,
         trainExamples: task.trainExamples, validationExamples: task.validationExamples, freshKeys, source: source.label,
+        methods: methodsFor(model),
       };
       this.loaded = { checkpoint, info, family, architecture, overrides, tokenizer, task, ids: spec.specialIds!(config), maxPositions };
       return info;
@@ -113,7 +134,7 @@ export class DemoSession {
       if (!(Number.isInteger(args.steps) && args.steps >= 1)) throw new Error(`train: steps ${args.steps} must be a positive integer`);
       presetFor(args.method); // an unknown method fails here, naming the known ones
       const config = resolveFinetuneConfig(
-        { epochs: 1, batchSize: args.batchSize, lr: args.lr, seed: args.seed, warmupRatio: args.warmupRatio, maxLength: l.info.maxLength },
+        { epochs: 1, batchSize: args.batchSize, lr: args.lr, headLr: args.headLr, seed: args.seed, warmupRatio: args.warmupRatio, maxLength: l.info.maxLength },
         args.method,
       );
       this.release();

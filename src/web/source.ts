@@ -126,7 +126,8 @@ export function modelFromCheckpoint(files: CheckpointFiles, opts: { architecture
   const model = buildModel(family, arch, raw);
   try {
     const heads = headKeys(family, arch);
-    opts.onLoad?.(model.loadStateDict(weights, { strict: true, mayMiss: heads.own, mayDrop: heads.other, source: file }));
+    const report = model.loadStateDict(weights, { strict: true, mayMiss: heads.own, mayDrop: heads.other, source: file });
+    opts.onLoad?.(report);
   } catch (err) {
     model.dispose();
     throw err;
