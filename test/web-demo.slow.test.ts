@@ -2,7 +2,7 @@
  * The demo page in a real browser: Debian's Chromium driven headless by playwright-core. The page is
  * built from the current sources, served by `wasmgrad serve`'s server (COOP/COEP: cross-origin
  * isolated, so the worker runs the kernel threads), and used as a person would: load tiny-roberta,
- * train GRASP in the worker (the loss falls), stop a run, download the adapter files, load them
+ * train GRASP in the worker (the loss falls well below what the label prior alone gives), stop a run, download the adapter files, load them
  * back in the page (identical logits) and in Node (the same logits up to float rounding).
  *
  * Without Chromium this fails in CI (CI=true; .ci/run installs it) and is skipped elsewhere, saying why.
@@ -73,7 +73,8 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the demo page in Chromium', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    // 32 training sentences in one batch of 32: every step sees the same examples, so its loss is comparable across steps.
+    // 32 training sentences in one batch of 32: every step sees the same examples, so its loss is comparable across
+    // steps; GRASP at lr 0.03 with the head at 0.01 fits them within 40 steps.
     await page.goto(`${server.url}?model=tiny-roberta&method=grasp&limit-train=32`);
     await waitForState(page, 'idle', 120_000);
     const runtime = await page.evaluate(() => (window as unknown as DemoWindow).demo.client.ready);
@@ -83,21 +84,26 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the demo page in Chromium', () => {
     await page.click('#load');
     await waitForState(page, 'ready');
     expect(await page.inputValue('#method')).toBe('grasp');
-    await page.fill('#steps', '16');
+    await page.fill('#steps', '40');
     await page.fill('#batch', '32');
+    await page.fill('#lr', '0.03');
+    await page.click('.advanced summary');
+    await page.fill('#head-lr', '0.01');
     await page.click('#train');
     await page.waitForFunction(() => (window as unknown as DemoWindow).demo.lastRun !== null && document.body.dataset.state === 'ready', null, { timeout: 300_000 });
     const run = await page.evaluate(() => (window as unknown as DemoWindow).demo.lastRun!);
-    expect(run.steps).toBe(16);
+    expect(run.steps).toBe(40);
     expect(run.stopped).toBe(false);
     const losses = run.losses;
-    expect(losses).toHaveLength(16);
+    expect(losses).toHaveLength(40);
     expect(losses.every(Number.isFinite)).toBe(true);
+    // The 32 sentences are 21 positive and 11 negative: predicting that prior alone scores
+    // -(21/32 ln 21/32 + 11/32 ln 11/32) = 0.644. The model must fit the sentences themselves to go well below it.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean(losses.slice(-4))).toBeLessThan(mean(losses.slice(0, 4)) - 0.01);
-    expect(losses.at(-1)!).toBeLessThan(losses[0] - 0.02);
-    expect(await page.textContent('#stat-step')).toBe('16/16');
-    expect(await page.textContent('#status')).toMatch(/^Done: 16 steps/);
+    expect(mean(losses.slice(0, 5))).toBeGreaterThan(0.6);
+    expect(mean(losses.slice(-5))).toBeLessThan(0.45);
+    expect(await page.textContent('#stat-step')).toBe('40/40');
+    expect(await page.textContent('#status')).toMatch(/^Done: 40 steps/);
     const trained = (await page.evaluate((texts) => (window as unknown as DemoWindow).demo.client.logits({ texts }), TEXTS)).logits;
 
     // The downloaded files, as a person gets them.

@@ -23,7 +23,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
 const el = {
   runtime: $('runtime'), model: $<HTMLSelectElement>('model'), drop: $('drop'), folder: $<HTMLInputElement>('folder'),
   load: $<HTMLButtonElement>('load'), modelInfo: $('model-info'), task: $('task'), method: $<HTMLSelectElement>('method'),
-  methodLabel: $('method-label'), steps: $<HTMLInputElement>('steps'), lr: $<HTMLInputElement>('lr'), batch: $<HTMLInputElement>('batch'),
+  methodLabel: $('method-label'), steps: $<HTMLInputElement>('steps'), lr: $<HTMLInputElement>('lr'), batch: $<HTMLInputElement>('batch'), headLr: $<HTMLInputElement>('head-lr'),
   train: $<HTMLButtonElement>('train'), stop: $<HTMLButtonElement>('stop'), adapterInfo: $('adapter-info'),
   download: $<HTMLButtonElement>('download'), adapterFiles: $<HTMLInputElement>('adapter-files'), reloadLabel: $('reload-label'),
   stepStat: $('stat-step'), lossStat: $('stat-loss'), tpsStat: $('stat-tps'), timeStat: $('stat-time'), bar: $('progress-bar'),
@@ -220,6 +220,7 @@ async function train(): Promise<void> {
       steps: readNumber(el.steps, 'Steps', { integer: true, min: 1, max: 100000 }) ?? 150,
       lr: readNumber(el.lr, 'Learning rate', { min: 1e-7, max: 0.999 }),
       batchSize: readNumber(el.batch, 'Batch', { integer: true, min: 1, max: 512 }),
+      headLr: readNumber(el.headLr, 'Head learning rate', { min: 1e-7, max: 0.999 }),
     };
   } catch (err) {
     return fail(err);
