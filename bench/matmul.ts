@@ -32,7 +32,7 @@ interface Kernel {
   heap: number;
 }
 
-/** The embedded kernel binary (the same bytes the library loads), instantiated on its own memory. */
+/** The package's kernel binary (the same bytes the library loads), instantiated on its own memory. */
 function loadKernel(binary: 'simd' | 'relaxed'): Kernel | string {
   let loaded;
   try {

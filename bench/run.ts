@@ -74,6 +74,15 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
   if (named('generate greedy kv-cache', 'generate greedy no-cache')) {
     rows.push(...(await generateBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
+  if (named('bundle tour', 'bundle fine-tune', 'bundle kernel binary (fetched)')) {
+    // esbuild is a dev dependency: loaded only here, and skipped (when not asked for) where it is absent
+    const mod = await import('./bundle.js').catch((err: unknown) => {
+      if (only) throw err;
+      console.log(`bundle sizes skipped: ${(err as Error).message}`);
+      return null;
+    });
+    if (mod) rows.push(...(await mod.bundleBenches({ packageDir: packageDir() })).filter((r) => wanted(r.name)));
+  }
   if (!only || only.some((o) => ['bpe', 'safetensors'].some((p) => p.startsWith(o) || o.startsWith(p)))) {
     rows.push(...(await parserBenches({ quick: opts.quick })).filter((r) => wanted(r.name)));
   }
@@ -102,9 +111,11 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'KB min', 'KB gzip', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const kb = (b: number | undefined) => (b === undefined ? undefined : b / 1024);
   const body = rows.map((r) => [
     r.name, r.shape, r.variant, r.threads === undefined ? '' : String(r.threads), fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
+    fmt(kb(r.minBytes), 1), fmt(kb(r.gzipBytes), 1),
     r.scaling === undefined ? '' : `${r.scaling.toFixed(1)}x`,
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,
     r.vsNaive === undefined ? '' : `${r.vsNaive.toFixed(1)}x`,

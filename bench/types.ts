@@ -15,8 +15,11 @@ export interface BenchRow {
   tokensPerSecond?: number;
   /** Time at this size divided by the time at a tenth of it, same run: ~10 for linear work, ~100 for quadratic. */
   scaling?: number;
-  /** Mean time of one call in milliseconds. */
+  /** Mean time of one call in milliseconds (bundle rows: the esbuild run). */
   ms: number;
+  /** Bundle rows: bytes that load up front, minified, and the same gzipped (level 9). */
+  minBytes?: number;
+  gzipBytes?: number;
   /** Our throughput divided by the same work in @tensorflow/tfjs-backend-wasm (1 thread), same run. */
   vsTfjs?: number;
   /** Our throughput divided by a naive TypeScript loop, same run. */

@@ -8,7 +8,6 @@
  * ```
  */
 import type { Backend } from './backend/kernels.js';
-import { createReferenceBackend } from './backend/reference/index.js';
 import { createWasmBackend, createWasmBackendSync, type WasmBackend, type WasmBackendOptions } from './backend/wasm/index.js';
 import { getBackend, setBackend, setDefaultBackendFactory } from './tensor/engine.js';
 import './ops/methods.js';
@@ -22,16 +21,24 @@ export interface InitOptions extends WasmBackendOptions {
   dtype?: 'float32' | 'float64';
 }
 
-/** Creates and activates a backend. Call once before creating tensors (optional in Node and Deno). */
+/**
+ * Creates and activates a backend. Call once before creating tensors (optional in Node and Deno; in
+ * a browser it fetches the kernel binary). The reference backend is imported on demand, so bundles
+ * that never ask for it leave it out (a separate chunk where the bundler splits code).
+ */
 export async function init(opts: InitOptions = {}): Promise<Backend> {
   const backend =
-    opts.backend === 'reference' ? createReferenceBackend({ dtype: opts.dtype }) : await createWasmBackend(opts);
+    opts.backend === 'reference'
+      ? (await import('./backend/reference/index.js')).createReferenceBackend({ dtype: opts.dtype })
+      : await createWasmBackend(opts);
   setBackend(backend);
   return backend;
 }
 
 export type { Backend, Buf, Kernels, UnaryOp, BinaryOp } from './backend/kernels.js';
-export { createReferenceBackend, createWasmBackend, createWasmBackendSync, getBackend, setBackend };
+// The reference backend is not exported here (a static export would put it in every bundle): use
+// init({ backend: 'reference' }), or createReferenceBackend from 'wasmgrad/testing'.
+export { createWasmBackend, createWasmBackendSync, getBackend, setBackend };
 export type { WasmBackend, WasmBackendOptions };
 export { MEMORY_CATEGORIES, type MemoryBreakdown, type MemoryCategory } from './backend/memory.js';
 export { broadcastShapes, contiguousStrides, sizeOf, type Shape } from './backend/strides.js';

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { applyAdapter, graspGroupMap, type AttachedLayer } from '../src/adapters/index.js';
 import { isStochGraspLayer } from '../src/adapters/stochgrasp.js';
 import { Module } from '../src/nn/index.js';
@@ -92,7 +93,7 @@ describe('LoRA gradients', () => {
 
   for (const [rslora, scale] of [[false, 6 / 4], [true, 6 / 2]] as const) {
     it(`forward is W x + b + s B A x with s = ${rslora ? 'alpha / sqrt(r)' : 'alpha / r'} (${rslora ? 'rsLoRA' : 'LoRA'})`, () => {
-      W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+      W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
         for (const kind of ['linear', 'conv1d'] as const) {
           const model = new One(makeLayer(kind, 5, 3));
           const adapted = applyAdapter(model, { peft_type: 'LORA', target_modules: ['layer'], r: 4, lora_alpha: 6, use_rslora: rslora });
@@ -138,7 +139,7 @@ describe('GRASP gradients', () => {
     checkOp(fn, inputs);
     const report = gradcheck(fn, inputs);
     expect(report.ok, report.summary).toBe(true);
-    const analytic = W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+    const analytic = W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
       const leaves = inputs.map((s) => W.tensor(s.data, s.shape, { requiresGrad: true }));
       W.sum(fn(leaves[0], leaves[1], leaves[2])).backward();
       return leaves[1].grad!.toArray();
@@ -148,7 +149,7 @@ describe('GRASP gradients', () => {
   });
 
   it('forward is ((x - beta[g]) / max(gamma[g], min_scale)) W^T + b with g the saved group map', () => {
-    W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+    W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
       const gamma = [1.2, 0.02, 0.7];
       const beta = [0.3, -0.2, 0.1];
       const x = W.tensor(values(14, -2, 2, 19), [2, 7]);
@@ -181,7 +182,7 @@ describe('StochGRASP gradients', () => {
   it('eval (means): rho gets no gradient, mu does', () => {
     const fn = adaptedLayerFn('linear', 6, 3, config, keys, { eval: true });
     checkOp(fn, [input([2, 6], -2, 2, 23), ...params()]);
-    const grads = W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+    const grads = W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
       const leaves = [input([2, 6], -2, 2, 23), ...params()].map((s) => W.tensor(s.data, s.shape, { requiresGrad: true }));
       W.sum(fn(leaves[0], ...leaves.slice(1))).backward();
       return leaves.map((l) => l.grad);
@@ -196,7 +197,7 @@ describe('StochGRASP gradients', () => {
   });
 
   it('the training sample is mu + softplus(rho) eps, eps drawn from the layer generator (scales, then shifts); resetting it repeats the sample', () => {
-    W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+    W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
       const model = new One(makeLayer('linear', 6, 3));
       const adapted = applyAdapter(model, { target_modules: ['layer'], ...config } as AnyConfig);
       const layer = adapted.layers[0];

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { applyAdapter } from '../src/adapters/index.js';
 import { Module } from '../src/nn/index.js';
 import { wasmBackends } from './helpers.js';
@@ -15,7 +16,7 @@ import { expectBitwiseEqual, logits, makeModel, methodsFor, snapshot, type Famil
 
 const BACKENDS: [string, () => W.Backend][] = [
   ['wasm', () => wasmBackends()[0]],
-  ['reference', () => W.createReferenceBackend()],
+  ['reference', () => createReferenceBackend()],
 ];
 
 describe('adapters start as the identity', () => {

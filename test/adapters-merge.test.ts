@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { adapterConfigJson, adapterWeights, applyAdapter, loadAdapter, type AdaptedModel } from '../src/adapters/index.js';
 import { loadAdapterFromDirectory, saveAdapter } from '../src/node/adapter-files.js';
 import { wasmBackends } from './helpers.js';
@@ -36,7 +37,7 @@ const LOGIT_ULPS = 2 ** 10;
 
 const BACKENDS: [string, () => W.Backend][] = [
   ['wasm', () => wasmBackends()[0]],
-  ['reference', () => W.createReferenceBackend()],
+  ['reference', () => createReferenceBackend()],
 ];
 
 /** Per-bias R of the GRASP fold: sum_i |W0[o, i] beta[g(i)] / max(gamma[g(i)], min_scale)|, by bias parameter name. */

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { applyAdapter, gaussianKL, inverseSoftplus, klToTarget, type AdaptedModel } from '../src/adapters/index.js';
 import { checkOp, wasmBackends } from './helpers.js';
 import { makeModel, METHODS, write } from './adapters-models.js';
@@ -56,7 +57,7 @@ describe('klToTarget', () => {
   const st = 0.1;
 
   it('sums the per-element KL and has gradient (-1/sigma + sigma/st^2) sigmoid(rho) (float64)', () => {
-    W.withBackend(W.createReferenceBackend({ dtype: 'float64' }), () => {
+    W.withBackend(createReferenceBackend({ dtype: 'float64' }), () => {
       const r = W.tensor(rho, [5], { requiresGrad: true });
       const kl = klToTarget(r, st);
       expect(kl.shape).toEqual([]);
@@ -99,7 +100,7 @@ describe('AdaptedModel.regularizer()', () => {
 
   for (const sampleShift of [true, false]) {
     it(`= kl_weight * mean KL over ${sampleShift ? '2K' : 'K'} values per layer (sample_shift ${sampleShift}; float64 and WASM)`, () => {
-      for (const backend of [W.createReferenceBackend({ dtype: 'float64' }), wasmBackends()[0]]) {
+      for (const backend of [createReferenceBackend({ dtype: 'float64' }), wasmBackends()[0]]) {
         W.withBackend(backend, () => {
           const model = makeModel('roberta');
           const adapted = applyAdapter(model, { peft_type: 'STOCHGRASP', num_groups: 4, target_sigma: st, kl_weight: klWeight, sample_shift: sampleShift });

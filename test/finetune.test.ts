@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import type { MethodName } from '../src/adapters/registry.js';
 import type { AdapterConfig } from '../src/adapters/types.js';
 import type { WasmBackend } from '../src/backend/wasm/index.js';
@@ -145,7 +146,7 @@ describe('runFinetune', () => {
 
   it('reports the reference backend\'s peak memory too (Backend.peakBytes): at least the model\'s float32 parameters', async () => {
     const prev = W.getBackend();
-    W.setBackend(W.createReferenceBackend());
+    W.setBackend(createReferenceBackend());
     try {
       const model = classifier();
       const r = await runFinetune(runOptions(model, 'grasp', { config: config('grasp', { epochs: 1 }) }));

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createReferenceBackend } from '../src/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
 import { bf16ToFloat, f16ToFloat } from '../src/io/dtype.js';
 import {
   inFile,

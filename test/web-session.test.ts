@@ -14,7 +14,9 @@ import * as W from '../src/index.js';
 import { loadAdapter } from '../src/adapters/io.js';
 import type { FilesSpec, ProgressEvent } from '../src/web/protocol.js';
 import { DemoSession } from '../src/web/session.js';
-import { mapSource, modelFromCheckpoint, readCheckpoint, tokenizerFromSource } from '../src/web/source.js';
+import { mapSource } from '../src/io/source.js';
+import { loadTokenizer } from '../src/tokenizer/files.js';
+import { cachedSource, sourceOf } from '../src/web/sources.js';
 import { spread } from '../src/web/tasks.js';
 import { fromPretrained } from '../src/node/pretrained.js';
 import { collateExamples } from '../src/tasks/batches.js';
@@ -33,24 +35,20 @@ beforeAll(() => {
 });
 
 describe('web sources', () => {
-  it('find files by base name, read Blobs, and say null for a missing file', async () => {
-    const s = mapSource({ 'my-model/config.json': new Blob(['{"a":1}']), 'x.bin': new Uint8Array([1, 2]) }, 'dropped');
+  it('a files spec reads by name under its label; a cached source reads each file once', async () => {
+    const s = sourceOf({ files: { 'config.json': new Blob(['{"a":1}']), 'x.bin': new Uint8Array([1, 2]) }, label: 'my-model' });
+    expect(s.describe).toBe('my-model');
+    expect(s.locate('config.json')).toBe('my-model/config.json');
     expect(new TextDecoder().decode((await s.read('config.json'))!)).toBe('{"a":1}');
-    expect([...(await s.read('x.bin'))!]).toEqual([1, 2]);
     expect(await s.read('model.safetensors')).toBeNull();
-    await expect(readCheckpoint(s)).rejects.toThrow(/dropped: no model.safetensors; the weights file is missing/);
-    await expect(tokenizerFromSource(s)).rejects.toThrow(/dropped: no tokenizer; expected tokenizer.json/);
-    await expect(readCheckpoint(mapSource({ 'config.json': new Uint8Array([123]) }, 'bad/'))).rejects.toThrow(/bad\/config.json: invalid JSON/);
-  });
-
-  it('modelFromCheckpoint loads the weights (with or without an onLoad listener)', async () => {
-    const ck = await readCheckpoint(mapSource(checkpoint('tiny-gpt2').files));
-    const want = W.parseSafetensors(ck.weights).tensors.get('wte.weight')!.data; // a bare GPT2Model checkpoint: keys without 'transformer.'
-    for (const onLoad of [undefined, () => {}]) {
-      const m = modelFromCheckpoint(ck, { onLoad });
-      expect(Array.from(new Map(m.namedParameters()).get('transformer.wte.weight')!.toArray().slice(0, 8))).toEqual(Array.from(want.slice(0, 8)));
-      m.dispose();
-    }
+    let reads = 0;
+    const counted = { ...s, read: (name: string) => (reads++, s.read(name)) };
+    const cached = cachedSource(counted);
+    for (let i = 0; i < 3; i++) expect([...(await cached.read('x.bin'))!]).toEqual([1, 2]);
+    expect(await cached.read('nope')).toBeNull();
+    expect(await cached.read('nope')).toBeNull();
+    expect(reads).toBe(2);
+    await expect(new DemoSession().load({ checkpoint: { files: {}, label: 'empty' }, data })).rejects.toThrow(/empty\/config.json/);
   });
 
   it('spread keeps every k-th example, at most n', () => {
@@ -108,7 +106,7 @@ describe('DemoSession', () => {
     const adapted = loadAdapter(model, new TextDecoder().decode(files[0].bytes), files[1].bytes);
     expect(adapted.method).toBe('grasp');
     model.eval();
-    const tok = await tokenizerFromSource(mapSource(checkpoint('tiny-roberta').files));
+    const tok = await loadTokenizer(mapSource(checkpoint('tiny-roberta').files));
     texts.forEach((text, i) => {
       const { ids } = tok.encodeForRoberta(text, { maxLength: 64 });
       const t = batchTensors(collateExamples([{ ids, label: 0 }], [0], 1));

@@ -1,5 +1,5 @@
-// Builds the demo page into dist/web: app.js (the page) and worker.js (the training worker, the
-// library with its kernels) bundled by esbuild from the TypeScript sources, plus the static files.
+// Builds the demo page into dist/web: app.js (the page) and worker.js (the training worker with the
+// library) bundled by esbuild from the TypeScript sources, the kernel binaries, and the static files.
 // `npm run build:web`; `wasmgrad serve` serves the result. Exported for the browser test.
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const STATIC = ['index.html', 'style.css', 'sw.js'];
+const KERNELS = ['kernels.relaxed.wasm', 'kernels.simd.wasm', 'kernels.scalar.wasm'];
 
 /** Bundles and copies; returns the output files with their sizes in bytes. */
 export async function buildWeb({ outDir = join(root, 'dist', 'web'), minify = true } = {}) {
@@ -25,8 +26,18 @@ export async function buildWeb({ outDir = join(root, 'dist', 'web'), minify = tr
     logLevel: 'warning',
   });
   for (const f of STATIC) await copyFile(join(here, f), join(outDir, f));
+  // The worker fetches one of these at startup: the loader asks for new URL('./kernels.<variant>.wasm',
+  // import.meta.url), which in the bundle is worker.js's own directory.
+  for (const v of KERNELS) {
+    const from = join(root, 'src', 'backend', 'wasm', v);
+    try {
+      await copyFile(from, join(outDir, v));
+    } catch (err) {
+      throw new Error(`build:web: ${from} is missing; run npm run build:wasm first`, { cause: err });
+    }
+  }
   const out = {};
-  for (const f of ['app.js', 'worker.js', ...STATIC]) out[f] = (await stat(join(outDir, f))).size;
+  for (const f of ['app.js', 'worker.js', ...STATIC, ...KERNELS]) out[f] = (await stat(join(outDir, f))).size;
   return out;
 }
 

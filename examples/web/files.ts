@@ -1,6 +1,6 @@
 /**
  * A checkpoint folder the user drops on the page or picks with a folder input: its files by path
- * (the session finds `config.json` at any depth by its base name), and which required ones are missing.
+ * below the folder (`config.json`, not `my-model/config.json`), and which required ones are missing.
  */
 export interface DroppedFolder {
   label: string;
@@ -21,12 +21,26 @@ export function missingCheckpointFiles(folder: DroppedFolder): string[] {
   return missing;
 }
 
+/** The files keyed without the directory all their paths share. */
+function relativeToFolder(files: Record<string, File>): Record<string, File> {
+  const paths = Object.keys(files);
+  let dirs = paths.length ? paths[0].split('/').slice(0, -1) : [];
+  for (const p of paths) {
+    const parts = p.split('/').slice(0, -1);
+    let n = 0;
+    while (n < dirs.length && n < parts.length && dirs[n] === parts[n]) n++;
+    dirs = dirs.slice(0, n);
+  }
+  const cut = dirs.length ? dirs.join('/').length + 1 : 0;
+  return Object.fromEntries(paths.map((p) => [p.slice(cut), files[p]]));
+}
+
 /** From `<input type=file webkitdirectory>`: paths relative to the chosen folder. */
 export function fromFolderInput(list: FileList): DroppedFolder {
   const files: Record<string, File> = {};
   for (const f of Array.from(list)) files[f.webkitRelativePath || f.name] = f;
   const first = Object.keys(files)[0] ?? '';
-  return { label: first.includes('/') ? first.slice(0, first.indexOf('/')) : 'the chosen files', files };
+  return { label: first.includes('/') ? first.slice(0, first.indexOf('/')) : 'the chosen files', files: relativeToFolder(files) };
 }
 
 /** From a drop: folders are walked (FileSystemEntry), loose files taken as they are. */
@@ -48,5 +62,5 @@ export async function collectDropped(data: DataTransfer): Promise<DroppedFolder>
   if (entries.length) for (const e of entries) await walk(e, e.name);
   else for (const f of Array.from(data.files)) files[f.name] = f;
   const label = entries.length === 1 && entries[0].isDirectory ? entries[0].name : 'the dropped files';
-  return { label, files };
+  return { label, files: relativeToFolder(files) };
 }

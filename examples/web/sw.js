@@ -5,6 +5,7 @@
 const CACHE = 'wasmgrad-demo-v1';
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'merges.txt'];
 const SHELL = ['./', './index.html', './app.js', './worker.js', './style.css', './checkpoints/index.json',
+  './kernels.relaxed.wasm', './kernels.simd.wasm', './kernels.scalar.wasm',
   './data/sentiment/imdb.json', './data/sentiment/amazon.json', './data/sentiment/yelp.json'];
 
 self.addEventListener('install', (event) => {

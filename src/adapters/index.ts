@@ -11,7 +11,7 @@ export { graspGroupMap } from './grasp.js';
 export { gaussianKL, inverseSoftplus, klToTarget } from './stochgrasp.js';
 export { biasNames } from './bitfit.js';
 export { NORMS_AND_POSITIONS } from './norms.js';
-export { adapterConfigJson, adapterWeights, loadAdapter, parseAdapterConfig } from './io.js';
+export { adapterConfigJson, adapterFiles, adapterWeights, loadAdapter, loadAdapterFrom, parseAdapterConfig } from './io.js';
 export {
   DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, perturbWeight, type NoiseModel, type NoiseOptions, type NoiseResult,
 } from './noise.js';

@@ -1,9 +1,11 @@
 /**
  * Adapter files: `adapter_config.json` + `adapter_model.safetensors`, as Hugging Face PEFT writes
  * them. LoRA and (IA)3 configs carry only PEFT's own fields (so PEFT can read them); our methods
- * add theirs. Bytes and strings in, bytes and strings out: src/node/adapter-files.ts does the I/O.
+ * add theirs. Bytes and strings in, bytes and strings out; `loadAdapterFrom` reads them from any
+ * FileSource (a URL, files in memory), src/node/adapter-files.ts writes directories.
  */
-import { parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { inFile, parseSafetensors, serializeSafetensors } from '../io/safetensors.js';
+import { readRequired, type FileSource } from '../io/source.js';
 import type { Module } from '../nn/module.js';
 import { methodFor } from './registry.js';
 import { FAMILIES, familyOf, taskOf, type TaskKind } from '../models/families.js';
@@ -104,4 +106,23 @@ export function loadAdapter<M extends Module>(model: M, configJson: string | obj
     throw err;
   }
   return adapted;
+}
+
+/** The adapter's two files by name, as PEFT writes them (for a download, a zip, or any store). */
+export function adapterFiles(adapted: AdaptedModel): Map<string, Uint8Array> {
+  return new Map([
+    ['adapter_config.json', new TextEncoder().encode(adapterConfigJson(adapted))],
+    ['adapter_model.safetensors', adapterWeights(adapted)],
+  ]);
+}
+
+/**
+ * Attaches the adapter stored in `source` (`adapter_config.json` + `adapter_model.safetensors`) to
+ * `model`; errors name the file's location.
+ */
+export async function loadAdapterFrom<M extends Module>(model: M, source: FileSource): Promise<AdaptedModel<M>> {
+  const config = new TextDecoder().decode(await readRequired(source, 'adapter_config.json', 'the adapter configuration (adapter_config.json)'));
+  const path = source.locate('adapter_model.safetensors');
+  const weights = await readRequired(source, 'adapter_model.safetensors', 'the adapter weights (adapter_model.safetensors)');
+  return inFile(path, () => loadAdapter(model, config, weights));
 }

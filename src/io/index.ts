@@ -18,3 +18,4 @@ export {
   type TensorLoadOptions,
 } from './safetensors.js';
 export { bf16ToFloat, decodeHalfLE, f16ToFloat, floatToF16Bits } from './dtype.js';
+export { mapSource, readRequired, urlSource, type FileSource, type UrlSourceOptions } from './source.js';

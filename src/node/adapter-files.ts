@@ -1,14 +1,16 @@
 /**
  * Saving and loading adapters as a directory (`adapter_config.json` + `adapter_model.safetensors`),
- * each file written atomically so a crash mid-save leaves the previous adapter intact.
+ * each file written atomically so a crash mid-save leaves the previous adapter intact. Loading is the
+ * portable loadAdapterFrom over the directory.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { adapterConfigJson, adapterWeights, loadAdapter } from '../adapters/io.js';
+import { adapterConfigJson, adapterWeights, loadAdapterFrom } from '../adapters/io.js';
 import type { AdaptedModel } from '../adapters/model.js';
-import { inFile } from '../io/safetensors.js';
+import type { FileSource } from '../io/source.js';
 import type { Module } from '../nn/module.js';
-import { readFileBytes, writeFileAtomic } from './files.js';
+import { asDirectorySource } from './directory-source.js';
+import { writeFileAtomic } from './files.js';
 
 export async function saveAdapter(adapted: AdaptedModel, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -17,9 +19,6 @@ export async function saveAdapter(adapted: AdaptedModel, dir: string): Promise<v
   await writeFileAtomic(join(dir, 'adapter_config.json'), adapterConfigJson(adapted));
 }
 
-export async function loadAdapterFromDirectory<M extends Module>(model: M, dir: string): Promise<AdaptedModel<M>> {
-  const config = new TextDecoder().decode(await readFileBytes(join(dir, 'adapter_config.json'), { expected: 'the adapter configuration (adapter_config.json)' }));
-  const path = join(dir, 'adapter_model.safetensors');
-  const weights = await readFileBytes(path, { expected: 'the adapter weights (adapter_model.safetensors)' });
-  return inFile(path, () => loadAdapter(model, config, weights));
+export async function loadAdapterFromDirectory<M extends Module>(model: M, dir: string | FileSource): Promise<AdaptedModel<M>> {
+  return loadAdapterFrom(model, asDirectorySource(dir));
 }

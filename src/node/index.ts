@@ -1,9 +1,12 @@
 /**
  * `wasmgrad/node`: file-system helpers for Node (checkpoint directories, atomic writes, tokenizer
- * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes.
+ * files). Everything else in wasmgrad is portable (browsers, Deno) and works on bytes or on a
+ * FileSource (`urlSource`, `mapSource`); `directorySource(dir)` is the file-system one, and this
+ * entry's fromPretrained / loadTokenizerFromDirectory / loadAdapterFromDirectory take a path.
  */
+export { asDirectorySource, directorySource } from './directory-source.js';
 export { readFileBytes, writeFileAtomic, type ReadBytesOptions, type WriteAtomicOptions } from './files.js';
-export { fromBaseCheckpoint, fromPretrained, savePretrained, type FromPretrainedOptions, type PretrainedModel, type SavePretrainedOptions } from './pretrained.js';
+export { fromBaseCheckpoint, fromPretrained, readPretrainedConfig, savePretrained, type FromPretrainedOptions, type PretrainedModel, type SavePretrainedOptions } from './pretrained.js';
 export { loadTokenizerFromDirectory, saveTokenizer } from './tokenizer-files.js';
 export { loadAdapterFromDirectory, saveAdapter } from './adapter-files.js';
 export {

@@ -18,9 +18,18 @@ export function packageRoot(): string {
 /** Checkpoints shipped in examples/checkpoints, by name. */
 export const BUNDLED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2', 'small-roberta', 'small-gpt2'] as const;
 
+/** The checkpoints the npm package ships (package.json `files`); the rest live in the repository. */
+export const PACKAGED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2'] as const;
+
 /** A model argument: a bundled checkpoint name or a directory path. */
 export function resolveModelDir(model: string): string {
-  if ((BUNDLED_CHECKPOINTS as readonly string[]).includes(model)) return join(packageRoot(), 'examples', 'checkpoints', model);
+  if ((BUNDLED_CHECKPOINTS as readonly string[]).includes(model)) {
+    const dir = join(packageRoot(), 'examples', 'checkpoints', model);
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new Error(`model "${model}": ${dir} has no config.json; the npm package ships only ${PACKAGED_CHECKPOINTS.join(' and ')} (the others are in the wasmgrad repository's examples/checkpoints): pass a checkpoint directory`);
+    }
+    return dir;
+  }
   const dir = resolve(model);
   if (!existsSync(join(dir, 'config.json'))) {
     throw new Error(`model "${model}": ${dir} has no config.json; pass a Hugging Face-style checkpoint directory or one of ${BUNDLED_CHECKPOINTS.join(', ')}`);

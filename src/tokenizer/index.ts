@@ -25,3 +25,4 @@ export {
 export { jsonErrorOffset, parseJsonFile } from './json.js';
 export { toMergesTxt, toTokenizerJson, toVocabJson, vocabObject } from './serialize.js';
 export { trainByteLevelBPE, type TrainOptions, type TrainProgress } from './train.js';
+export { loadTokenizer, type LoadTokenizerOptions, type TokenizerFileLayout } from './files.js';

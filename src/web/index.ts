@@ -5,6 +5,6 @@
  */
 export { createTrainerWorker, WorkerError, type TrainerCalls, type TrainerWorker } from './client.js';
 export * from './protocol.js';
-export { DemoSession, DEMO_EVAL_EXAMPLES, DEMO_SIGMAS, sourceOf } from './session.js';
+export { DemoSession, DEMO_EVAL_EXAMPLES, DEMO_SIGMAS, methodsFor } from './session.js';
+export { cachedSource, sourceOf } from './sources.js';
 export { DEMO_TASKS, defaultDemoTask, demoTask, readSentiment } from './tasks.js';
-export { fileLabel, mapSource, modelFromCheckpoint, readCheckpoint, readConfig, tokenizerFromSource, urlSource, type CheckpointFiles, type FileSource } from './source.js';

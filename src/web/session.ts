@@ -6,14 +6,16 @@
  * bytes and a fresh model is built), so runs with different methods are comparable.
  * Portable: no Node or DOM imports; the worker (worker.ts) only routes messages here.
  */
-import { adapterConfigJson, adapterWeights, loadAdapter } from '../adapters/io.js';
+import { adapterFiles, loadAdapterFrom } from '../adapters/io.js';
 import type { AdaptedModel } from '../adapters/model.js';
 import { evaluateUnderNoise } from '../adapters/noise.js';
 import { defaultLr, describeConfig, METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
 import { validateAdapterConfig } from '../adapters/model.js';
 import type { AdapterConfig } from '../adapters/types.js';
-import { inFile } from '../io/safetensors.js';
+import { readRequired, type FileSource } from '../io/source.js';
 import { architectureFor, FAMILIES, familyForModelType, type Family, type FamilyModel } from '../models/families.js';
+import { fromPretrained, readPretrainedConfig } from '../models/pretrained.js';
+import { loadTokenizer } from '../tokenizer/files.js';
 import { generate } from '../models/generate/index.js';
 import type { CausalLM } from '../models/generate/decoder.js';
 import { tensor } from '../ops/create.js';
@@ -30,19 +32,13 @@ import type {
   AdapterFiles, EvalSummary, MethodInfo, FilesSpec, GenerateArgs, GenerateReply, LoadArgs, LoadInfo, LogitsReply, NoiseArgs, NoisePoint, NoiseReply,
   ProgressEvent, TrainArgs, TrainSummary,
 } from './protocol.js';
-import { mapSource, modelFromCheckpoint, readCheckpoint, readRequired, tokenizerFromSource, urlSource, type CheckpointFiles, type FileSource } from './source.js';
+import { cachedSource, sourceOf } from './sources.js';
 import { DEMO_TASKS, defaultDemoTask, demoTask, readSentiment, spread } from './tasks.js';
 
 /** The noise levels of a sweep when the page gives none (as `wasmgrad eval`). */
 export const DEMO_SIGMAS = [0, 0.05, 0.1, 0.2, 0.3] as const;
 /** Validation examples an evaluation scores by default: enough to tell methods apart, quick on a tiny model. */
 export const DEMO_EVAL_EXAMPLES = 200;
-
-/** A source from a protocol spec (URLs resolve against `base`: the worker's location). */
-export function sourceOf(spec: FilesSpec, base?: string): FileSource {
-  if ('url' in spec) return urlSource(base ? new URL(spec.url, base) : spec.url);
-  return mapSource(spec.files, spec.label ?? 'the given files');
-}
 
 /** Methods for series models (GPT4TS and its One-for-All recipe), not offered for the demo's text tasks. */
 const SERIES_METHODS: readonly MethodName[] = ['gpt4ts', 'one-for-all'];
@@ -65,7 +61,8 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 class Stopped extends Error {}
 
 interface Loaded {
-  checkpoint: CheckpointFiles;
+  /** The checkpoint's files, kept after the first read. */
+  checkpoint: FileSource;
   info: LoadInfo;
   family: Family;
   architecture: string;
@@ -91,21 +88,21 @@ export class DemoSession {
     return this.exclusive('load', async () => {
       this.release();
       this.loaded = null;
-      const source = sourceOf(args.checkpoint, this.base);
-      progress({ kind: 'status', message: `reading ${source.label}` });
-      const checkpoint = await readCheckpoint(source);
-      const family = familyForModelType(checkpoint.config.model_type, `${source.label} config.json`);
+      const source = cachedSource(sourceOf(args.checkpoint, this.base));
+      progress({ kind: 'status', message: `reading ${source.describe}` });
+      const raw = await readPretrainedConfig(source);
+      const family = familyForModelType(raw.model_type, source.locate('config.json'));
       const taskName = args.task ?? defaultDemoTask(family);
       const kind = DEMO_TASKS[taskName].kind;
       const architecture = architectureFor(family, kind);
       const overrides = kind === 'sequence-classification' ? { num_labels: 2 } : {};
       const spec = FAMILIES[family];
-      const config = spec.parseConfig({ ...checkpoint.config, ...overrides });
+      const config = spec.parseConfig({ ...raw, ...overrides });
       const maxPositions = spec.maxPositions(config);
       const maxLength = Math.min(args.maxLength ?? FINETUNE_DEFAULTS.maxLength, maxPositions);
-      const tokenizer = await tokenizerFromSource(source);
+      const tokenizer = await loadTokenizer(source);
       const data = sourceOf(args.data, this.base);
-      progress({ kind: 'status', message: `reading the sentiment sentences from ${data.label}` });
+      progress({ kind: 'status', message: `reading the sentiment sentences from ${data.describe}` });
       const { train, validation } = await readSentiment(data);
       const evalSet = spread(validation, args.evalExamples ?? DEMO_EVAL_EXAMPLES);
       if (args.limitTrain !== undefined && !(Number.isInteger(args.limitTrain) && args.limitTrain >= 1)) {
@@ -114,15 +111,15 @@ export class DemoSession {
       const trainSet = args.limitTrain === undefined ? train : train.slice(0, args.limitTrain);
       const task = demoTask({ name: taskName, family, config, tokenizer, train: trainSet, validation: evalSet, maxLength });
       const freshKeys: string[] = [];
-      const model = modelFromCheckpoint(checkpoint, { architecture, config: overrides, onLoad: (r) => freshKeys.push(...r.missing) });
+      const model = await fromPretrained(source, { architecture, config: overrides, freshHead: true, onLoad: (r) => freshKeys.push(...r.missing) });
       this.model = model;
       const info: LoadInfo = {
         family, architecture, task: taskName, taskKind: kind, metric: task.metric, metricNames: [...task.metricNames],
         parameters: model.numParameters(), vocabSize: tokenizer.vocabSize, maxLength,
-        trainExamples: task.trainExamples, validationExamples: task.validationExamples, freshKeys, source: source.label,
+        trainExamples: task.trainExamples, validationExamples: task.validationExamples, freshKeys, source: source.describe,
         methods: methodsFor(model),
       };
-      this.loaded = { checkpoint, info, family, architecture, overrides, tokenizer, task, ids: spec.specialIds!(config), maxPositions };
+      this.loaded = { checkpoint: source, info, family, architecture, overrides, tokenizer, task, ids: spec.specialIds!(config), maxPositions };
       return info;
     });
   }
@@ -138,7 +135,7 @@ export class DemoSession {
         args.method,
       );
       this.release();
-      const model = this.freshModel();
+      const model = await this.freshModel();
       this.model = model;
       const inner = l.task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
       // One "epoch" of exactly `steps` batches: the schedule (warmup, linear decay) spans the run.
@@ -240,12 +237,10 @@ export class DemoSession {
   saveAdapter(): AdapterFiles {
     this.idle('saveAdapter');
     if (!this.adapted) throw new Error('saveAdapter: no adapter yet; train (or load an adapter) first');
+    const files = adapterFiles(this.adapted);
     return {
       method: this.adapted.method,
-      files: [
-        { name: 'adapter_config.json', bytes: new TextEncoder().encode(adapterConfigJson(this.adapted)) },
-        { name: 'adapter_model.safetensors', bytes: adapterWeights(this.adapted) },
-      ],
+      files: (['adapter_config.json', 'adapter_model.safetensors'] as const).map((name) => ({ name, bytes: files.get(name)! })),
     };
   }
 
@@ -253,13 +248,13 @@ export class DemoSession {
   async loadAdapter(files: FilesSpec): Promise<{ method: MethodName; params: { trainable: number; total: number } }> {
     return this.exclusive('loadAdapter', async () => {
       this.need();
-      const source = sourceOf(files, this.base);
-      const config = new TextDecoder().decode(await readRequired(source, 'adapter_config.json', 'the adapter configuration'));
-      const weights = await readRequired(source, 'adapter_model.safetensors', 'the adapter weights');
+      // Read before anything is released: missing files leave the current model and adapter in place.
+      const source = cachedSource(sourceOf(files, this.base));
+      for (const name of ['adapter_config.json', 'adapter_model.safetensors']) await readRequired(source, name, `the adapter file ${name}`);
       this.release();
-      const model = this.freshModel();
+      const model = await this.freshModel();
       this.model = model;
-      this.adapted = inFile(`${source.label} adapter_model.safetensors`, () => loadAdapter(model, config, weights));
+      this.adapted = await loadAdapterFrom(model, source);
       const c = this.adapted.parameterCounts();
       return { method: this.adapted.method, params: { trainable: c.trainable, total: c.total } };
     });
@@ -304,10 +299,11 @@ export class DemoSession {
     this.loaded = null;
   }
 
-  private freshModel(): FamilyModel {
+  /** The checkpoint as loaded (the task head from its seeded init), from the kept bytes. */
+  private freshModel(): Promise<FamilyModel> {
     if (!this.loaded) throw new Error('no checkpoint loaded yet: load one first');
     const l = this.loaded;
-    return modelFromCheckpoint(l.checkpoint, { architecture: l.architecture, config: l.overrides });
+    return fromPretrained(l.checkpoint, { architecture: l.architecture, config: l.overrides, freshHead: true });
   }
 
   private release(): void {

@@ -13,7 +13,7 @@ import { splitExamples } from '../tasks/split.js';
 import type { Task } from '../tasks/task.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import type { DemoTaskName } from './protocol.js';
-import { fileLabel, readRequired, type FileSource } from './source.js';
+import { readRequired, type FileSource } from '../io/source.js';
 
 export const DEMO_TASKS: { readonly [N in DemoTaskName]: { kind: TaskKind; description: string } } = {
   sentiment: { kind: 'sequence-classification', description: TASKS.sentiment.description },
@@ -32,7 +32,7 @@ export function defaultDemoTask(family: Family): DemoTaskName {
 export async function readSentiment(source: FileSource): Promise<{ train: ClassificationExample[]; validation: ClassificationExample[] }> {
   const all: ClassificationExample[] = [];
   for (const file of SENTIMENT_FIXTURES) {
-    const where = fileLabel(source.label, file);
+    const where = source.locate(file);
     const text = new TextDecoder().decode(await readRequired(source, file, 'a sentiment fixture of the npm package "sentiment"'));
     let json: unknown;
     try {

@@ -1,23 +1,23 @@
 /**
- * Loads the kernel module: picks one of the three embedded binaries by feature detection (or takes
+ * Loads the kernel module: picks one of the three binaries by feature detection (or takes
  * user-provided bytes, a compiled module or a URL), and instantiates it on an imported memory.
  *
  * Portable on purpose: no Node-only APIs (no Buffer, fs or `node:` imports), so the same code loads in
- * Node, Deno, browsers and bundlers. The embedded binaries are base64 strings decoded here.
+ * Node, Deno, browsers and bundlers. The binaries are `.wasm` files next to kernel-files.ts (read from
+ * disk where there is one, fetched elsewhere), or the base64 copies `wasmgrad/embedded` installs.
  */
 import type { Kernels } from '../kernels.js';
-import { relaxedWasm, scalarWasm, simdWasm } from './binaries.generated.js';
+import { kernelBytes, kernelBytesSync, needsFetchError, type WasmVariant } from './kernel-files.js';
 import { withSharedMemoryImport } from './shared.js';
 
-/** The three builds of assembly/index.ts. */
-export type WasmVariant = 'relaxed-simd' | 'simd' | 'scalar';
+export type { WasmVariant } from './kernel-files.js';
 /** A kernel binary: bytes, a compiled module, or where to fetch it. */
 export type WasmSource = ArrayBuffer | Uint8Array | WebAssembly.Module | URL | string;
 
 export interface LoadOptions {
   /** 'auto' (default) picks the best variant the runtime validates; a named one is forced. */
   variant?: 'auto' | WasmVariant;
-  /** Use this binary instead of the embedded ones. */
+  /** Use this binary instead of the package's .wasm files (or the embedded ones). */
   wasm?: WasmSource;
   /** Initial size of the memory in bytes (rounded up to 64 KiB pages); default 4 MiB. */
   initialMemoryBytes?: number;
@@ -197,7 +197,7 @@ function resolveVariant(requested: LoadOptions['variant']): WasmVariant {
   return v;
 }
 
-// ---- embedded binaries ------------------------------------------------------------------------------
+// ---- base64 (the embedded binaries of wasmgrad/embedded) --------------------------------------------
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = (() => {
@@ -226,10 +226,6 @@ export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
     }
   }
   return out;
-}
-
-function embeddedBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
-  return decodeBase64(variant === 'relaxed-simd' ? relaxedWasm : variant === 'simd' ? simdWasm : scalarWasm);
 }
 
 // ---- instantiation ----------------------------------------------------------------------------------
@@ -263,9 +259,17 @@ function finish(
   return { exports, memory, variant: actual, module };
 }
 
-function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null } {
+/**
+ * The binary to compile: given bytes or module, the package's binary when it can be read without
+ * fetching, or neither (bytes and module null) when it must be fetched: opts.wasm's URL, or `fetchVariant`.
+ */
+function pickBytes(opts: LoadOptions): { bytes: Uint8Array | ArrayBuffer | null; module: WebAssembly.Module | null; fetchVariant?: WasmVariant } {
   const src = opts.wasm;
-  if (src === undefined) return { bytes: sharedIf(opts, embeddedBytes(resolveVariant(opts.variant))), module: null };
+  if (src === undefined) {
+    const variant = resolveVariant(opts.variant);
+    const bytes = kernelBytesSync(variant);
+    return bytes === null ? { bytes: null, module: null, fetchVariant: variant } : { bytes: sharedIf(opts, bytes), module: null };
+  }
   if (src instanceof WebAssembly.Module) {
     if (opts.shared === true) {
       throw new TypeError('wasm backend: threads need the kernel binary as bytes or a URL (its memory import is made shared), not a compiled WebAssembly.Module');
@@ -291,11 +295,15 @@ function instantiateSync(module: WebAssembly.Module, opts: LoadOptions): LoadedM
   return finish(instance, module, memory, opts.variant, opts.wasm !== undefined);
 }
 
-/** Synchronous load: embedded binaries, bytes or a compiled module (no URLs). */
+/**
+ * Synchronous load: bytes, a compiled module, or the package's binary where it can be read without
+ * fetching (Node, Deno, or after `import 'wasmgrad/embedded'`); no URLs.
+ */
 export function loadKernelsSync(opts: LoadOptions = {}): LoadedModule {
   checkGivenVariant(opts);
-  const { bytes, module } = pickBytes(opts);
+  const { bytes, module, fetchVariant } = pickBytes(opts);
   if (module !== null) return instantiateSync(module, opts);
+  if (fetchVariant !== undefined) throw needsFetchError(fetchVariant);
   if (bytes === null) {
     throw new TypeError('wasm backend: createWasmBackendSync cannot fetch a URL; use createWasmBackend (async) or pass the bytes');
   }
@@ -305,8 +313,11 @@ export function loadKernelsSync(opts: LoadOptions = {}): LoadedModule {
 /** Asynchronous load: everything loadKernelsSync takes, plus a URL (string or URL) fetched with fetch. */
 export async function loadKernels(opts: LoadOptions = {}): Promise<LoadedModule> {
   checkGivenVariant(opts);
-  let { bytes, module } = pickBytes(opts);
-  if (module === null && bytes === null) {
+  const picked = pickBytes(opts);
+  let { bytes, module } = picked;
+  if (picked.fetchVariant !== undefined) {
+    bytes = sharedIf(opts, await kernelBytes(picked.fetchVariant));
+  } else if (module === null && bytes === null) {
     const url = opts.wasm as URL | string;
     if (typeof fetch !== 'function') throw new Error('wasm backend: fetch is not available to load the kernel binary from a URL');
     const res = await fetch(url);
