@@ -62,10 +62,10 @@ describe('Deno: the training worker\'s session', () => {
       { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
     );
     const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; texts: string[]; logits: number[][]; files: Record<string, string> };
-    expect(r.losses).toHaveLength(30);
+    expect(r.losses).toHaveLength(40);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     // 21 of the 32 sentences are positive: the label prior alone scores 0.644.
-    expect(mean(r.losses.slice(-5))).toBeLessThan(0.55);
+    expect(mean(r.losses.slice(-5))).toBeLessThan(0.45);
     expect(mean(r.losses.slice(-5))).toBeLessThan(mean(r.losses.slice(0, 5)) - 0.1);
     // The adapter files, loaded in this Node process onto the checkpoint: the logits Deno computed.
     const W = await import('../src/index.js');

@@ -14,7 +14,7 @@ async function filesOf(dir: string): Promise<Record<string, Uint8Array>> {
 await W.init();
 const s = new DemoSession();
 await s.load({ checkpoint: { files: await filesOf(checkpointDir) }, data: { files: await filesOf(fixturesDir) }, limitTrain: 32, evalExamples: 32 });
-const run = await s.train({ method: 'grasp', steps: 30, batchSize: 32, lr: 0.03, headLr: 0.01 });
+const run = await s.train({ method: 'grasp', steps: 40, batchSize: 32, lr: 0.03, headLr: 0.01 });
 const texts = ['a wonderful, moving film', 'the battery died after a day'];
 const logits = s.logits(texts).logits;
 const b64 = (b: Uint8Array) => btoa(Array.from(b, (x) => String.fromCharCode(x)).join(''));
