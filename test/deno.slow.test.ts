@@ -52,3 +52,42 @@ describe('Deno', () => {
     auto.dw.forEach((v, i) => expect(Math.abs(v - simd.dw[i])).toBeLessThan(1e-5));
   }, 180_000);
 });
+
+describe('Deno: the training worker\'s session', () => {
+  it('loads tiny-roberta from bytes, trains GRASP (the loss falls), and its adapter bytes reload in Node to the same logits', async () => {
+    const fixtures = join(dirname(createRequire(import.meta.url).resolve('sentiment/package.json')), 'test', 'fixtures');
+    const out = execFileSync(
+      denoBinary(),
+      ['run', '--quiet', '--sloppy-imports', '--no-config', '--allow-read', 'test/deno/session.ts', join(root, 'examples', 'checkpoints', 'tiny-roberta'), fixtures],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
+    );
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { losses: number[]; texts: string[]; logits: number[][]; files: Record<string, string> };
+    expect(r.losses).toHaveLength(40);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // 21 of the 32 sentences are positive: the label prior alone scores 0.644.
+    expect(mean(r.losses.slice(-5))).toBeLessThan(0.45);
+    expect(mean(r.losses.slice(-5))).toBeLessThan(mean(r.losses.slice(0, 5)) - 0.1);
+    // The adapter files, loaded in this Node process onto the checkpoint: the logits Deno computed.
+    const W = await import('../src/index.js');
+    const { createWasmBackendSync } = await import('../src/backend/wasm/index.js');
+    const { fromPretrained, loadTokenizerFromDirectory } = await import('../src/node/index.js');
+    const { collateExamples } = await import('../src/tasks/batches.js');
+    const { batchTensors } = await import('../src/tasks/classification.js');
+    const dir = join(root, 'examples', 'checkpoints', 'tiny-roberta');
+    W.setBackend(createWasmBackendSync());
+    const model = await fromPretrained(dir, { architecture: 'RobertaForSequenceClassification', freshHead: true, config: { num_labels: 2 } });
+    const bytes = (name: string) => new Uint8Array(Buffer.from(r.files[name], 'base64'));
+    const adapted = W.loadAdapter(model, new TextDecoder().decode(bytes('adapter_config.json')), bytes('adapter_model.safetensors'));
+    const tok = await loadTokenizerFromDirectory(dir);
+    model.eval();
+    r.texts.forEach((text, i) => {
+      const { ids } = tok.encodeForRoberta(text, { maxLength: 64 });
+      const t = batchTensors(collateExamples([{ ids, label: 0 }], [0], 1));
+      const got = Array.from(model.forward(t.ids, { attentionMask: t.attentionMask }).logits.toArray());
+      got.forEach((v, j) => expect(Math.abs(v - r.logits[i][j]), `${text}: logit ${j}`).toBeLessThan(1e-4));
+    });
+    expect(adapted.method).toBe('grasp');
+    adapted.remove();
+    model.dispose();
+  }, 360_000);
+});

@@ -191,6 +191,41 @@ describe('runFinetune', () => {
     expect(parseMetrics(records.map(metricsLine).join(''))).toEqual(records);
   });
 
+  it('an aborted signal ends training after the current step; the run finishes as at its last step (final evaluation, records, adapter)', async () => {
+    const model = classifier();
+    const stop = new AbortController();
+    const records: MetricsRecord[] = [];
+    let awaited = 0;
+    const r = await runFinetune(runOptions(model, 'grasp', {
+      signal: stop.signal,
+      onRecord: (rec) => void records.push(rec),
+      onStep: async (step) => {
+        await new Promise((resolve) => setTimeout(resolve, 0)); // onStep is awaited: the loop waits for it
+        awaited = step;
+        if (step === 5) stop.abort();
+      },
+    }));
+    try {
+      expect(awaited).toBe(5);
+      expect(r.stopped).toBe(true);
+      expect(r.steps).toBe(5);
+      expect(r.lossCurve.at(-1)!.step).toBe(5);
+      expect(r.final.examples).toBe(VALIDATION.length);
+      expect(records.at(-1)).toMatchObject({ type: 'final', step: 5 });
+      expect(records.filter((x) => x.type === 'val').map((x) => x.step)).toEqual([5]);
+      expect(r.adapted.merged).toBe(false);
+      expect(r.adapted.namedTrainable().length).toBeGreaterThan(0); // attached, ready to save
+    } finally {
+      r.adapted.remove();
+      model.dispose();
+    }
+    const full = classifier();
+    const all = await runFinetune(runOptions(full, 'grasp', { config: config('grasp', { epochs: 1 }) }));
+    expect(all.stopped).toBe(false);
+    all.adapted.remove();
+    full.dispose();
+  });
+
   it('rejects a bad config before touching the model', async () => {
     const model = classifier();
     await expect(runFinetune(runOptions(model, 'lora', { config: config('lora', { lr: 0 }) }))).rejects.toThrow(/lr = 0 must be in \(0, 1\)/);

@@ -27,8 +27,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['models', 'tasks', 'data', 'nlg', 'timeseries'], // model families, heads and generation; task data and metrics; corpora; E2E data and generation metrics; time-series data, metrics and GPT4TS
   ['adapters'], // one file per fine-tuning method
   ['train'], // training loops, checkpoints, metrics
-  // What a user runs and reads: experiments, reports, and the Node entry (files, pretrained loading).
-  ['experiments', 'report', 'node'],
+  // What a user runs and reads: experiments, reports, the Node entry (files, pretrained loading) and
+  // the web entry (a training worker, its message protocol and the page's client).
+  ['experiments', 'report', 'node', 'web'],
   ['index'], // the package's root export
   ['cli'], // the command-line tool, a consumer of the package
 ];

@@ -7,6 +7,7 @@ import { registerForecast } from './forecast.js';
 import { registerPretrain } from './pretrain.js';
 import { registerScore } from './score.js';
 import { registerProbe } from './probe.js';
+import { registerServe } from './serve.js';
 
 const program = new Command();
 program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');
@@ -33,6 +34,7 @@ registerCompare(program);
 registerFinetune(program);
 registerForecast(program);
 registerScore(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`wasmgrad: ${err.message}`);

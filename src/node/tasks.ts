@@ -11,13 +11,13 @@ import type { TaskKind } from '../models/families.js';
 import {
   CAUSAL_TASK_NAMES, CAUSAL_TASKS, isCausalTaskName, isTaskName, TASK_NAMES, TASKS, type ClassificationExample, type TaskName, type TaskSpec,
 } from '../tasks/registry.js';
-import { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from '../tasks/sentiment.js';
+import { SENTIMENT_FIXTURES, SENTIMENT_VALIDATION_FRACTION, sentimentExamplesFromFixtures } from '../tasks/sentiment.js';
+
+export { SENTIMENT_VALIDATION_FRACTION };
 import { splitExamples } from '../tasks/split.js';
 import { decodeTaskText, TaskFileError } from '../tasks/text.js';
 import { readFileBytes } from './files.js';
 
-/** Held out from the sentiment fixtures, which have no dev split: 20% of each label. */
-export const SENTIMENT_VALIDATION_FRACTION = 0.2;
 /** Held out from a lone .tsv file (or a directory without dev.tsv): 10% of each label. */
 export const FILE_VALIDATION_FRACTION = 0.1;
 /** Used when neither the `datasetsDir` option nor WASMGRAD_DATASETS is set; relative to the working directory. */

@@ -4,7 +4,7 @@ export {
 export { detectGlueFormat, GLUE_DIRECTORIES, GLUE_TASKS, parseGlueTsv, type GlueTask } from './glue.js';
 export { tsvRows, unquoteField, type TsvRow } from './tsv.js';
 export { decodeTaskText, firstInvalidUtf8, TaskFileError } from './text.js';
-export { SENTIMENT_FIXTURES, sentimentExamplesFromFixtures } from './sentiment.js';
+export { SENTIMENT_FIXTURES, SENTIMENT_VALIDATION_FRACTION, sentimentExamplesFromFixtures } from './sentiment.js';
 export { splitExamples, type ExampleSplit, type ExampleSplitOptions } from './split.js';
 export {
   ClassificationBatches, collateExamples, encodeExamples, evaluationBatches,

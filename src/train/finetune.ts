@@ -61,8 +61,13 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   resumeSource?: string;
   /** JSONL records, in order. */
   onRecord?: (record: MetricsRecord) => void | Promise<void>;
-  /** After each step (progress bars). */
-  onStep?: (step: number, total: number, loss: number, lr: number, tokens: number) => void;
+  /** After each step (progress bars); awaited, so a caller may yield to its event loop here (a worker reading a stop message). */
+  onStep?: (step: number, total: number, loss: number, lr: number, tokens: number) => void | Promise<void>;
+  /**
+   * Ends training early once aborted: the current step completes, then the run finishes as it would
+   * at the last step (final evaluation, records), with `stopped` set and `steps` the steps done.
+   */
+  signal?: AbortSignal;
   /** Free-text messages (evaluation lines). */
   log?: (message: string) => void;
   /** Where offloaded AdamW moments live (config.offloadOptimizer; default: host memory). A file store: src/node/moment-file.ts. */
@@ -87,7 +92,10 @@ export interface SelectionHistory {
 
 export interface FinetuneResult<E extends TaskEval = TaskEval> {
   adapted: AdaptedModel<TaskModel>;
+  /** Steps completed (the planned total unless `signal` stopped the run). */
   steps: number;
+  /** True when `signal` ended training before the planned total. */
+  stopped: boolean;
   trainSeconds: number;
   /** Peak bytes live in the backend's memory during training (model, adapter, optimizer state, activations). */
   peakMemoryBytes: number;
@@ -162,6 +170,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
     let windowSum = 0;
     let windowN = 0;
     let lastLoss = NaN;
+    let lastLr = c.lr;
     let tokens = 0; // real (unpadded) tokens of the last batch
     let t0 = performance.now();
     const seconds = () => elapsed + (performance.now() - t0) / 1000;
@@ -187,6 +196,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       schedule: { peak: c.lr, warmup: Math.round(c.warmupRatio * total), total, decay: 'linear', minRatio: 0 },
       clipNorm: c.clipNorm,
       namedParameters: () => [...o.model.namedParameters(), ...adapted.namedTrainable()], // a refused non-finite step names them
+      signal: o.signal,
       loss: (step) => {
         if (selector) {
           const before = named.filter(([, t]) => t.requiresGrad);
@@ -214,10 +224,11 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
           lastPoint = key;
         }
         lastLoss = loss;
+        lastLr = lr;
         windowSum += loss;
         windowN++;
         tokensSeen += tokens;
-        o.onStep?.(step, total, loss, lr, tokens);
+        await o.onStep?.(step, total, loss, lr, tokens);
         if (step % logEvery === 0 || step === total) {
           lossCurve.push({ step, loss: windowSum / windowN });
           await o.onRecord?.({ type: 'train', step, loss: windowSum / windowN, lr, tokens: tokensSeen, tokens_per_sec: tokensSeen / Math.max(1e-9, seconds()), elapsed_s: seconds() });
@@ -239,25 +250,31 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       },
     });
     let offloadedOptimizerBytes = 0;
+    let done = total;
     try {
-      await trainer.run(start, total);
+      done = (await trainer.run(start, total))?.step ?? start;
       offloadedOptimizerBytes = opt.offloadedBytes();
     } finally {
       opt.dispose();
       if (adapted.selector) adapted.selectForStep(null);
+    }
+    const stopped = done < total;
+    if (stopped && windowN > 0) {
+      lossCurve.push({ step: done, loss: windowSum / windowN });
+      await o.onRecord?.({ type: 'train', step: done, loss: windowSum / windowN, lr: lastLr, tokens: tokensSeen, tokens_per_sec: tokensSeen / Math.max(1e-9, seconds()), elapsed_s: seconds() });
     }
     const trainSeconds = seconds();
     const peakMemoryBytes = backend.peakBytes();
     const peakMemory = backend.peakBreakdown();
     const final = evaluate();
     o.log?.(`final: ${task.describe(final)}`);
-    await o.onRecord?.({ type: 'val', step: total, ...task.record(final) });
+    await o.onRecord?.({ type: 'val', step: done, ...task.record(final) });
     await o.onRecord?.({
-      type: 'final', step: total, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes,
+      type: 'final', step: done, train_seconds: trainSeconds, peak_memory_bytes: peakMemoryBytes,
       peak_memory: peakMemory, offloaded_optimizer_bytes: offloadedOptimizerBytes,
     });
     return {
-      adapted, steps: total, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss,
+      adapted, steps: done, stopped, trainSeconds, peakMemoryBytes, peakMemory, offloadedOptimizerBytes, finalLoss: lastLoss,
       trainTokens: tokensSeen, lossCurve, final, ...(selection ? { selection } : {}),
     };
   } catch (err) {

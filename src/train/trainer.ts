@@ -47,6 +47,11 @@ export interface TrainerOptions {
   namedParameters?: () => Iterable<[string, Tensor]>;
   /** After each update, outside the scope (evaluate, save, log). May be async. */
   afterStep?: (info: StepInfo) => void | Promise<void>;
+  /**
+   * Stops the run between steps once aborted: the step under way completes (its update and
+   * afterStep), no further step starts, and run() returns normally with the last step's info.
+   */
+  signal?: AbortSignal;
 }
 
 export class Trainer {
@@ -56,7 +61,7 @@ export class Trainer {
     if (!(Number.isInteger(k) && k >= 1)) throw new Error(`Trainer: accumulate = ${k} must be a positive integer (micro-batches per step)`);
   }
 
-  /** Runs steps [from, to) (0-based indices; to <= schedule.total). Returns the last step's info. */
+  /** Runs steps [from, to) (0-based indices; to <= schedule.total), fewer if `signal` aborts. Returns the last step's info. */
   async run(from: number, to: number): Promise<StepInfo | null> {
     const { optimizer: opt, schedule } = this.opts;
     if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= schedule.total)) {
@@ -66,6 +71,7 @@ export class Trainer {
     const k = this.opts.accumulate ?? 1;
     let last: StepInfo | null = null;
     for (let step = from; step < to; step++) {
+      if (this.opts.signal?.aborted) break;
       const lr = lrAt(step, schedule);
       opt.lr = lr;
       let loss = 0;

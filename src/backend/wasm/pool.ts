@@ -109,9 +109,15 @@ function workerMain(init: WorkerInit): void {
   }
 }
 
+/**
+ * `workerMain` calls `drain` by whatever name it has in this build: a minifier renames both (to `nn`,
+ * say), and a function expression's own name is not in scope outside it, so the name is bound too.
+ */
+const renamed = drain.name && drain.name !== 'drain' && /^[A-Za-z_$][\w$]*$/.test(drain.name) ? `const ${drain.name} = drain;\n` : '';
 const WORKER_SOURCE =
-  `const drain = ${drain.toString()};\n` +
-  `const workerMain = ${workerMain.toString()};\n` +
+  `const drain = (${drain.toString()});\n` +
+  renamed +
+  `const workerMain = (${workerMain.toString()});\n` +
   'const proc = globalThis["process"];\n' +
   'if (proc && proc.versions && proc.versions.node) {\n' +
   '  proc.getBuiltinModule("node:worker_threads").parentPort.once("message", workerMain);\n' +
