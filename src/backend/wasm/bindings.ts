@@ -60,7 +60,7 @@ export const BINDINGS: BindingTable = {
     after(r, a, c) {
       if (r >= 0) return;
       const row = -1 - r;
-      c.err(`crossEntropyBackward target ${c.heap.i32()[(a[1]! >> 2) + row]} of row ${row} is out of range`);
+      c.err(`crossEntropyBackward target ${c.heap.i32()[(a[1]! >>> 2) + row]} of row ${row} is out of range`);
     },
   },
 
@@ -139,7 +139,7 @@ function reduceRow(): BindingTable['reduce'] {
 /** Checks every group id lies in [0, K): a bad one would make the backward write out of bounds. */
 function groupIds(c: BindContext, ptr: number, D: number, K: number): void {
   const mem = c.heap.i32();
-  const o = ptr >> 2;
+  const o = ptr >>> 2;
   for (let i = 0; i < D; i++) {
     const k = mem[o + i]!;
     if (k < 0 || k >= K) c.err(`groupMap[${i}] = ${k} is outside [0, ${K})`);
@@ -149,7 +149,7 @@ function groupIds(c: BindContext, ptr: number, D: number, K: number): void {
 /** Checks every id selects a whole row of a table with `size` elements. */
 function tableRows(c: BindContext, idp: number, n: number, dim: number, size: number, name: string): void {
   const mem = c.heap.i32();
-  const o = idp >> 2;
+  const o = idp >>> 2;
   for (let r = 0; r < n; r++) {
     const id = mem[o + r]!;
     if (id < 0 || (id + 1) * dim > size) {
@@ -370,7 +370,7 @@ function seedWords(c: BindContext, seedLo: number, seedHi: number, counter: numb
 /** Writes the shape and two stride lists (rank each) into the parameter block. */
 function params(c: BindContext, shape: readonly number[], s0: readonly number[], s1: readonly number[]): void {
   const mem = c.heap.i32();
-  let o = c.paramPtr >> 2;
+  let o = c.paramPtr >>> 2;
   for (const l of [shape, s0, s1]) for (const v of l) mem[o++] = v;
   // the kernels keep one more list (their odometer) after these, so a fourth must fit too
   if (((o << 2) - c.paramPtr) * 4 > PARAM_BYTES * 3) c.err('internal: parameter block overflow');

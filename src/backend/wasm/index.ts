@@ -220,14 +220,14 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
 
     read(buf) {
       const b = live(buf, 'read(buf)');
-      const start = b.ptr >> 2;
+      const start = b.ptr >>> 2;
       return b.kind === 'f' ? heap.f32().slice(start, start + b.size) : heap.i32().slice(start, start + b.size);
     },
 
     write(buf, data) {
       const b = live(buf, 'write(buf)');
       if (data.length !== b.size) err(`write of ${data.length} values into a buffer of ${b.size}`);
-      (b.kind === 'f' ? heap.f32() : heap.i32()).set(data, b.ptr >> 2);
+      (b.kind === 'f' ? heap.f32() : heap.i32()).set(data, b.ptr >>> 2);
     },
 
     /** Bytes of the live buffers (4 per element), as the reference backend counts them. */

@@ -210,7 +210,7 @@ function strided<K extends 'binary' | 'copyStrided'>(
   const read = (a: KernelArgs<K>, ctx: SplitContext) => {
     const rank = a[rankArg] as number;
     const i32 = ctx.i32();
-    const o = (a[paramsArg] as number) >> 2;
+    const o = (a[paramsArg] as number) >>> 2;
     const list = (k: number) => Array.from(i32.subarray(o + k * rank, o + (k + 1) * rank));
     return { rank, shape: list(0), strides: [list(1), list(2)] };
   };
@@ -231,7 +231,7 @@ function strided<K extends 'binary' | 'copyStrided'>(
         if (outArg !== null) args[outArg]! += s * inner * 4;
         const p = ctx.params(t);
         const i32 = ctx.i32();
-        i32.set([e - s, ...shape.slice(1), ...strides[0]!, ...strides[1]!], p >> 2);
+        i32.set([e - s, ...shape.slice(1), ...strides[0]!, ...strides[1]!], p >>> 2);
         args[paramsArg] = p;
         return { kernel, args, base: s };
       });
