@@ -15,7 +15,7 @@ import { pointAdjustedScores } from '../timeseries/anomaly.js';
 import { mseLoss } from '../timeseries/model.js';
 import type { ReconstructionData, ReconstructionSet } from '../timeseries/reconstruction.js';
 import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
-import { setOf, windowsInOrder, windowTrainBatches, type WindowBatch } from './windows.js';
+import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type ReconstructionBatch = WindowBatch<ReconstructionSet>;
 
@@ -81,7 +81,8 @@ export function reconstructionScores(model: TaskModel, batches: readonly Reconst
   return { scores, labels, se, values: rows * M };
 }
 
-export class AnomalyTask implements Task<ReconstructionBatch, AnomalyEval> {
+export class AnomalyTask extends WindowSplitsTask<ReconstructionSet> implements Task<ReconstructionBatch, AnomalyEval> {
+  protected readonly who = 'AnomalyTask';
   readonly kind = 'forecast' as const;
   readonly name: string;
   readonly metric = 'f1';
@@ -91,6 +92,7 @@ export class AnomalyTask implements Task<ReconstructionBatch, AnomalyEval> {
   readonly ratio: number;
 
   constructor(readonly o: AnomalyTaskOptions) {
+    super();
     if (!o.data.val.labels || !o.data.test.labels) {
       throw new Error(`${o.name}: anomaly detection needs 0/1 labels to score; give the label column (--label-column <name>)`);
     }
@@ -106,25 +108,6 @@ export class AnomalyTask implements Task<ReconstructionBatch, AnomalyEval> {
     this.data = o.data;
   }
 
-  get trainExamples(): number {
-    return this.data.train.length;
-  }
-
-  get validationExamples(): number {
-    return this.data.val.length;
-  }
-
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<ReconstructionBatch> {
-    return windowTrainBatches(this.data.train, o, 'AnomalyTask');
-  }
-
-  validationBatches(): Iterable<ReconstructionBatch> {
-    return windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64);
-  }
-
-  testBatches(): Iterable<ReconstructionBatch> {
-    return windowsInOrder(this.data.test, this.o.evalBatchSize ?? 64);
-  }
 
   loss(model: TaskModel, b: ReconstructionBatch): Tensor {
     const x = b.set.batch(b.indices); // (B, L, M), both input and target
@@ -138,7 +121,7 @@ export class AnomalyTask implements Task<ReconstructionBatch, AnomalyEval> {
   evaluate(model: TaskModel, batches: Iterable<ReconstructionBatch>): AnomalyEval {
     const { set, batches: list } = setOf(batches, 'anomaly');
     const own = reconstructionScores(model, list);
-    const reference = set === this.data.val ? own.scores : reconstructionScores(model, windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64)).scores;
+    const reference = set === this.data.val ? own.scores : reconstructionScores(model, this.validationBatches()).scores;
     const s = pointAdjustedScores(own.scores, own.labels!, reference, this.ratio);
     const mse = own.se / own.values;
     const metrics = { f1: s.f1, precision: s.precision, recall: s.recall, accuracy: s.accuracy, mse, threshold: s.threshold };

@@ -17,7 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
 import { mase, naive2, owa, smape } from '../timeseries/metrics.js';
 import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
-import { setOf, windowsInOrder, windowTrainBatches, type WindowBatch } from './windows.js';
+import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type ShortForecastBatch = WindowBatch<WindowSet>;
 
@@ -50,7 +50,8 @@ export function smapeLoss(prediction: Tensor, y: Tensor): Tensor {
   return mean(div(abs(sub(prediction, y)), add(add(abs(prediction), abs(y)), 1e-8))).mul(200);
 }
 
-export class ShortForecastTask implements Task<ShortForecastBatch, ShortForecastEval> {
+export class ShortForecastTask extends WindowSplitsTask<WindowSet> implements Task<ShortForecastBatch, ShortForecastEval> {
+  protected readonly who = 'ShortForecastTask';
   readonly kind = 'forecast' as const;
   readonly name: string;
   readonly metric = 'smape';
@@ -60,6 +61,7 @@ export class ShortForecastTask implements Task<ShortForecastBatch, ShortForecast
   readonly season: number;
 
   constructor(readonly o: ShortForecastTaskOptions) {
+    super();
     this.season = o.season ?? 1;
     if (!(Number.isInteger(this.season) && this.season >= 1)) throw new Error(`${o.name}: season ${this.season} must be a positive integer (the seasonal period in steps)`);
     if (this.season >= o.data.options.inputLength) throw new Error(`${o.name}: season ${this.season} must be shorter than the input length ${o.data.options.inputLength}, which is MASE's history`);
@@ -67,25 +69,6 @@ export class ShortForecastTask implements Task<ShortForecastBatch, ShortForecast
     this.data = o.data;
   }
 
-  get trainExamples(): number {
-    return this.data.train.length;
-  }
-
-  get validationExamples(): number {
-    return this.data.val.length;
-  }
-
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<ShortForecastBatch> {
-    return windowTrainBatches(this.data.train, o, 'ShortForecastTask');
-  }
-
-  validationBatches(): Iterable<ShortForecastBatch> {
-    return windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64);
-  }
-
-  testBatches(): Iterable<ShortForecastBatch> {
-    return windowsInOrder(this.data.test, this.o.evalBatchSize ?? 64);
-  }
 
   loss(model: TaskModel, b: ShortForecastBatch): Tensor {
     const { x, y } = b.set.batch(b.indices); // (B, L, M), (B, H, M)

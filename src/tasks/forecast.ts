@@ -10,14 +10,12 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
 import { mseLoss } from '../timeseries/model.js';
-import { ExampleOrder } from './order.js';
-import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import { WindowSplitsTask, type WindowBatch } from './windows.js';
+import type { Task, TaskEval, TaskModel } from './task.js';
 
 /** Windows [indices] of one split; the tensors are made where the batch is used (inside the step's scope). */
-export interface ForecastBatch {
-  set: WindowSet;
-  indices: readonly number[];
-}
+/** Windows of one split (with the training step that drew them, -1 in evaluation). */
+export type ForecastBatch = WindowBatch<WindowSet>;
 
 export interface ForecastEval extends TaskEval {
   mse: number;
@@ -30,14 +28,6 @@ export interface ForecastTaskOptions {
   data: ForecastData;
   /** Evaluation batch size (default 64). */
   evalBatchSize?: number;
-}
-
-function inOrder(set: WindowSet, batchSize: number): ForecastBatch[] {
-  const out: ForecastBatch[] = [];
-  for (let s = 0; s < set.length; s += batchSize) {
-    out.push({ set, indices: Array.from({ length: Math.min(batchSize, set.length - s) }, (_, i) => s + i) });
-  }
-  return out;
 }
 
 /** MSE and MAE of the model's forecasts over `batches`, in eval mode and without a graph. */
@@ -73,7 +63,8 @@ export function evaluateForecaster(model: TaskModel, batches: Iterable<ForecastB
   return { loss: mse, mse, mae, examples: windows, metrics: { mse, mae } };
 }
 
-export class ForecastTask implements Task<ForecastBatch, ForecastEval> {
+export class ForecastTask extends WindowSplitsTask<WindowSet> implements Task<ForecastBatch, ForecastEval> {
+  protected readonly who = 'ForecastTask';
   readonly kind = 'forecast' as const;
   readonly name: string;
   readonly metric = 'mse';
@@ -82,31 +73,11 @@ export class ForecastTask implements Task<ForecastBatch, ForecastEval> {
   readonly data: ForecastData;
 
   constructor(readonly o: ForecastTaskOptions) {
+    super();
     this.name = o.name;
     this.data = o.data;
   }
 
-  get trainExamples(): number {
-    return this.data.train.length;
-  }
-
-  get validationExamples(): number {
-    return this.data.val.length;
-  }
-
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<ForecastBatch> {
-    const set = this.data.train;
-    const order = new ExampleOrder(set.length, Math.min(o.batchSize, set.length), o.seed);
-    return { stepsPerEpoch: order.stepsPerEpoch, batchAt: (step) => ({ set, indices: order.indicesAt(step, 'ForecastTask') }) };
-  }
-
-  validationBatches(): Iterable<ForecastBatch> {
-    return inOrder(this.data.val, this.o.evalBatchSize ?? 64);
-  }
-
-  testBatches(): Iterable<ForecastBatch> {
-    return inOrder(this.data.test, this.o.evalBatchSize ?? 64);
-  }
 
   loss(model: TaskModel, b: ForecastBatch): Tensor {
     const { x, y } = b.set.batch(b.indices); // (B, L, M), (B, H, M)

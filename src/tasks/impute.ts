@@ -16,7 +16,7 @@ import { fillMasked, randomMask } from '../timeseries/masking.js';
 import type { ReconstructionData, ReconstructionSet } from '../timeseries/reconstruction.js';
 import type { ReconstructionBatch } from './anomaly.js';
 import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
-import { setOf, windowsInOrder, windowTrainBatches } from './windows.js';
+import { setOf, WindowSplitsTask } from './windows.js';
 
 export interface ImputeEval extends TaskEval {
   /** Over the hidden values only. */
@@ -36,7 +36,8 @@ export interface ImputeTaskOptions {
   evalBatchSize?: number;
 }
 
-export class ImputeTask implements Task<ReconstructionBatch, ImputeEval> {
+export class ImputeTask extends WindowSplitsTask<ReconstructionSet> implements Task<ReconstructionBatch, ImputeEval> {
+  protected readonly who = 'ImputeTask';
   readonly kind = 'forecast' as const;
   readonly name: string;
   readonly metric = 'mse';
@@ -46,31 +47,13 @@ export class ImputeTask implements Task<ReconstructionBatch, ImputeEval> {
   readonly maskRatio: number;
 
   constructor(readonly o: ImputeTaskOptions) {
+    super();
     this.maskRatio = o.maskRatio ?? 0.25;
     if (!(this.maskRatio > 0 && this.maskRatio < 1)) throw new Error(`${o.name}: mask ratio ${this.maskRatio} must be in (0, 1) (the share of values hidden)`);
     this.name = o.name;
     this.data = o.data;
   }
 
-  get trainExamples(): number {
-    return this.data.train.length;
-  }
-
-  get validationExamples(): number {
-    return this.data.val.length;
-  }
-
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<ReconstructionBatch> {
-    return windowTrainBatches(this.data.train, o, 'ImputeTask');
-  }
-
-  validationBatches(): Iterable<ReconstructionBatch> {
-    return windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64);
-  }
-
-  testBatches(): Iterable<ReconstructionBatch> {
-    return windowsInOrder(this.data.test, this.o.evalBatchSize ?? 64);
-  }
 
   /** The batch's true values, its mask (1 = hidden) and the masked input, each [B * L * M]. */
   masked(b: ReconstructionBatch): { truth: Float32Array; mask: Uint8Array; input: Float32Array } {

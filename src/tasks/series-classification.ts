@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { LabelledSeriesData, LabelledSet } from '../timeseries/labelled.js';
 import { accuracy } from './metrics.js';
 import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
-import { setOf, windowsInOrder, windowTrainBatches, type WindowBatch } from './windows.js';
+import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type SeriesClassBatch = WindowBatch<LabelledSet>;
 
@@ -26,7 +26,8 @@ export interface SeriesClassificationTaskOptions {
   evalBatchSize?: number;
 }
 
-export class SeriesClassificationTask implements Task<SeriesClassBatch, SeriesClassEval> {
+export class SeriesClassificationTask extends WindowSplitsTask<LabelledSet> implements Task<SeriesClassBatch, SeriesClassEval> {
+  protected readonly who = 'SeriesClassificationTask';
   readonly kind = 'series-classification' as const;
   readonly name: string;
   readonly metric = 'accuracy';
@@ -35,6 +36,7 @@ export class SeriesClassificationTask implements Task<SeriesClassBatch, SeriesCl
   readonly data: LabelledSeriesData;
 
   constructor(readonly o: SeriesClassificationTaskOptions) {
+    super();
     this.name = o.name;
     this.data = o.data;
   }
@@ -43,25 +45,6 @@ export class SeriesClassificationTask implements Task<SeriesClassBatch, SeriesCl
     return this.data.classes.length;
   }
 
-  get trainExamples(): number {
-    return this.data.train.length;
-  }
-
-  get validationExamples(): number {
-    return this.data.val.length;
-  }
-
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<SeriesClassBatch> {
-    return windowTrainBatches(this.data.train, o, 'SeriesClassificationTask');
-  }
-
-  validationBatches(): Iterable<SeriesClassBatch> {
-    return windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64);
-  }
-
-  testBatches(): Iterable<SeriesClassBatch> {
-    return windowsInOrder(this.data.test, this.o.evalBatchSize ?? 64);
-  }
 
   private logits(model: TaskModel, x: Tensor): Tensor {
     const logits = model.forward(x).logits;

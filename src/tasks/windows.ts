@@ -32,3 +32,34 @@ export function setOf<S>(batches: Iterable<WindowBatch<S>>, who: string): { set:
   if (list.some((b) => b.set !== set)) throw new Error(`${who}: evaluation batches must come from one split (validationBatches() or testBatches())`);
   return { set, batches: list };
 }
+
+/**
+ * What every series task does with its three window splits: the example counts, each training window
+ * once per epoch in a seeded order, and evaluation windows in order (`o.evalBatchSize`, default 64).
+ */
+export abstract class WindowSplitsTask<S extends { length: number }> {
+  abstract readonly data: { readonly train: S; readonly val: S; readonly test: S };
+  abstract readonly o: { readonly evalBatchSize?: number };
+  /** The task's class name, for errors. */
+  protected abstract readonly who: string;
+
+  get trainExamples(): number {
+    return this.data.train.length;
+  }
+
+  get validationExamples(): number {
+    return this.data.val.length;
+  }
+
+  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<WindowBatch<S>> {
+    return windowTrainBatches(this.data.train, o, this.who);
+  }
+
+  validationBatches(): WindowBatch<S>[] {
+    return windowsInOrder(this.data.val, this.o.evalBatchSize ?? 64);
+  }
+
+  testBatches(): WindowBatch<S>[] {
+    return windowsInOrder(this.data.test, this.o.evalBatchSize ?? 64);
+  }
+}
