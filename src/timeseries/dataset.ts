@@ -163,19 +163,7 @@ export function forecastData(table: SeriesTable, opts: ForecastDataOptions = {})
       );
     }
   }
-  const mean = new Float64Array(M);
-  const std = new Float64Array(M);
-  cols.forEach((c, j) => {
-    const v = table.values[c];
-    let s = 0;
-    for (let t = trainStart; t < trainEnd0; t++) s += v[t];
-    const m = s / (trainEnd0 - trainStart);
-    let q = 0;
-    for (let t = trainStart; t < trainEnd0; t++) q += (v[t] - m) ** 2;
-    const sd = Math.sqrt(q / (trainEnd0 - trainStart));
-    mean[j] = o.standardise ? m : 0;
-    std[j] = o.standardise && sd > 0 ? sd : 1;
-  });
+  const { mean, std } = o.standardise ? channelStats(table.values, cols, trainStart, trainEnd0) : { mean: new Float64Array(M), std: new Float64Array(M).fill(1) };
   const make = ([name, a, b]: [string, number, number]): WindowSet => {
     const data = new Float32Array((b - a) * M);
     for (let t = a; t < b; t++) cols.forEach((c, j) => (data[(t - a) * M + j] = (table.values[c][t] - mean[j]) / std[j]));
@@ -185,4 +173,25 @@ export function forecastData(table: SeriesTable, opts: ForecastDataOptions = {})
     options: o, channels: cols.map((c) => table.columns[c]), mean, std,
     train: make(ranges[0]), val: make(ranges[1]), test: make(ranges[2]),
   };
+}
+
+/**
+ * Per-channel mean and (population) standard deviation of rows [t0, t1) of the columns `cols`: the
+ * training split's statistics every split is standardised with (a constant channel gets std 1).
+ */
+export function channelStats(values: readonly ArrayLike<number>[], cols: readonly number[], t0: number, t1: number): { mean: Float64Array; std: Float64Array } {
+  const mean = new Float64Array(cols.length);
+  const std = new Float64Array(cols.length);
+  cols.forEach((c, j) => {
+    const v = values[c]!;
+    let sum = 0;
+    for (let t = t0; t < t1; t++) sum += v[t]!;
+    const m = sum / (t1 - t0);
+    let q = 0;
+    for (let t = t0; t < t1; t++) q += (v[t]! - m) ** 2;
+    const sd = Math.sqrt(q / (t1 - t0));
+    mean[j] = m;
+    std[j] = sd > 0 ? sd : 1;
+  });
+  return { mean, std };
 }

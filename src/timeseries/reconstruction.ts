@@ -11,7 +11,7 @@
 import { tensor } from '../ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { SeriesTable } from './csv.js';
-import { ettSplit, ratioSplit, type SplitRows } from './dataset.js';
+import { channelStats, ettSplit, ratioSplit, type SplitRows } from './dataset.js';
 
 export interface ReconstructionDataOptions {
   /** Window length (default 96). */
@@ -120,19 +120,7 @@ export function reconstructionData(table: SeriesTable, opts: ReconstructionDataO
     }
   }
   const [t0, t1] = split.train;
-  const mean = new Float64Array(M);
-  const std = new Float64Array(M);
-  cols.forEach((c, j) => {
-    const v = table.values[c];
-    let sum = 0;
-    for (let t = t0; t < t1; t++) sum += v[t];
-    const m = sum / (t1 - t0);
-    let q = 0;
-    for (let t = t0; t < t1; t++) q += (v[t] - m) ** 2;
-    const sd = Math.sqrt(q / (t1 - t0));
-    mean[j] = m;
-    std[j] = sd > 0 ? sd : 1;
-  });
+  const { mean, std } = channelStats(table.values, cols, t0, t1);
   const make = ([name, a, b]: [string, number, number], stride: number, fraction: number): ReconstructionSet => {
     const data = new Float32Array((b - a) * M);
     for (let t = a; t < b; t++) cols.forEach((c, j) => (data[(t - a) * M + j] = (table.values[c][t] - mean[j]) / std[j]));
