@@ -22,4 +22,4 @@ export { groupedScaleShift, groupedScaleShiftBackward } from './grouped';
 export { gaussianSample, gaussianSampleBackward, randn, randu, dropoutMask } from './random';
 export { gatherRows, scatterAddRows, oneHot } from './gather';
 export { fill32, axpy, scale, where, sumSquares, adamw, sgd } from './optim';
-export { matmul, matmulScratchBytes } from './matmul';
+export { matmul, matmulPack, matmulPacked, matmulScratchBytes } from './matmul';

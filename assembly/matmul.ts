@@ -54,13 +54,69 @@ export function matmul(
       }
       continue;
     }
-    gemm(at, bt, ct, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch, lda, ldb, ldc);
+    gemm(at, bt, ct, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch, lda, ldb, ldc, 0, 0, 0, 0, 0, 0);
   }
 }
 
+/**
+ * Packs one operand of a (non-batched) product for every K slice, for the panels covering
+ * [d0, d1) of its free dimension (`dim`: M for A, N for B; d0 a multiple of the panel width), into
+ * `dst`, laid out as gemm reads a pre-packed operand: slice pc (KC deep, kc = min(KC, K - pc)) starts
+ * at element pc * pad, and the panel of free index d (a multiple of the width) at d * kc within it.
+ * `isA` picks the panel width (MR for A, NR for B); `gathered` says how the operand is stored (A not
+ * transposed or B transposed: each free index is a stored row running along K; otherwise the values
+ * of one k step are adjacent). `ld` is in elements. Several calls over disjoint [d0, d1) may run at
+ * once (threads): each writes only its own panels.
+ */
+export function matmulPack(
+  src: usize, ld: i32, gathered: i32, K: i32, dim: i32, d0: i32, d1: i32, dst: usize, pad: i32, isA: i32,
+): void {
+  const W = isA != 0 ? MR : NR;
+  const ldBytes = <usize>ld << 2;
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const slice = dst + ((<usize>pc * <usize>pad) << 2);
+    for (let d = d0; d < d1; d += W) {
+      const width = min(W, dim - d);
+      const out = slice + ((<usize>d * <usize>kc) << 2);
+      if (gathered != 0) {
+        packGathered(src + ((<usize>d * <usize>ld + <usize>pc) << 2), ldBytes, width, kc, out, W);
+      } else {
+        packContiguous(src + ((<usize>pc * <usize>ld + <usize>d) << 2), ldBytes, width, kc, out, W);
+      }
+    }
+  }
+}
+
+/**
+ * One (non-batched) product like `matmul` with batch 1, with op(A) (packedIsA != 0) or op(B) read
+ * pre-packed by matmulPack from `packed` (`pad` as given there; this call's rows of A, or columns
+ * of B, start at `off` in it, a multiple of the panel width); the other operand is packed into
+ * `scratch` as usual. When a product is split over threads by rows (or columns), the operand every
+ * task shares is packed once instead of once per task. Results are bit-identical to `matmul`.
+ */
+export function matmulPacked(
+  a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32,
+  scratch: usize, lda: i32, ldb: i32, ldc: i32, packed: usize, pad: i32, off: i32, packedIsA: i32,
+): void {
+  if (M <= 0 || N <= 0 || K <= 0) return;
+  if (packedIsA != 0) {
+    gemm(a, b, c, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch, lda, ldb, ldc, packed, pad, off, 0, 0, 0);
+  } else {
+    gemm(a, b, c, M, N, K, transA != 0, transB != 0, accumulate != 0, scratch, lda, ldb, ldc, 0, 0, 0, packed, pad, off);
+  }
+}
+
+/**
+ * The blocked product. An operand whose `pre` pointer is non-zero was packed beforehand by matmulPack
+ * (all of K, panels `pad` wide per K slice, this call's rows or columns starting at panel offset `off`)
+ * and is read from there instead of being packed into the scratch block: the packed values, the
+ * micro-kernel calls and their order are the same either way.
+ */
 function gemm(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
   transA: bool, transB: bool, accumulate: bool, scratch: usize, lda: i32, ldb: i32, ldcElems: i32,
+  preA: usize, padM: i32, offA: i32, preB: usize, padN: i32, offB: i32,
 ): void {
   const packA = scratch;
   const packB = scratch + PACK_A_BYTES;
@@ -70,19 +126,29 @@ function gemm(
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
-      packBBlock(b, ldb, transB, pc, kc, jc, nc, packB);
+      let blockB = packB;
+      if (preB != 0) {
+        blockB = preB + ((<usize>pc * <usize>padN + <usize>(offB + jc) * <usize>kc) << 2);
+      } else {
+        packBBlock(b, ldb, transB, pc, kc, jc, nc, packB);
+      }
       // The first K slice overwrites C unless the caller asked to accumulate; later slices add.
       const add = accumulate || pc > 0;
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        packABlock(a, lda, transA, ic, mc, pc, kc, packA);
+        let blockA = packA;
+        if (preA != 0) {
+          blockA = preA + ((<usize>pc * <usize>padM + <usize>(offA + ic) * <usize>kc) << 2);
+        } else {
+          packABlock(a, lda, transA, ic, mc, pc, kc, packA);
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const pb = packB + ((<usize>jr * <usize>kc) << 2);
+          const pb = blockB + ((<usize>jr * <usize>kc) << 2);
           let cp = c + <usize>ic * ldc + (<usize>(jc + jr) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
-            const pa = packA + ((<usize>ir * <usize>kc) << 2);
+            const pa = blockA + ((<usize>ir * <usize>kc) << 2);
             if (mr == MR && nr == NR) {
               microKernel(pa, pb, kc, cp, ldc, add);
             } else {

@@ -63,7 +63,7 @@ interface Case {
 }
 
 /** Kernels of the Backend contract that the pool splits (a missing one does not compile). */
-type Threaded = Exclude<ParallelKernel, 'fill32' | 'layerNormParamGrad'> | 'fill';
+type Threaded = Exclude<ParallelKernel, 'fill32' | 'layerNormParamGrad' | 'matmulPack' | 'matmulPacked'> | 'fill';
 
 const CASES: { [K in Threaded]: Case } = {
   fill(b, _s, n) {
@@ -339,6 +339,67 @@ describe.skipIf(!sharedMemoryAvailable())('worker pool', () => {
       );
     }, 120_000);
   }
+
+  // A batch-1 product split over threads packs the operand its tasks share once (matmulPack), then
+  // each task reads it (matmulPacked): by rows when M >= N (B shared), by columns otherwise (A shared).
+  it('batch-1 matmul split in two stages: bitwise identical on thin, wide and tail shapes', async () => {
+    const bes = await Promise.all(COUNTS.map(backend));
+    const dimArb = fc.oneof(
+      fc.constantFrom(1, 3, 5, 7, 8, 9, 31, 33, 63, 64, 65, 129, 257),
+      fc.integer({ min: 0, max: 80 }).map((k) => 4 * k + 1),
+      fc.integer({ min: 1, max: 700 }),
+    );
+    // K beyond one 256-deep slice, and N beyond one 512-wide block, on some draws
+    const kArb = fc.oneof(fc.constantFrom(1, 3, 5, 255, 256, 257, 300), fc.integer({ min: 0, max: 90 }).map((k) => 4 * k + 1));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }), dimArb, kArb, dimArb, fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(),
+        (seed, M, K, N, tA, tB, acc, thin) => {
+          // thin: one side small (the shapes of a projection on few rows, or a narrow output)
+          const m = thin ? Math.min(M, 9) : M;
+          const outs = bes.map((b) => {
+            const r = mulberry32(seed);
+            const a = floats(b, m * K, r);
+            const bb = floats(b, K * N, r);
+            const c = floats(b, m * N, r);
+            b.matmul(a, 0, bb, 0, c, 0, m, N, K, tA, tB, 1, 0, 0, 0, acc);
+            const out = bits(b.read(c));
+            for (const x of [a, bb, c]) b.free(x);
+            return out;
+          });
+          for (let t = 1; t < outs.length; t++) expect(outs[t], `${COUNTS[t]} threads, ${m}x${K}x${N}`).toEqual(outs[0]);
+        },
+      ),
+      { numRuns: 2 * RUNS },
+    );
+  }, 120_000);
+
+  it('batch-1 matmul whose shared operand exceeds the packing block limit still splits, bitwise identical', async () => {
+    const bes = await Promise.all(COUNTS.map(backend));
+    // K = 65600: the shared operand (K x 72 or K x 68 packed) exceeds PACK_BLOCK_LIMIT (16 MiB), so
+    // each task packs it itself
+    const K = 65600;
+    const wave = (b: Backend, n: number, phase: number): Buf => {
+      const buf = b.alloc(n, 'f');
+      const v = new Float32Array(n);
+      for (let i = 0; i < n; i++) v[i] = ((i * 7 + phase) % 101) / 101 - 0.5;
+      b.write(buf, v);
+      return buf;
+    };
+    const res = bes.map((b) => {
+      const a = wave(b, 72 * K, 0);
+      const bb = wave(b, K * 72, 1);
+      const c = zeros(b, 72 * 72);
+      // 72 x 65: split by rows, B shared; 65 x 72: split by columns, A shared
+      b.matmul(a, 0, bb, 0, c, 0, 72, 65, K, false, true, 1, 0, 0, 0, false);
+      const byRows = bits(b.read(c));
+      b.matmul(a, 0, bb, 0, c, 0, 65, 72, K, false, false, 1, 0, 0, 0, false);
+      const byCols = bits(b.read(c));
+      for (const x of [a, bb, c]) b.free(x);
+      return [byRows, byCols];
+    });
+    for (let t = 1; t < res.length; t++) expect(res[t]).toEqual(res[0]);
+  }, 120_000);
 
   it('splits large calls across the workers (bitwise identical; the matmul work really is shared)', async () => {
     const bes = await Promise.all(COUNTS.map(backend));

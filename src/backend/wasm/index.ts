@@ -120,6 +120,7 @@ function makeBackend(mod: LoadedModule, threads: number): WasmBackend {
     pool = new WorkerPool({
       module: mod.module, memory: mod.memory, exports: ex as unknown as Record<string, unknown>, threads, scratch,
       paramArea: heap.alloc(MAX_TASKS * PARAM_BYTES), paramBytes: PARAM_BYTES, i32: () => heap.i32(),
+      alloc: (bytes) => heap.alloc(bytes), free: (ptr) => heap.free(ptr),
     });
   }
 

@@ -81,6 +81,17 @@ export interface KernelExports extends RowExports {
     lda: number, ldb: number, ldc: number,
   ): void;
   matmulScratchBytes?(): number;
+  /** Packs op(A) (isA) or op(B) for all of K, free indices [d0, d1), for matmulPacked (assembly/matmul.ts). */
+  matmulPack?(
+    src: number, ld: number, gathered: number, K: number, dim: number, d0: number, d1: number, dst: number,
+    pad: number, isA: number,
+  ): void;
+  /** A batch-1 matmul reading op(A) (packedIsA) or op(B) pre-packed by matmulPack. */
+  matmulPacked?(
+    a: number, b: number, c: number, M: number, N: number, K: number, transA: number, transB: number,
+    accumulate: number, scratch: number, lda: number, ldb: number, ldc: number, packed: number, pad: number,
+    off: number, packedIsA: number,
+  ): void;
 }
 
 export interface LoadedModule {

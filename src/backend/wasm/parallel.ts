@@ -11,7 +11,11 @@
  * - row kernels (softmax, cross-entropy, layer norm) split rows; a reduction over rows (the layer-norm
  *   parameter gradients) splits over columns at multiples of 4;
  * - matmul splits the batch, or rows of C at multiples of MR, or columns at multiples of NR: every C
- *   element keeps its K-order sum and its micro-tile shape (see assembly/matmul.ts).
+ *   element keeps its K-order sum and its micro-tile shape (see assembly/matmul.ts). A batch-1 product
+ *   split by rows shares all of op(B) between its tasks (by columns, all of op(A)); rather than have
+ *   every task pack that operand again, it runs in two stages: the threads first pack the shared
+ *   operand once into the pool's packing block (matmulPack, split over its panels), then each task
+ *   packs only its own rows of A (or columns of B) and reads the shared panels (matmulPacked).
  */
 import type { KernelExports } from './loader.js';
 
@@ -21,7 +25,7 @@ export type ParallelKernel =
   | 'attentionSoftmax' | 'attentionSoftmaxBackward' | 'softmax' | 'softmaxBackward' | 'logSoftmax' | 'logSoftmaxBackward' | 'crossEntropy' | 'crossEntropyBackward'
   | 'layerNorm' | 'layerNormBackward' | 'layerNormParamGrad'
   | 'gaussianSample' | 'gaussianSampleBackward' | 'randn' | 'randu' | 'dropoutMask'
-  | 'adamw' | 'sgd' | 'matmul' | 'binary' | 'copyStrided';
+  | 'adamw' | 'sgd' | 'matmul' | 'matmulPack' | 'matmulPacked' | 'binary' | 'copyStrided';
 
 /** Arguments of an export, as numbers (pointers are byte addresses; 0 is a null pointer). */
 export type KernelArgs<K extends ParallelKernel> = Parameters<NonNullable<KernelExports[K]>>;
@@ -39,6 +43,11 @@ export interface SplitContext {
   i32(): Int32Array;
   /** Address of a parameter block of PARAM_BYTES for task `t` (t < MAX_TASKS), distinct per task. */
   params(t: number): number;
+  /**
+   * Address of the pool's packing block, grown to at least `bytes` (64-byte aligned), or 0 when
+   * `bytes` exceeds the pool's limit (the caller then splits without it). Valid until the next call.
+   */
+  packBlock(bytes: number): number;
 }
 
 export interface ParallelSpec<K extends ParallelKernel> {
@@ -46,6 +55,11 @@ export interface ParallelSpec<K extends ParallelKernel> {
   cost(a: KernelArgs<K>, ctx: SplitContext): number;
   /** Cuts a call into at most `parts` (>= 2) tasks; one task means "not worth splitting". */
   split(a: KernelArgs<K>, parts: number, ctx: SplitContext): Task[];
+  /**
+   * When present and not null, used instead of `split`: stages run one after the other (all tasks of
+   * a stage finish before the next starts), each cut into at most `parts` tasks.
+   */
+  stages?(a: KernelArgs<K>, parts: number, ctx: SplitContext): Task[][] | null;
   /** Folds the tasks' return values into the call's (only for kernels that return one). */
   combine?(results: readonly number[], tasks: readonly Task[]): number;
   /** An argument each thread replaces by its own scratch block (matmul packs operands there). */
@@ -119,9 +133,51 @@ const MR = 4;
 const N_ALIGN = 64;
 const M_ALIGN = 32;
 
+/** Panel widths of packed A (MR) and B (NR in the SIMD builds; 4 in the scalar one, a divisor of 8). */
+const PANEL_A = MR;
+const PANEL_B = 8;
+
+/**
+ * A batch-1 product in two stages (see the header): null when it is batched, empty in K, or its
+ * shared operand does not fit the pool's packing block.
+ */
+function matmulStages(a: KernelArgs<'matmul'>, parts: number, ctx: SplitContext): Task[][] | null {
+  const [pa, pb, pc, M, N, K, transA, transB, batch, , , , accumulate, , lda, ldb, ldc] = a;
+  if (batch !== 1 || K === 0 || M === 0 || N === 0) return null;
+  const byRows = M >= N;
+  const dim = byRows ? N : M;
+  // the scalar build's B panels are 4 wide: padding to 8 covers both layouts
+  const width = byRows ? PANEL_B : PANEL_A;
+  const pad = Math.ceil(dim / width) * width;
+  const packed = ctx.packBlock(K * pad * 4);
+  if (packed === 0) return null;
+  const gathered = byRows ? transB : transA ? 0 : 1;
+  const src = byRows ? pb : pa;
+  const ld = byRows ? ldb : lda;
+  const pack = ranges(dim, parts, byRows ? N_ALIGN : M_ALIGN).map(([s, e]): Task => ({
+    kernel: 'matmulPack', args: [src, ld, gathered, K, dim, s, e, packed, pad, byRows ? 0 : 1], base: s,
+  }));
+  const work = (byRows ? ranges(M, parts, M_ALIGN) : ranges(N, parts, N_ALIGN)).map(([s, e]): Task => {
+    const rowsOf = byRows ? [s, e] : [0, M];
+    const colsOf = byRows ? [0, N] : [s, e];
+    return {
+      kernel: 'matmulPacked',
+      args: [
+        pa + (transA ? rowsOf[0]! : rowsOf[0]! * lda) * 4, pb + (transB ? colsOf[0]! * ldb : colsOf[0]!) * 4,
+        pc + (rowsOf[0]! * ldc + colsOf[0]!) * 4, rowsOf[1]! - rowsOf[0]!, colsOf[1]! - colsOf[0]!, K,
+        transA, transB, accumulate, 0, lda, ldb, ldc, packed, pad, 0, byRows ? 0 : 1,
+      ],
+      base: s,
+    };
+  });
+  if (work.length <= 1) return null;
+  return [pack, work];
+}
+
 const matmul: ParallelSpec<'matmul'> = {
   // about 40 GFLOP/s on one core
   cost: (a) => 2 * a[3] * a[4] * a[5] * a[8] * 0.025,
+  stages: (a, parts, ctx) => (a[8] >= parts ? null : matmulStages(a, parts, ctx)),
   split(a, parts) {
     const [pa, pb, pc, M, N, , transA, transB, batch, strideA, strideB, strideC, , , lda, ldb, ldc] = a;
     const task = (args: number[], base: number): Task => ({ kernel: 'matmul', args, base });
@@ -270,6 +326,9 @@ export const PARALLEL: { [K in ParallelKernel]: ParallelSpec<K> } = {
   adamw: elementwise('adamw', [0, 1, 2, 3], 4, 1),
   sgd: elementwise('sgd', [0, 1, 2], 3, 0.5),
   matmul,
+  // stages of a split matmul (never called on their own through the pool)
+  matmulPack: { cost: () => 0, split: (a) => [{ kernel: 'matmulPack', args: a.slice(), base: 0 }] },
+  matmulPacked: { cost: () => 0, split: (a) => [{ kernel: 'matmulPacked', args: a.slice(), base: 0 }], scratchArg: 9 },
   // binary(op, a, b, out, rank, params): out is contiguous
   binary: strided('binary', [1, 2], 3, 4, 5, 0.4, () => true),
   // copyStrided(src, dst, rank, params, accumulate, isInt): dst advances by its own dim-0 stride. An

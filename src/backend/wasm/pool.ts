@@ -200,7 +200,16 @@ export interface PoolInit {
   paramBytes: number;
   /** An Int32Array over the current memory (re-created after growth). */
   i32(): Int32Array;
+  /** Allocates a 64-byte aligned block of the shared memory (for the packing block). */
+  alloc(bytes: number): number;
+  free(ptr: number): void;
 }
+
+/**
+ * The largest packing block a pool keeps (bytes): a split matmul whose shared operand packs into more
+ * (K x N above 4M values) lets each task pack it, as a single-stage split.
+ */
+export const PACK_BLOCK_LIMIT = 16 << 20;
 
 export class WorkerPool {
   readonly threads: number;
@@ -222,6 +231,9 @@ export class WorkerPool {
   private thresholdNs = 50_000;
   private measuredNs: number | undefined;
   private fixedThreshold = false;
+  /** The packing block split matmuls share (see parallel.ts), grown on demand; 0 until first needed. */
+  private packPtr = 0;
+  private packBytes = 0;
 
   constructor(init: PoolInit) {
     this.threads = init.threads;
@@ -234,7 +246,21 @@ export class WorkerPool {
     this.scratchArgs = PARALLEL_KERNELS.map((k) => PARALLEL[k].scratchArg ?? -1);
     this.callerScratch = init.scratch[0]!;
     this.blocking = canBlock(this.ctrl);
-    this.ctx = { i32: init.i32, params: (t) => init.paramArea + t * init.paramBytes };
+    this.ctx = {
+      i32: init.i32,
+      params: (t) => init.paramArea + t * init.paramBytes,
+      packBlock: (bytes) => {
+        if (bytes > PACK_BLOCK_LIMIT) return 0;
+        if (bytes > this.packBytes) {
+          // grow geometrically, so a run whose shapes grow step by step reallocates only a few times
+          const size = Math.min(PACK_BLOCK_LIMIT, Math.max(bytes, 2 * this.packBytes));
+          if (this.packPtr !== 0) init.free(this.packPtr);
+          this.packPtr = init.alloc(size);
+          this.packBytes = size;
+        }
+        return this.packPtr;
+      },
+    };
     const layout = { tasksAt: TASKS_AT, resultsAt: RESULTS_AT, msgAt: MSG_AT, maxTasks: MAX_TASKS, msgBytes: MSG_BYTES, spin: SPIN };
     for (let t = 1; t < init.threads; t++) {
       this.workers.push(spawn(
@@ -281,6 +307,11 @@ export class WorkerPool {
     // Up to 4 tasks per thread, each worth at least the threshold: a thread that the OS deschedules
     // (a loaded machine) then holds up only a small piece while the others take the rest.
     const parts = Math.max(this.threads, Math.min(4 * this.threads, Math.floor(cost / Math.max(this.thresholdNs, 1))));
+    const stages = spec.stages?.(args as never, parts, this.ctx);
+    if (stages !== undefined && stages !== null) {
+      for (const stage of stages) this.runTasks(stage, kernel);
+      return 0;
+    }
     const tasks = spec.split(args as never, parts, this.ctx);
     if (tasks.length <= 1) return this.direct(kernel, args);
     const results = this.runTasks(tasks, kernel);
