@@ -3,12 +3,14 @@
 // after `npm run build:ts`:
 //   node dist/bench/run.js [--quick] [--only matmul,layerNorm] [--threads 1,2] [--out file.json]
 //   node dist/bench/run.js --profile [--threads 1,2]   (per-op table of one training step)
+//   node dist/bench/run.js --kernel-profile [--threads 1,2]   (per kernel and shape, thread counts side by side)
 // --threads defaults to 1 and all cores. On Node >= 20.16 relaxed SIMD is enabled in-process, so both
 // binaries are measured without flags.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelBenches } from './kernels.js';
+import { kernelProfile } from './kernel-profile.js';
 import { matmulBenches } from './matmul.js';
 import { profileTrainStep, trainStepBenches } from './train-step.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
@@ -35,6 +37,11 @@ export interface RunOptions {
    * and thread count (W.profile).
    */
   profile?: boolean;
+  /**
+   * Instead of the benchmarks: the training step's kernel calls by kernel and shape, each binary's
+   * thread counts side by side (least time over 3 steps).
+   */
+  kernelProfile?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,6 +61,13 @@ export async function runBenchmarks(opts: RunOptions = {}): Promise<BenchRow[]> 
         console.log(profileTrainStep(be));
         be.dispose();
       }
+    }
+    return [];
+  }
+  if (opts.kernelProfile) {
+    for (const variant of ['simd', 'relaxed-simd'] as const) {
+      console.log(`\nkernels of one encoder training step (L4 d256 ffn1024 V5000 8x128), ${variant}, threads ${threads.join(', ')}:`);
+      console.log(await kernelProfile(variant, threads));
     }
     return [];
   }
@@ -147,7 +161,8 @@ function parseArgs(argv: string[]): RunOptions {
     else if (arg === '--out') opts.out = argv[++i];
     else if (arg === '--threads') opts.threads = parseThreads(argv[++i] ?? '');
     else if (arg === '--profile') opts.profile = true;
-    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --profile, --out file)`);
+    else if (arg === '--kernel-profile') opts.kernelProfile = true;
+    else throw new Error(`unknown argument ${arg} (use --quick, --only a,b, --threads 1,2, --profile, --kernel-profile, --out file)`);
   }
   return opts;
 }

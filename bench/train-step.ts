@@ -30,7 +30,7 @@ async function timeSteps(step: () => Promise<void> | void, quick: boolean): Prom
 }
 
 /** The anchor step's model, optimizer and batch on `be`; `step()` runs one training step, `dispose()` frees it all. */
-function anchorStep(be: W.Backend): { step: () => void; dispose: () => void } {
+export function anchorStep(be: W.Backend): { step: () => void; dispose: () => void } {
   return W.withBackend(be, () => {
     const gen = new W.Generator(1);
     const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });

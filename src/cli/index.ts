@@ -20,11 +20,13 @@ program
   .option('--out <file>', 'where to write the JSON rows', 'bench/results/latest.json')
   .option('--threads <list>', 'thread counts, e.g. 1,2 or auto (default: 1 and all cores)')
   .option('--profile', 'print the per-op profile of one encoder training step instead of the table')
-  .action(async (opts: { quick?: boolean; only?: string; out: string; threads?: string; profile?: boolean }) => {
+  .option('--kernel-profile', "print the training step's kernel calls by kernel and shape, thread counts side by side")
+  .action(async (opts: { quick?: boolean; only?: string; out: string; threads?: string; profile?: boolean; kernelProfile?: boolean }) => {
     const { runBenchmarks, parseThreads } = await import('../../bench/run.js');
     await runBenchmarks({
       quick: opts.quick, only: opts.only?.split(',').map((s) => s.trim()), out: opts.out,
       threads: opts.threads === undefined ? undefined : parseThreads(opts.threads), profile: opts.profile,
+      kernelProfile: opts.kernelProfile,
     });
   });
 
