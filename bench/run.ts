@@ -125,10 +125,10 @@ function writeAtomically(file: string, text: string): void {
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'KB min', 'KB gzip', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
+  const header = ['name', 'shape', 'variant', 'threads', 'GFLOP/s', 'GB/s', 'tokens/s', 'ms', 'CPU ms', 'KB min', 'KB gzip', 'x10 input', 'vsTfjs', 'vsNaive', 'vsReference'];
   const kb = (b: number | undefined) => (b === undefined ? undefined : b / 1024);
   const body = rows.map((r) => [
-    r.name, r.shape, r.variant, r.threads === undefined ? '' : String(r.threads), fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3),
+    r.name, r.shape, r.variant, r.threads === undefined ? '' : String(r.threads), fmt(r.gflops, 1), fmt(r.gbps, 2), fmt(r.tokensPerSecond, 0), fmt(r.ms, 3), fmt(r.cpuMs, 1),
     fmt(kb(r.minBytes), 1), fmt(kb(r.gzipBytes), 1),
     r.scaling === undefined ? '' : `${r.scaling.toFixed(1)}x`,
     r.vsTfjs === undefined ? '' : `${r.vsTfjs.toFixed(2)}x`,

@@ -17,6 +17,12 @@ export interface BenchRow {
   scaling?: number;
   /** Mean time of one call in milliseconds (bundle rows: the esbuild run). */
   ms: number;
+  /**
+   * 1-thread training-step rows: the least process CPU time of a step in ms. It leaves out the time
+   * the thread waited for a core, so it compares binaries fairly on a loaded machine (with more
+   * threads it would count the workers' spinning, so it is not recorded there).
+   */
+  cpuMs?: number;
   /** Bundle rows: bytes that load up front, minified, and the same gzipped (level 9). */
   minBytes?: number;
   gzipBytes?: number;
