@@ -227,6 +227,31 @@ describe('pretrain: exact resume', () => {
     (await fromPretrained(out)).dispose();
   }, 120_000);
 
+  it('--init continues from a checkpoint: its weights, shape and tokenizer; conflicting options are refused', async () => {
+    const base = tmp('init-base');
+    const b = await runPretrain(tiny('roberta', base));
+    // one step at a negligible learning rate: the validation loss is the base checkpoint's, not a fresh model's
+    const nudge = { steps: 1, warmup: 0, lr: 1e-9, evalEvery: 1, saveEvery: 1 };
+    const cont = tmp('init-cont');
+    const log: string[] = [];
+    const c = await runPretrain({ ...tiny('roberta', cont), ...nudge, init: base, write: (s) => log.push(s) });
+    expect(Math.abs(c.valLoss - b.valLoss)).toBeLessThan(1e-4);
+    const fresh = await runPretrain({ ...tiny('roberta', tmp('init-fresh')), ...nudge, tokenizer: base });
+    expect(fresh.valLoss).toBeGreaterThan(b.valLoss + 0.1);
+    expect(log.join('')).toContain(`weights: from ${base}`);
+    const readme = readFileSync(join(cont, 'README.md'), 'utf8');
+    expect(readme).toContain(`starting from the weights of \`${base}\``);
+    expect(readme).toContain(`--init ${base}`);
+    // the shape comes from the checkpoint when not given
+    const { vocabSize: _v, layers: _l, dModel: _d, heads: _h, ffn: _f, seq: _s, ...noShape } = tiny('roberta', tmp('init-noshape'));
+    const n = await runPretrain({ ...noShape, ...nudge, init: base });
+    expect(Math.abs(n.valLoss - b.valLoss)).toBeLessThan(1e-4);
+    await expect(runPretrain({ ...tiny('roberta', tmp('init-bad')), layers: 2, ffn: 64, init: base })).rejects.toThrow(/--layers 2 \(the checkpoint has 1\), --ffn 64 \(the checkpoint has 32\); drop these options/);
+    await expect(runPretrain({ ...tiny('gpt2', tmp('init-arch')), init: base })).rejects.toThrow(/model_type is "roberta", not "gpt2"/);
+    await expect(runPretrain({ ...tiny('roberta', tmp('init-bias')), init: base, unigramBias: true })).rejects.toThrow(/drop it when starting from a checkpoint/);
+    await expect(runPretrain({ ...tiny('roberta', tmp('init-none')), init: tmp('init-empty') })).rejects.toThrow(/no config.json there/);
+  }, 120_000);
+
   it('refuses to resume with different options, or without a saved state', async () => {
     const out = tmp('gpt2-mismatch');
     await runPretrain({ ...tiny('gpt2', out), stopAfter: 3 });

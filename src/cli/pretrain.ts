@@ -28,7 +28,7 @@ export function registerPretrain(program: Command): void {
   const d = PRETRAIN_DEFAULTS;
   program
     .command('pretrain')
-    .description('train a BPE tokenizer and a small RoBERTa (masked LM) or GPT-2 (causal LM) from scratch; writes a Hugging Face checkpoint directory')
+    .description('train a BPE tokenizer and a small RoBERTa (masked LM) or GPT-2 (causal LM) from scratch, or continue one (--init); writes a Hugging Face checkpoint directory')
     .requiredOption('--arch <arch>', 'roberta or gpt2')
     .requiredOption('--out <dir>', 'checkpoint directory (config.json, model.safetensors, tokenizer files, metrics.jsonl, README.md)')
     .option('--corpus <list>', `comma-separated corpora (${Object.keys(CORPUS_SOURCES).join(', ')}) and/or directories of .txt files (one document each)`, 'sotu')
@@ -58,9 +58,14 @@ export function registerPretrain(program: Command): void {
     .option('--weights <dtype>', 'model.safetensors dtype: f32 or f16 (half the size; the training state stays f32)', 'f32')
     .option('--unigram-bias', "RoBERTa: start the LM head's bias at the log unigram frequencies (skips the unigram plateau)")
     .option('--tokenizer <dir>', 'use the tokenizer in <dir> instead of training one (e.g. from an earlier run on the same corpus)')
+    .option('--init <dir>', "continued pretraining: start from this checkpoint's weights (same --arch) instead of a fresh init, e.g. to adapt a base model to your domain's text; its config sets the shape and its tokenizer is used")
     .option('--no-dedup', 'keep repeated paragraphs (default: exact paragraph-level deduplication)')
     .option('--threads <n|auto>', 'threads the WebAssembly kernels run on (default 1; auto: the available cores); results are identical for any count')
-    .action(async (o: Record<string, unknown>) => {
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      if (o.init !== undefined) {
+        // the shape comes from the checkpoint: only shape options typed on the command line are compared with it
+        for (const name of ['vocab', 'layers', 'dModel', 'heads', 'ffn', 'seq']) if (cmd.getOptionValueSource(name) === 'default') delete o[name];
+      }
       const { vocab, weights, threads, ...rest } = o;
       setCliThreads(threads as string | undefined);
       await ensureBackend();

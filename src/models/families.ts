@@ -146,6 +146,8 @@ export interface FamilySpec {
     readonly specialTokens: readonly (string | { content: string; lstrip: boolean })[];
     /** config.json fields for `shape`; `id` looks up a special token's id in the trained tokenizer. */
     config(shape: PretrainShape, id: (token: string) => number): Record<string, unknown>;
+    /** The inverse of `config`: the shape a checkpoint's config.json describes (continued pretraining starts from it). */
+    shape(raw: Record<string, unknown>): Omit<PretrainShape, 'dropout'>;
   };
 }
 
@@ -186,6 +188,10 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
         vocab_size: s.vocabSize, n_positions: s.seq, n_embd: s.dModel, n_layer: s.layers, n_head: s.heads, n_inner: s.ffn,
         resid_pdrop: s.dropout, embd_pdrop: s.dropout, attn_pdrop: s.dropout, bos_token_id: id('<|endoftext|>'), eos_token_id: id('<|endoftext|>'),
       }),
+      shape: (raw) => {
+        const c = new GPT2Config(raw);
+        return { vocabSize: c.vocab_size, layers: c.n_layer, dModel: c.n_embd, heads: c.n_head, ffn: c.inner, seq: c.n_positions };
+      },
     },
   },
   roberta: {
@@ -225,6 +231,10 @@ export const FAMILIES: { readonly [F in Family]: FamilySpec } = {
         max_position_embeddings: s.seq + id('<pad>') + 1, hidden_dropout_prob: s.dropout, attention_probs_dropout_prob: s.dropout,
         pad_token_id: id('<pad>'), bos_token_id: id('<s>'), eos_token_id: id('</s>'),
       }),
+      shape: (raw) => {
+        const c = new RobertaConfig(raw);
+        return { vocabSize: c.vocab_size, layers: c.num_hidden_layers, dModel: c.hidden_size, heads: c.num_attention_heads, ffn: c.intermediate_size, seq: c.maxLength };
+      },
     },
   },
   gpt4ts: {

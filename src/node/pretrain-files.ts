@@ -14,6 +14,9 @@ import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { toMergesTxt } from '../tokenizer/serialize.js';
 import type { PretrainSummary } from '../train/model-card.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from '../train/pretrain-config.js';
+import { parseSafetensors } from '../io/safetensors.js';
+import { FAMILIES } from '../models/families.js';
+import type { StateValue } from '../nn/module.js';
 import { runPretrain, type EncodedCorpus, type PretrainData, type PretrainStore } from '../train/pretrain-run.js';
 import { corpusLicences, listCorpus } from './corpora.js';
 import { writeFileAtomic } from './files.js';
@@ -175,6 +178,13 @@ export interface PretrainToDirectoryOptions extends Partial<PretrainConfig> {
   name?: string;
   /** Directory of a tokenizer to use instead of training one (same corpus and vocabulary size recommended). */
   tokenizer?: string;
+  /**
+   * Continued pretraining: a checkpoint directory of the same architecture whose weights the run
+   * starts from (e.g. to adapt a base model to a domain's text). Its config.json sets the shape
+   * (vocabulary, layers, widths, block length; a conflicting option is an error) and its tokenizer is
+   * used unless `tokenizer` names another of the same size.
+   */
+  init?: string;
   write?: (text: string) => void;
   tty?: boolean;
   /** The command line to record in README.md (default: rebuilt from the options). */
@@ -187,9 +197,15 @@ export interface PretrainToDirectoryOptions extends Partial<PretrainConfig> {
 export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Promise<PretrainSummary> {
   await ensureBackend(opts.threads);
   const fields = Object.fromEntries(Object.entries(opts).filter(([k, v]) => k in PRETRAIN_DEFAULTS && v !== undefined)) as Partial<PretrainConfig>;
-  const config = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...fields });
+  const start = opts.init !== undefined ? await initCheckpoint(opts.init, opts.arch ?? PRETRAIN_DEFAULTS.arch, fields, !opts.resume) : null;
+  const config = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...fields, ...start?.shape });
   const corpus = opts.corpus ?? 'sotu';
   const out = resolve(opts.out);
+  const tokenizerDir = opts.tokenizer ?? opts.init;
+  const tokenizer = tokenizerDir !== undefined && !opts.resume ? await loadTokenizerFromDirectory(resolve(tokenizerDir)) : undefined;
+  if (tokenizer && start && tokenizer.vocabSize !== start.shape.vocabSize) {
+    throw new Error(`--tokenizer ${tokenizerDir}: ${tokenizer.vocabSize} tokens, but the --init checkpoint ${opts.init} has a ${start.shape.vocabSize}-token vocabulary; use its own tokenizer (drop --tokenizer)`);
+  }
   return runPretrain({
     config,
     data: corpusData(corpus, { validationFraction: config.validationFraction, seed: config.seed, cacheDir: join(out, TOKEN_CACHE_DIR), dedup: opts.dedup }),
@@ -200,14 +216,47 @@ export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Pro
     keepState: opts.keepState,
     write: opts.write ?? ((s: string) => void process.stderr.write(s)),
     tty: opts.tty ?? process.stderr.isTTY === true,
-    command: opts.command ?? pretrainCommandLine(config, corpus, opts.out, { weights: opts.weights, dedup: opts.dedup, tokenizer: opts.tokenizer }),
+    command: opts.command ?? pretrainCommandLine(config, corpus, opts.out, { weights: opts.weights, dedup: opts.dedup, tokenizer: opts.tokenizer, init: opts.init }),
     name: opts.name ?? basename(out),
-    tokenizer: opts.tokenizer !== undefined && !opts.resume ? await loadTokenizerFromDirectory(resolve(opts.tokenizer)) : undefined,
+    tokenizer,
+    init: start?.weights ? { weights: start.weights, source: opts.init! } : undefined,
   });
 }
 
+const SHAPE_FLAGS = [['vocabSize', '--vocab'], ['layers', '--layers'], ['dModel', '--d-model'], ['heads', '--heads'], ['ffn', '--ffn'], ['seq', '--seq']] as const;
+
+/**
+ * The shape (and, unless resuming, the weights) of the checkpoint a continued pretraining run starts
+ * from. Options that contradict its config.json are errors: the weights could not load into them.
+ */
+async function initCheckpoint(dir: string, arch: PretrainConfig['arch'], given: Partial<PretrainConfig>, withWeights: boolean) {
+  const root = resolve(dir);
+  const spec = FAMILIES[arch]?.pretrain;
+  if (!spec) throw new Error(`--init ${dir}: --arch ${arch} is not pretrained here (use roberta or gpt2)`);
+  const configPath = join(root, 'config.json');
+  const text = await readFile(configPath, 'utf8').catch(() => null);
+  if (text === null) throw new Error(`--init ${dir}: no config.json there; give a checkpoint directory (config.json + model.safetensors), e.g. examples/checkpoints/small-roberta`);
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`--init ${dir}: ${configPath} is not valid JSON (${(err as Error).message})`);
+  }
+  if (raw.model_type !== FAMILIES[arch].modelType) {
+    throw new Error(`--init ${dir}: its model_type is ${JSON.stringify(raw.model_type)}, not ${JSON.stringify(FAMILIES[arch].modelType)} (--arch ${arch}); use the --arch of the checkpoint`);
+  }
+  const shape = spec.shape(raw);
+  const conflicts = SHAPE_FLAGS.filter(([k]) => given[k] !== undefined && given[k] !== shape[k]).map(([k, flag]) => `${flag} ${given[k]} (the checkpoint has ${shape[k]})`);
+  if (conflicts.length) throw new Error(`--init ${dir}: ${conflicts.join(', ')}; drop these options: the shape comes from the checkpoint`);
+  if (!withWeights) return { shape, weights: null };
+  const weightsPath = join(root, 'model.safetensors');
+  const bytes = await readFile(weightsPath).catch(() => null);
+  if (bytes === null) throw new Error(`--init ${dir}: no model.safetensors there; the run starts from those weights`);
+  return { shape, weights: parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { file: weightsPath }).tensors as Map<string, StateValue> };
+}
+
 /** The explicit command that reproduces a run (every option spelled out, so defaults may change safely). */
-export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: string, extra: { weights?: 'F32' | 'F16'; dedup?: boolean; tokenizer?: string } = {}): string {
+export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: string, extra: { weights?: 'F32' | 'F16'; dedup?: boolean; tokenizer?: string; init?: string } = {}): string {
   return [
     'wasmgrad pretrain', `--arch ${c.arch}`, `--out ${out}`, `--corpus ${corpus}`, `--vocab ${c.vocabSize}`, `--layers ${c.layers}`,
     `--d-model ${c.dModel}`, `--heads ${c.heads}`, `--ffn ${c.ffn}`, `--seq ${c.seq}`, `--batch ${c.batch}`,
@@ -215,6 +264,7 @@ export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: stri
     `--lr ${c.lr}`, `--warmup ${c.warmup}`, ...(c.decay !== 'cosine' ? [`--decay ${c.decay}`] : []), ...(c.decay === 'wsd' ? [`--cooldown ${c.cooldown}`] : []), `--seed ${c.seed}`, `--eval-every ${c.evalEvery}`, `--save-every ${c.saveEvery}`, `--log-every ${c.logEvery}`,
     `--eval-blocks ${c.evalBlocks}`, `--dropout ${c.dropout}`, ...(c.unigramBias ? ['--unigram-bias'] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
     ...(extra.tokenizer !== undefined ? [`--tokenizer ${extra.tokenizer}`] : []),
+    ...(extra.init !== undefined ? [`--init ${extra.init}`] : []),
   ].join(' ');
 }
 

@@ -33,6 +33,8 @@ export interface ModelCardInput {
   validationDocs: number;
   /** Wall time of the last session including tokenizer training and encoding. */
   sessionSeconds: number;
+  /** The checkpoint whose weights the run started from (continued pretraining), if any. */
+  init?: string;
 }
 
 type Objective = NonNullable<FamilySpec['pretrain']>['objective'];
@@ -58,7 +60,9 @@ export function checkpointReadme(m: ModelCardInput): string {
   return [
     `# ${m.name ?? c.arch}`,
     '',
-    `A ${kind} trained from scratch with \`wasmgrad pretrain\`: it loads with`,
+    m.init === undefined
+      ? `A ${kind} trained from scratch with \`wasmgrad pretrain\`: it loads with`
+      : `A ${kind} trained with \`wasmgrad pretrain\`, starting from the weights of \`${m.init}\` (continued pretraining): it loads with`,
     "`fromPretrained(dir)` and its tokenizer with `loadTokenizerFromDirectory(dir)`.",
     '',
     ...status,

@@ -14,6 +14,7 @@ import { PRETRAIN_DEFAULTS, PretrainTask, specialTokensFor, validatePretrainConf
 import { formatDuration, ProgressBar } from './progress.js';
 import { cooldownStart } from './schedule.js';
 import { Trainer } from './trainer.js';
+import type { StateValue } from '../nn/module.js';
 
 /** Where a run keeps what it writes: the checkpoint, the resumable state, metrics and README. */
 export interface PretrainStore {
@@ -85,6 +86,13 @@ export interface PretrainRunOptions {
    * corpus); it must have the architecture's special tokens. Ignored on resume.
    */
   tokenizer?: ByteLevelBPETokenizer;
+  /**
+   * Continued pretraining: the model starts from these weights (a checkpoint of the same
+   * architecture and shape, loaded strictly) instead of its seeded init, e.g. to adapt a base model
+   * to a domain's text. `source` names the checkpoint in errors and the README. Ignored on resume
+   * (the training state holds the weights).
+   */
+  init?: { weights: Map<string, StateValue>; source: string };
   /** Milliseconds clock (default performance.now). */
   now?: () => number;
 }
@@ -116,7 +124,18 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   const sep = tokenizer.requireId(config.arch === 'gpt2' ? '<|endoftext|>' : '</s>', `${config.arch} pretraining`);
   const corpus = await data.encode(tokenizer, sep);
   for (const note of corpus.notes) write(note + '\n');
+  if (opts.init && config.unigramBias) throw new Error('pretrain: unigramBias sets the LM head bias of a fresh model; drop it when starting from a checkpoint (init)');
   const task = new PretrainTask(config, tokenizer, corpus.train, corpus.validation);
+  if (opts.init && !opts.resume) {
+    try {
+      task.model.loadStateDict(opts.init.weights, { strict: true, source: opts.init.source });
+    } catch (err) {
+      task.dispose();
+      corpus.close();
+      throw err;
+    }
+    write(`weights: from ${opts.init.source}\n`);
+  }
   write(`data ${data.name}: ${corpus.trainDocs} training / ${corpus.validationDocs} validation documents, ` +
     `${task.train.source.length} / ${task.validation.source.length} tokens (${task.train.count} blocks of ${config.seq}), ready in ${formatDuration((now() - t1) / 1000)}\n`);
   write(`model: ${config.arch}, ${task.model.numParameters()} parameters; ${task.tokensPerStep} tokens per step\n`);
@@ -217,6 +236,7 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   await store.writeReadme(checkpointReadme({
     name: opts.name, config, corpus: data.name, licences: data.licences, command: opts.command, summary,
     parameters: task.model.numParameters(), vocabSize: tokenizer.vocabSize, trainDocs: corpus.trainDocs, validationDocs: corpus.validationDocs,
+    init: opts.init?.source,
     sessionSeconds: (now() - sessionStart) / 1000,
   }));
   if (complete && !opts.keepState) await store.removeState();
