@@ -224,7 +224,10 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       write(`test: ${task.describe(test)}\n`);
     }
     const forecasts = task.forecastSamples?.(model);
-    if (forecasts) extra.forecasts = forecasts;
+    if (forecasts) {
+      extra.forecasts = forecasts;
+      summary.forecasts = forecasts; // the report's plots, kept with the figures
+    }
     let baselineRow: MethodResult | null = null;
     if (p.series) {
       // A complete model (`wasmgrad forecast --model <out>` for forecasters): the adapter merged into a copy of

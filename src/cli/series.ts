@@ -120,7 +120,7 @@ export async function trainBaseline(s: PreparedSeriesRun, config: FinetuneConfig
     write(`linear baseline test: ${s.task.describe(test)}\n`);
     const params = r.adapted.parameterCounts().trainable;
     const forecasts = s.task.forecastSamples?.(linear as unknown as TaskModel);
-    const summary = { ...r.final.metrics, test: test.metrics, params, steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes };
+    const summary = { ...r.final.metrics, test: test.metrics, params, steps: r.steps, train_seconds: r.trainSeconds, peak_memory_bytes: r.peakMemoryBytes, ...(forecasts ? { forecasts } : {}) };
     const result: MethodResult = {
       method: 'linear', label: 'linear baseline: one Linear(input, output steps) shared by the channels', baseline: true,
       trainableParams: params, totalParams: params, metric: r.final.metrics[s.task.metric], metricName: s.task.metric, noise: [],
