@@ -161,6 +161,9 @@ describe('series report parts on hand-made results', () => {
     });
     expect(rankSweepSvg(rep)).toMatch(/rank sweep: test mse against r \(2, 8\)/);
     expect(rankSweepTable(report([at(2, 'rs', 0.3), at(2, 'standard', 0.4)]))).toBeNull();
+    // another LoRA method in the same report is not mixed into the sweep
+    const other = { ...at(32, 'standard', 0.9), method: 'lora' };
+    expect(rankSweepTable(report([at(2, 'rs', 0.3), { ...at(8, 'standard', 0.2), method: 'one-for-all (alpha/r)' }, at(8, 'rs', 0.25), other]))!.rows.map((r) => r[0])).toEqual(['2', '8']);
     expect(seriesTable(rep)!.rows[0][0]).toBe('one-for-all r=2'); // a method run at several ranks is told apart
     expect(renderMarkdownReport(rep)).toMatch(/## Rank sweep/);
   });

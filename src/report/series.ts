@@ -128,11 +128,13 @@ const SCALINGS = { rs: 'alpha/sqrt(r)', standard: 'alpha/r' } as const;
 
 /**
  * The rank sweep: LoRA-style results by scaling, ordered by r; null unless some scaling was run at
- * two or more ranks. Only results of one method family are set side by side (the first LoRA result's
- * method name, ignoring the scaling suffix).
+ * two or more ranks. Only results of one method are set side by side: the first LoRA-style result's
+ * (`one-for-all` and `one-for-all (alpha/r)` count as one; a `lora` row next to them is left out).
  */
 export function rankSweep(report: ExperimentReport): { ranks: number[]; by: Map<'rs' | 'standard', Map<number, MethodResult>>; metric: string; onTest: boolean } | null {
-  const lora = report.results.filter((r) => r.lora);
+  const family = (r: MethodResult) => r.method.replace(/ \(alpha\/r\)$/, '');
+  const first = report.results.find((r) => r.lora);
+  const lora = first ? report.results.filter((r) => r.lora && family(r) === family(first)) : [];
   if (lora.length < 2) return null;
   const metric = report.results[0].metricName;
   const by = new Map<'rs' | 'standard', Map<number, MethodResult>>();
