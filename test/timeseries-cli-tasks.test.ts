@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runEvalCli, runFinetuneCli, type FinetuneCliOptions } from '../src/cli/finetune.js';
+import { runForecastCli } from '../src/cli/forecast.js';
 import { patchCount, seasonalSeries, seededUniform, type SeriesTable } from '../src/timeseries/index.js';
 import { tempDirs } from './helpers.js';
 
@@ -51,7 +52,12 @@ describe('wasmgrad finetune on the other series tasks', () => {
     expect(lines.join('')).toMatch(/datasets-suthaharan-single-hop-sensor-network mote 1/);
     expect(lines.join('')).toMatch(/test: F1 \d+\.\d\d% \(precision/);
     const saved = JSON.parse(readFileSync(join(out, 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
-    expect(saved).toMatchObject({ architectures: ['GPT4TS'], input_length: 48, horizon: 48 });
+    expect(saved).toMatchObject({ architectures: ['GPT4TS'], input_length: 48, horizon: 48, series_task: 'anomaly' });
+    // It passes for a forecaster by shape (horizon = input length) but is not one: forecast refuses it, naming the task.
+    const csv = join(tmp('sensor'), 'sensor.csv');
+    writeFileSync(csv, toCsv(seasonalSeries({ length: 200, channels: 2, seed: 2 })));
+    await expect(runForecastCli({ model: out, data: csv, out: join(tmp('f'), 'f.csv'), write: () => {} }))
+      .rejects.toThrow(/fine-tuned for --task anomaly: it reconstructs its input window .*wasmgrad eval --task anomaly/);
     const scaler = JSON.parse(readFileSync(join(out, 'model', 'scaler.json'), 'utf8')) as { channels: string[] };
     expect(scaler.channels).toEqual(['humidity', 'temperature']);
   }, 300_000);
@@ -68,6 +74,8 @@ describe('wasmgrad finetune on the other series tasks', () => {
     expect(evaluated.test.accuracy).toBeCloseTo(results.test.accuracy, 6);
     // A classifier is not a forecaster, and a forecaster task cannot use it.
     await expect(runFinetuneCli(base('forecast', tmp('x'), { model: join(out, 'model'), series: { data: csv } }))).rejects.toThrow(/--task forecast needs a model for forecast/);
+    await expect(runForecastCli({ model: out, data: csv, out: join(tmp('f'), 'f.csv'), write: () => {} }))
+      .rejects.toThrow(/classifier \(--task classify-series\): it outputs one class per series.*wasmgrad eval --task classify-series/);
   }, 300_000);
 
   it('impute and forecast-short: masked MSE/MAE and sMAPE/MASE/OWA on the test split', async () => {
@@ -78,6 +86,9 @@ describe('wasmgrad finetune on the other series tasks', () => {
     await runFinetuneCli(base('impute', imp, { series: { data: path, inputLength: 48, maskRatio: 0.125 } }));
     const ri = JSON.parse(readFileSync(join(imp, 'results.json'), 'utf8')) as { test: Record<string, number> };
     expect(ri.test.mse).toBeGreaterThan(0);
+    // An imputation model cannot be trained further as a forecaster either.
+    await expect(runFinetuneCli(base('forecast', tmp('x'), { model: join(imp, 'model'), series: { data: path, inputLength: 48, horizon: 48 } })))
+      .rejects.toThrow(/was fine-tuned for --task impute, not forecast/);
     expect(Number.isFinite(ri.test.mae)).toBe(true);
     const fs = tmp('short');
     const lines: string[] = [];
@@ -99,6 +110,15 @@ describe('wasmgrad finetune on the other series tasks', () => {
     expect(scaler).toMatchObject({ channels: ['births'], mean: [0], std: [1] }); // the file's units
   }, 300_000);
 
+  it('classify-series without --data: generated labelled series (three classes by period), named as generated', async () => {
+    const out = tmp('cls-default');
+    const lines: string[] = [];
+    await runFinetuneCli(base('classify-series', out, { epochs: 1, series: {}, write: (x) => void lines.push(x) }));
+    expect(lines.join('')).toMatch(/generated: slow \(period 24\), medium \(period 12\), fast \(period 6\), 40 series each of 64 steps: 120 series of 64 steps, classes fast, medium, slow/);
+    const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { test: { accuracy: number } };
+    expect(r.test.accuracy).toBeGreaterThanOrEqual(0);
+  }, 300_000);
+
   it('flag errors name the flag and what is allowed', async () => {
     const csv = classCsv();
     const out = tmp('bad');
@@ -107,12 +127,13 @@ describe('wasmgrad finetune on the other series tasks', () => {
     await expect(runFinetuneCli(base('anomaly', out, { series: { inputLength: 48, horizon: 24 } }))).rejects.toThrow(/--horizon 24 differs from --input-length 48; --task anomaly reconstructs/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, horizon: 4 } }))).rejects.toThrow(/--horizon does not apply to --task classify-series/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, trainFraction: 0.5 } }))).rejects.toThrow(/--train-fraction is not supported by --task classify-series/);
-    await expect(runFinetuneCli(base('classify-series', out, { series: {} }))).rejects.toThrow(/--data <csv> is required for --task classify-series/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, idColumn: 'series' } }))).rejects.toThrow(/no 'series' column/);
     const numeric = join(tmp('num'), 'num.csv');
     writeFileSync(numeric, toCsv(seasonalSeries({ length: 400, channels: 2, seed: 1 })));
     await expect(runFinetuneCli(base('anomaly', out, { series: { data: numeric, labelColumn: 'anomaly' } }))).rejects.toThrow(/no label column 'anomaly' \(columns: x0, OT\)/);
     await expect(runFinetuneCli(base('impute', out, { series: { data: numeric, inputLength: 200 } }))).rejects.toThrow(/the val split has rows \[280, 320\) but needs at least one window of 200 rows/);
+    // tiny-gpt2 has 64 positions: 64 patches at most, an input of (64 - 1) x 8 + 16 - 1 = 519 steps.
+    await expect(runFinetuneCli(base('impute', out, { series: { data: numeric, inputLength: 520 } }))).rejects.toThrow(/--input-length 520 makes 65 patches \(patch 16, stride 8\), but .*tiny-gpt2 has 64 positions \(wpe rows\): use --input-length 519 or less/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv }, baseline: true }))).rejects.toThrow(/--baseline: the linear baseline .* does not classify/);
   }, 120_000);
 });

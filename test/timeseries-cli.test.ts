@@ -103,6 +103,14 @@ describe('wasmgrad finetune --task forecast and wasmgrad forecast', () => {
     expect(results.params.trainable).toBe((16 * d + d) + (N * d * H + H) + 64 * d + 2 * 2 * 2 * d + 2 * d);
     expect(results.baseline.params).toBe(L * H + H);
     expect(results.baseline.test.mse).toBeGreaterThan(0);
+    // The report's test table and forecast plots, with their data kept in results.json.
+    const saved = results as unknown as { forecasts: { channel: string; truth: number[] }[]; baseline: { forecasts: unknown[] } };
+    expect(saved.forecasts.map((f) => [f.channel, f.truth.length])).toEqual([['OT', H], ['OT', H], ['OT', H]]);
+    expect(saved.baseline.forecasts).toHaveLength(3);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/## Test split[\s\S]*\| gpt4ts \|[\s\S]*\| linear \|/);
+    expect(md).toMatch(/## Forecasts[\s\S]*\| test window \| channel \| steps \| gpt4ts MSE \| linear MSE \|/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<h2>Forecasts<\/h2>/);
   }, 240_000);
 
   it('flag errors name the flag and what is allowed', async () => {

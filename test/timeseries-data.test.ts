@@ -101,6 +101,9 @@ describe('forecastData', () => {
     const f = forecastData(t, { trainFraction: 0.1 });
     expect(f.train.rows).toBe(Math.floor((8640 - 336) * 0.1) + 336);
     expect(f.mean[0]).toBeCloseTo(4319.5, 8);
+    // Horizon 720 from (8640 - 336) x 0.05 + 336 = 751 rows: not one window; the error names the least fraction that fits.
+    expect(() => forecastData(t, { trainFraction: 0.05, horizon: 720 })).toThrow(/trainFraction = 0.05 keeps training rows \[0, 751\), fewer than inputLength \+ horizon = 1056 .*at least 0.087/);
+    expect(forecastData(t, { trainFraction: 0.087, horizon: 720 }).train.length).toBe(Math.floor(8304 * 0.087) - 720 + 1);
   });
 
   it('a file too short for one window in a split says which split and how many rows', () => {

@@ -152,7 +152,7 @@ describe('GPT4TS', () => {
   }, 120_000);
 
   it('the config rejects geometry the backbone cannot take', () => {
-    expect(() => new GPT4TSConfig({ ...TINY_TS, input_length: 30 })).toThrow(/15 patches exceed the backbone's n_positions = 8/);
+    expect(() => new GPT4TSConfig({ ...TINY_TS, input_length: 30 })).toThrow(/input_length = 30 makes 15 patches .*wpe has n_positions = 8 rows; use an input of at most 17 steps/);
     expect(() => new GPT4TSConfig({ ...TINY_TS, gpt_layers: 3 })).toThrow(/gpt_layers = 3 exceeds the backbone's n_layer = 2/);
     expect(() => new GPT4TSConfig({ ...TINY_TS, patch_size: 20 })).toThrow(/patch_size = 20 exceeds input_length = 12/);
   });

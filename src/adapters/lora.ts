@@ -148,7 +148,7 @@ export const LORA: AdapterMethod<'LORA'> = {
   // On the bundled tiny RoBERTa, LoRA at 1e-2 stopped learning in 3 of 4 runs, hence 3e-3. For large
   // pretrained models use the paper's recipe (RoBERTa-base: 4e-4..5e-4).
   defaultLr: 3e-3,
-  describe: (c) => `${c.use_rslora ? 'rsLoRA' : 'LoRA'} r=${c.r} α=${c.lora_alpha} (${Array.isArray(c.target_modules) ? c.target_modules.join(',') : 'regex'})`,
+  describe: (c) => `${c.init_lora_weights === 'gaussian' ? `One-for-All (${c.use_rslora ? 'alpha/sqrt(r)' : 'alpha/r'}) ` : c.use_rslora ? 'rsLoRA ' : 'LoRA '}r=${c.r} α=${c.lora_alpha} (${Array.isArray(c.target_modules) ? c.target_modules.join(',') : 'regex'})`,
   toFile(fields) {
     const { seed: _seed, ...rest } = fields; // initialisation only; PEFT has no such field
     return { ...rest, bias: 'none' };

@@ -45,6 +45,16 @@ export function methodName(config: AdapterConfig): MethodName {
   return config.peft_type.toLowerCase() as MethodName;
 }
 
+/**
+ * The method as reports name it: {@link methodName}, except that a Gaussian-initialised LoRA with
+ * LoRA's own scaling (`one-for-all:scaling=standard`) is `one-for-all (alpha/r)`, not `lora`: it
+ * is One-for-All with the other scaling, which a rank sweep sets side by side with alpha/sqrt(r).
+ */
+export function reportMethodName(config: AdapterConfig): string {
+  if (config.peft_type === 'LORA' && config.init_lora_weights === 'gaussian' && !config.use_rslora) return 'one-for-all (alpha/r)';
+  return methodName(config);
+}
+
 export function methodFor<T extends PeftType>(type: T): AdapterMethod<T> {
   const m = ADAPTERS[type];
   if (!m) throw new Error(`unknown peft_type ${JSON.stringify(type)}; known: ${Object.keys(ADAPTERS).join(', ')}`);

@@ -15,11 +15,12 @@ import { compareMethods, type MethodRun } from '../experiments/compare.js';
 import { writeFileAtomic } from '../node/files.js';
 import { saveAdapter } from '../node/adapter-files.js';
 import type { GlueTask } from '../tasks/glue.js';
-import { e2eOptions, e2eSettings, taskOptions, trainingOptions } from './options.js';
+import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, trainingOptions } from './options.js';
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { prepareRun, type PreparedRun } from './setup.js';
 import { bagOfWordsBaseline } from '../train/bow.js';
-import { isSeriesTask } from './series.js';
+import { isSeriesTask, type SeriesOptions } from './series.js';
+import { runSeriesCompare } from './compare-series.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
@@ -55,6 +56,10 @@ export interface CompareRunOptions {
   data?: string;
   e2e?: Partial<E2ETaskConfig>;
   title?: string;
+  /** Flags of a series task (`--task forecast|forecast-short|impute|anomaly|classify-series`). */
+  series?: SeriesOptions;
+  /** Series tasks: also train the linear baseline (default true; never for classify-series). */
+  baseline?: boolean;
   write?: (text: string) => void;
   tty?: boolean;
 }
@@ -95,7 +100,10 @@ export function parseMethodSpec(spec: string): MethodRun {
 function runNames(runs: readonly MethodRun[]): string[] {
   const seen = new Map<string, number>();
   return runs.map((r) => {
-    const name = (r.label ?? r.method).replace(/[^\w.-]+/g, '_');
+    // A method run several times (a sweep) is told apart by its overrides: one-for-all-r8-use_rsloratrue.
+    const repeated = runs.filter((q) => q.method === r.method).length > 1;
+    const overrides = repeated ? Object.entries(r.adapter ?? {}).map(([k, v]) => `-${k}${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
+    const name = (r.label ?? `${r.method}${overrides}`).replace(/[^\w.-]+/g, '_');
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     return n === 1 ? name : `${name}-${n}`;
@@ -106,7 +114,12 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const write = o.write ?? ((t: string) => process.stderr.write(t));
   await ensureBackend();
   if (isSeriesTask(o.task)) {
-    throw new Error(`compare does not run series tasks yet; run \`wasmgrad finetune --task ${o.task} --data <csv> --method <m>\` once per method (--baseline adds the linear row)`);
+    const runs = o.methods.map((m) => (typeof m === 'string' ? { method: m } : m));
+    return runSeriesCompare({
+      model: o.model, task: o.task, runs, names: runNames(runs), out: o.out, series: { ...(o.series ?? {}), data: o.data ?? o.series?.data }, baseline: o.baseline,
+      epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, headLr: o.headLr, seed: o.seed, seeds: o.seeds, offloadOptimizer: o.offloadOptimizer,
+      draws: o.draws, sigmas: o.sigmas, noiseMode: o.noiseMode, title: o.title, write, tty: o.tty,
+    });
   }
   const p = await prepareRun(o.model, o.task, { maxLength: o.maxLength, datasetsDir: o.datasetsDir, format: o.format, limitTrain: o.limitTrain, data: o.data, e2e: o.e2e });
   const { task, maxLength } = p;
@@ -193,30 +206,65 @@ function bowRow(p: PreparedRun, limitTrain: number | undefined, metric: string, 
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
+/**
+ * Every method spec crossed with every sweep: `--sweep r=2,4 --sweep scaling=standard,rs` turns
+ * `one-for-all` into one-for-all:r=2,scaling=standard, one-for-all:r=2,scaling=rs, r=4 likewise.
+ * A swept key overrides the same key in a spec. Errors name the sweep and the form it takes.
+ */
+export function expandSweeps(specs: readonly string[], sweeps: readonly string[]): string[] {
+  const axes = sweeps.map((sw) => {
+    const [k, v] = sw.split('=', 2);
+    const values = v === undefined ? [] : list(v);
+    if (!k || !/^[\w.-]+$/.test(k) || values.length === 0) throw new Error(`--sweep "${sw}": expected key=value,value,... (e.g. r=2,4,8,16,32,64 or scaling=standard,rs)`);
+    return { key: k.trim(), values };
+  });
+  const seen = new Set<string>();
+  for (const a of axes) {
+    if (seen.has(a.key)) throw new Error(`--sweep ${a.key} is given twice; list all its values in one --sweep ${a.key}=...`);
+    seen.add(a.key);
+  }
+  let out = [...specs];
+  for (const a of axes) {
+    out = out.flatMap((spec) => a.values.map((v) => {
+      const [name, rest] = spec.split(':', 2) as [string, string | undefined];
+      const kept = (rest ? rest.split(',') : []).filter((kv) => kv.split('=', 1)[0] !== a.key);
+      return `${name}:${[...kept, `${a.key}=${v}`].join(',')}`;
+    }));
+  }
+  return out;
+}
+
+/** The methods compare runs without --methods: on text tasks, and on series tasks (the linear row comes on top). */
+const TEXT_METHODS = 'full,bitfit,lora,grasp,stochgrasp';
+const SERIES_METHODS = 'one-for-all,gpt4ts';
+
 export function registerCompare(program: Command): void {
   const compare = program.command('compare');
-  e2eOptions(trainingOptions(taskOptions(compare)))
-    .description('fine-tune a classifier with several methods, evaluate clean and under weight noise, and write report.md/report.html')
+  seriesOptions(e2eOptions(trainingOptions(taskOptions(compare))))
+    .description('fine-tune a checkpoint with several methods on one task (text: clean and under weight noise; series: test metrics, cost, forecast and rank-sweep plots) and write report.md/report.html')
     .option('--model <dir|name>', 'checkpoint directory or bundled name', 'tiny-roberta')
-    .option('--methods <list>', `comma-separated, each name[:key=value,...] (${METHOD_NAMES.join(', ')}); separate methods with ";" when using overrides`, 'full,bitfit,lora,grasp,stochgrasp')
+    .option('--methods <list>', `comma-separated, each name[:key=value,...] (${METHOD_NAMES.join(', ')}); separate methods with ";" when using overrides (default: ${TEXT_METHODS}; series tasks: ${SERIES_METHODS})`)
+    .option('--sweep <key=values>', 'run every method at each value of a config key, crossed with other --sweep flags (repeatable): --sweep r=2,4,8,16,32,64 --sweep scaling=standard,rs', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--no-baseline', 'series tasks: leave out the linear baseline row')
     .option('--out <dir>', 'output directory', 'runs/compare')
     .option('--lr <x>', 'one learning rate for all methods (default: per method)', Number)
     .option('--limit-train <n>', 'use at most n training examples', Number)
-    .option('--draws <n>', 'noise draws per sigma, 0 = none (default 10; 0 for --task e2e)', Number)
+    .option('--draws <n>', 'noise draws per sigma, 0 = none (default 10; 0 for --task e2e and series tasks)', Number)
     .option('--noise <mode>', 'multiplicative or additive', 'multiplicative')
     .option('--sigmas <list>', 'noise levels', '0,0.05,0.1,0.15,0.2,0.3')
     .option('--seed <n>', 'seed', Number)
     .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block')
     .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
-      const specs = String(a.methods).includes(';') ? String(a.methods).split(';') : list(String(a.methods));
+      const methods = a.methods === undefined ? (isSeriesTask(String(a.task)) ? SERIES_METHODS : TEXT_METHODS) : String(a.methods);
+      const specs = expandSweeps(methods.includes(';') ? methods.split(';') : list(methods), a.sweep as unknown as string[]);
       await runCompare({
         model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
-        data: a.data as string | undefined, e2e: e2eSettings(a),
+        data: a.data as string | undefined, e2e: e2eSettings(a), series: seriesArgs(a), baseline: a.baseline !== false,
       });
     });
 }

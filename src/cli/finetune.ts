@@ -32,7 +32,8 @@ import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, traini
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
-import { describeConfig, methodName } from '../adapters/registry.js';
+import { describeConfig, reportMethodName } from '../adapters/registry.js';
+import { trainableStateBytes } from '../experiments/compare.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
 import type { Task } from '../tasks/task.js';
@@ -215,11 +216,19 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     const proc = processMemory();
     Object.assign(summary, proc);
     write(formatProcessMemory(proc) + '\n');
+    const extra: Partial<MethodResult> = { stateBytes: trainableStateBytes(r.adapted) };
     if (task.testBatches) {
       const test = task.evaluate(model, task.testBatches());
       summary.test = test.metrics;
+      extra.testMetrics = { ...test.metrics };
       write(`test: ${task.describe(test)}\n`);
     }
+    const forecasts = task.forecastSamples?.(model);
+    if (forecasts) {
+      extra.forecasts = forecasts;
+      summary.forecasts = forecasts; // the report's plots, kept with the figures
+    }
+    let baselineRow: MethodResult | null = null;
     if (p.series) {
       // A complete model (`wasmgrad forecast --model <out>` for forecasters): the adapter merged into a copy of
       // the weights on disk, and the training split's standardisation.
@@ -230,7 +239,11 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
         r.adapted.unmerge();
       }
       await writeFileAtomic(join(out, 'model', 'scaler.json'), JSON.stringify(p.series.scaler, null, 2) + '\n');
-      if (o.baseline) summary.baseline = await trainBaseline(p.series, config, write, o.tty);
+      if (o.baseline) {
+        const b = await trainBaseline(p.series, config, write, o.tty);
+        summary.baseline = b.summary;
+        baselineRow = b.result;
+      }
     }
     if ((o.noiseDraws ?? 0) > 0) {
       summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
@@ -249,7 +262,8 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       summary.outputs = (r.final as unknown as { outputs?: string[] }).outputs;
     }
     await writeFileAtomic(join(out, 'results.json'), JSON.stringify(summary, null, 2) + '\n');
-    const report = singleRunReport(o, p.source, task.metric, r, summary.noise as MethodResult['noise'] | undefined);
+    const report = singleRunReport(o, p.source, task.metric, r, summary.noise as MethodResult['noise'] | undefined, extra);
+    if (baselineRow) report.results.push(baselineRow);
     await writeFileAtomic(join(out, 'report.md'), renderMarkdownReport(report));
     await writeFileAtomic(join(out, 'report.html'), renderHtmlReport(report));
     await rm(join(out, 'training_state'), { recursive: true, force: true });
@@ -276,16 +290,17 @@ export function memoryLine(peak: number, split: MemoryBreakdown): string {
 }
 
 /** One method's report (the compare report's layout with one row). */
-function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined): ExperimentReport {
+function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, r: Awaited<ReturnType<typeof runFinetune>>, noise: MethodResult['noise'] | undefined, extra: Partial<MethodResult>): ExperimentReport {
   const counts = r.adapted.parameterCounts();
   const g = r.final.generation;
   const result: MethodResult = {
-    method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
+    method: reportMethodName(r.adapted.config), label: describeConfig(r.adapted.config),
     trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
     metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
     trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,
     ...(g ? { generation: { ...g, scores: { ...g.scores } } } : {}),
     ...(r.selection ? { selection: r.selection } : {}),
+    ...extra,
   };
   return {
     title: `wasmgrad: ${result.label ?? result.method} on ${o.task}`, task: o.task, model: o.model, createdAt: new Date().toISOString(),

@@ -49,10 +49,15 @@ export async function runForecastCli(o: ForecastCliOptions): Promise<{ out: stri
   if (!existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model', 'config.json'))) dir = join(dir, 'model');
   const model = await fromPretrained(dir);
   try {
-    if (taskOf(model) !== 'forecast') {
-      throw new Error(`--model ${o.model}: ${dir} holds a ${model.family} model, which does not forecast; pass the output of wasmgrad finetune --task forecast`);
+    const c = model.config.toJSON() as { input_length?: number; horizon?: number; series_task?: string };
+    const task = taskOf(model);
+    const trainedFor = c.series_task ?? (task === 'series-classification' ? 'classify-series' : task);
+    if (task !== 'forecast' || trainedFor === 'impute' || trainedFor === 'anomaly') {
+      const what = trainedFor === 'impute' || trainedFor === 'anomaly'
+        ? `a ${model.family} model fine-tuned for --task ${trainedFor}: it reconstructs its input window (horizon = input length) instead of forecasting the steps after it`
+        : trainedFor === 'classify-series' ? `a ${model.family} classifier (--task classify-series): it outputs one class per series, not future steps` : `a ${model.family} model for ${task}, which does not forecast`;
+      throw new Error(`--model ${o.model}: ${dir} holds ${what}; score it with wasmgrad eval --task ${trainedFor === task ? task : trainedFor} --model ${dir}, or pass the output of wasmgrad finetune --task forecast`);
     }
-    const c = model.config.toJSON() as { input_length?: number; horizon?: number };
     const L = c.input_length!;
     const H = c.horizon!;
     const table = parseSeriesCsv(new TextDecoder().decode(await readFileBytes(o.data, { expected: 'the series CSV (--data)' })), { source: o.data });

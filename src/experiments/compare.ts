@@ -4,7 +4,7 @@
  * metric clean and under weight noise, and collect a {@link MethodResult} per method for the report.
  */
 import type { AdaptedModel } from '../adapters/model.js';
-import { describeConfig, methodName, type MethodName } from '../adapters/registry.js';
+import { describeConfig, reportMethodName, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, type NoiseModel } from '../adapters/noise.js';
 import type { MethodResult } from '../report/types.js';
@@ -67,8 +67,12 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     });
     if (noise.length) o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
     const counts = r.adapted.parameterCounts();
+    // Series tasks score a held-out test split once after training, and forecasters plot a few of its windows.
+    const test = task.testBatches ? task.evaluate(model, task.testBatches()).metrics : undefined;
+    const forecasts = first && task.forecastSamples ? task.forecastSamples(model) : undefined;
+    const c = r.adapted.config;
     const result: MethodResult = {
-      method: methodName(r.adapted.config),
+      method: reportMethodName(r.adapted.config),
       label: run.label ?? describeConfig(r.adapted.config),
       paramsWithoutHead: counts.adapter + counts.trainedBase,
       trainableParams: counts.trainable,
@@ -85,6 +89,10 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
       lossCurve: r.lossCurve,
       ...(r.final.generation ? { generation: { ...r.final.generation, scores: { ...r.final.generation.scores } } } : {}),
       ...(r.selection ? { selection: r.selection } : {}),
+      ...(test ? { testMetrics: { ...test } } : {}),
+      stateBytes: trainableStateBytes(r.adapted),
+      ...(forecasts ? { forecasts } : {}),
+      ...(c.peft_type === 'LORA' ? { lora: { r: c.r, alpha: c.lora_alpha, scaling: c.use_rslora ? 'rs' as const : 'standard' as const } } : {}),
     };
     if (first) await o.afterMethod?.(run, result, r.adapted);
     return { result, values: noise.map((p) => p.values) };
@@ -92,6 +100,14 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     adapted?.remove();
     model.dispose();
   }
+}
+
+/**
+ * Bytes of what training keeps per trainable value: the value and AdamW's two moments, all float32
+ * (12 bytes per parameter; the gradients come and go with each step and count in the heap peak).
+ */
+export function trainableStateBytes(adapted: AdaptedModel<TaskModel>): number {
+  return adapted.namedTrainable().reduce((n, [, t]) => n + 3 * 4 * t.size, 0);
 }
 
 /**
@@ -118,6 +134,7 @@ export function aggregateSeeds(runs: readonly SeedRun[]): MethodResult {
     // the split of the largest peak
     peakMemory: runs.reduce((a, b) => (b.result.peakMemoryBytes > a.result.peakMemoryBytes ? b : a)).result.peakMemory,
     finalLoss: avg(runs.map((r) => r.result.finalLoss ?? NaN)),
+    ...(first.testMetrics ? { testMetrics: Object.fromEntries(Object.keys(first.testMetrics).map((k) => [k, avg(runs.map((r) => r.result.testMetrics?.[k] ?? NaN))])) } : {}),
   };
 }
 

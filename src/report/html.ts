@@ -7,6 +7,7 @@ import {
   allSigmas, formatShare, generationTable, formatSigma, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
 } from './markdown.js';
 import { selectionSvg } from './selection.js';
+import { forecastSvgs, rankSweepSvg, rankSweepTable, seriesTable } from './series.js';
 import { escapeXml, lineChart, logBarChart, type LineSeries } from './svg.js';
 import { validateReport, type ExperimentReport, type MethodResult } from './types.js';
 
@@ -136,6 +137,22 @@ function selectionHtml(report: ExperimentReport): string[] {
   ];
 }
 
+/** The series sections: test metrics and costs, the rank-sweep plot and table, the forecast plots. */
+function seriesHtml(report: ExperimentReport): string[] {
+  const out: string[] = [];
+  const table = seriesTable(report);
+  if (table) {
+    out.push('<h2>Test split</h2>', '<p class="note">Every task metric on the held-out test split after training; trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.</p>', htmlTable(table));
+  }
+  const sweep = rankSweepSvg(report);
+  if (sweep) out.push('<h2>Rank sweep</h2>', `<figure>${sweep}</figure>`, htmlTable(rankSweepTable(report)!));
+  const plots = forecastSvgs(report);
+  if (plots.length) {
+    out.push('<h2>Forecasts</h2>', '<p class="note">Test windows (first, middle, last), one channel: the end of the input window, the truth and each method\'s forecast, in the values the task scores.</p>', ...plots.map((svg) => `<figure>${svg}</figure>`));
+  }
+  return out;
+}
+
 /** The whole report as one offline HTML page: settings, summary table, charts, noise curve table and notes. */
 export function renderHtmlReport(report: ExperimentReport): string {
   validateReport(report, 'renderHtmlReport');
@@ -163,6 +180,7 @@ export function renderHtmlReport(report: ExperimentReport): string {
     '<h2>Trainable parameters</h2>',
     `<figure>${paramsChart(report)}</figure>`,
     loss ? `<h2>Training loss</h2><figure>${loss}</figure>` : '',
+    ...seriesHtml(report),
     ...selectionHtml(report),
     '<h2>Methods</h2>',
     `<ul>${methodLines(report).map((l) => `<li>${e(l)}</li>`).join('')}</ul>`,

@@ -8,3 +8,4 @@ export {
 } from './markdown.js';
 export { lossChartSvg, noiseChartSvg, paramsChartSvg, renderHtmlReport } from './html.js';
 export { selectionGrid, selectionSvg, selectionText, shade, type SelectionGrid } from './selection.js';
+export { forecastSvgs, forecastTable, formatBytes, formatSeriesMetric, rankSweepSvg, rankSweepTable, seriesTable } from './series.js';

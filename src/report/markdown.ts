@@ -3,23 +3,14 @@
  * both formats always show the same numbers formatted the same way.
  */
 import { selectionText } from './selection.js';
-import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
+import { formatMiB, formatTrainTime, isPercentMetric, type TableModel } from './format.js';
+import { forecastTable, rankSweepTable, seriesTable } from './series.js';
 
-/** Header and cell text of one table; the first column holds the `method` field verbatim. */
-export interface TableModel {
-  header: string[];
-  /** Per column: numbers are right-aligned so their digits line up. */
-  align: ('left' | 'right')[];
-  rows: string[][];
-}
+export { formatMiB, formatTrainTime, isPercentMetric, type TableModel };
+import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
 
 /** The noise levels the summary table always shows, so tables of different experiments line up. */
 export const SUMMARY_SIGMAS = [0.1, 0.2] as const;
-
-/** Metrics that live in 0..1 and read best as percentages; others (mcc can be negative) stay plain numbers. */
-export function isPercentMetric(metricName: string): boolean {
-  return ['accuracy', 'acc', 'f1'].includes(metricName.toLowerCase());
-}
 
 // toFixed keeps the sign of tiny negatives ("-0.000"), which reads as a real negative score
 function fixed(v: number, digits: number): string {
@@ -42,28 +33,12 @@ export function formatMeanStd(p: NoisePoint | undefined, metricName: string): st
     : `${fixed(p.mean, 3)} ± ${fixed(p.std, 3)}`;
 }
 
-/** `0.4 s`, `41.2 s`, `3 min 05 s`, `2 h 07 min`. */
-export function formatTrainTime(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return 'n/a';
-  const pad2 = (n: number) => String(n).padStart(2, '0');
-  if (Math.round(seconds * 10) / 10 < 60) return `${seconds.toFixed(1)} s`;
-  const s = Math.round(seconds);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${pad2(s % 60)} s`;
-  const m = Math.round(seconds / 60);
-  return `${Math.floor(m / 60)} h ${pad2(m % 60)} min`;
-}
-
 /** Trainable share of all parameters with three significant digits; never rounds a partial share up to 100%. */
 export function formatShare(trainable: number, total: number): string {
   if (!(total > 0)) return 'n/a';
   const pct = (100 * trainable) / total;
   const s = Number(pct.toPrecision(3));
   return s >= 100 && trainable < total ? '>99.9%' : `${s}%`;
-}
-
-/** Bytes as MiB with one decimal: `12.5 MiB`. */
-export function formatMiB(bytes: number): string {
-  return Number.isFinite(bytes) ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : 'n/a';
 }
 
 /** A sigma as short decimal text: 0.1 rather than 0.10000000000000001. */
@@ -225,6 +200,18 @@ export function generationSamples(report: ExperimentReport): string[] {
   return out;
 }
 
+/** The series sections (test metrics and costs, forecast errors of the plotted windows, rank sweep); empty for other tasks. */
+function seriesMarkdown(report: ExperimentReport): string[] {
+  const out: string[] = [];
+  const table = seriesTable(report);
+  if (table) out.push('## Test split', '', 'Every task metric on the held-out test split after training, and what each method cost: trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.', '', markdownTable(table));
+  const sweep = rankSweepTable(report);
+  if (sweep) out.push('## Rank sweep', '', 'The same method at each rank r under alpha/sqrt(r) (rsLoRA, One-for-All\'s) and alpha/r (LoRA\'s); report.html plots it.', '', markdownTable(sweep));
+  const forecasts = forecastTable(report);
+  if (forecasts) out.push('## Forecasts', '', 'A few test windows (first, middle, last), one channel each: the MSE of each method\'s forecast of that window; report.html plots history, truth and forecasts.', '', markdownTable(forecasts));
+  return out;
+}
+
 /** Title, settings, the summary table, the full noise curve, per-method details and the notes. */
 export function renderMarkdownReport(report: ExperimentReport): string {
   validateReport(report, 'renderMarkdownReport');
@@ -258,6 +245,7 @@ export function renderMarkdownReport(report: ExperimentReport): string {
       '',
     );
   }
+  out.push(...seriesMarkdown(report));
   const layerwise = report.results.filter((r) => r.selection);
   if (layerwise.length) {
     out.push('## Block selection', '', 'Which blocks a layer-wise method trained over the run, and the probabilities it drew them with (LISA: uniform; GRASS: softmax of the measured gradient norms).', '');

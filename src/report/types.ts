@@ -7,7 +7,7 @@
  * path of the bad field instead of producing a table full of `NaN`.
  */
 
-import type { TaskGeneration } from '../tasks/task.js';
+import type { ForecastSample, TaskGeneration } from '../tasks/task.js';
 import type { SelectionHistory } from '../train/finetune.js';
 
 /** The task metric at one noise level, over several independent noise draws. */
@@ -73,6 +73,14 @@ export interface MethodResult {
   baseline?: boolean;
   /** Layer-wise methods (LISA, GRASS): which blocks trained when and their draw probabilities (the block heatmap). */
   selection?: SelectionHistory;
+  /** Every metric of the task on its test split, by name (series tasks), after training; means over seeds. */
+  testMetrics?: Record<string, number>;
+  /** Bytes of the trainable values and their optimizer state (AdamW: two moments per value; 12 bytes per float32 parameter). */
+  stateBytes?: number;
+  /** Forecasting: a few test windows' history, truth and prediction (the report's forecast plots). */
+  forecasts?: ForecastSample[];
+  /** LoRA-style methods: rank, alpha and scaling (`standard` alpha/r, `rs` alpha/sqrt(r)), for the rank-sweep plot. */
+  lora?: { r: number; alpha: number; scaling: 'standard' | 'rs' };
 }
 
 /** A comparison of methods on one task and model. */
@@ -219,6 +227,30 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
         fail(`${pat}.probabilities`, p.probabilities, `must be ${sel.blocks} probabilities in [0, 1] (or empty when unknown)`);
       }
     });
+  }
+  if (res.testMetrics !== undefined) {
+    if (typeof res.testMetrics !== 'object' || res.testMetrics === null) fail(`${at}.testMetrics`, res.testMetrics, 'must be an object of metric name -> number or absent');
+    for (const [k, v] of Object.entries(res.testMetrics)) measured(`${at}.testMetrics.${k}`, v);
+  }
+  if (res.stateBytes !== undefined) nonNeg(`${at}.stateBytes`, res.stateBytes);
+  if (res.forecasts !== undefined) {
+    if (!Array.isArray(res.forecasts)) fail(`${at}.forecasts`, res.forecasts, 'must be an array of {window, channel, history, truth, prediction} or absent');
+    res.forecasts.forEach((f, j) => {
+      const fat = `${at}.forecasts[${j}]`;
+      if (!(Number.isInteger(f?.window) && f.window >= 0)) fail(`${fat}.window`, f?.window, 'must be a window index >= 0');
+      if (typeof f.channel !== 'string') fail(`${fat}.channel`, f.channel, 'must be a string');
+      for (const k of ['history', 'truth', 'prediction'] as const) {
+        if (!Array.isArray(f[k]) || f[k].some((v) => typeof v !== 'number')) fail(`${fat}.${k}`, f[k], 'must be an array of numbers');
+      }
+      if (f.truth.length !== f.prediction.length) fail(`${fat}.prediction`, f.prediction, `must have as many steps as truth (${f.truth.length})`);
+    });
+  }
+  if (res.lora !== undefined) {
+    const l = res.lora;
+    if (typeof l !== 'object' || l === null) fail(`${at}.lora`, l, 'must be {r, alpha, scaling} or absent');
+    if (!(Number.isInteger(l.r) && l.r >= 1)) fail(`${at}.lora.r`, l.r, 'must be a positive integer');
+    nonNeg(`${at}.lora.alpha`, l.alpha);
+    if (l.scaling !== 'standard' && l.scaling !== 'rs') fail(`${at}.lora.scaling`, l.scaling, "must be 'standard' (alpha/r) or 'rs' (alpha/sqrt(r))");
   }
   if (res.lossCurve !== undefined) {
     if (!Array.isArray(res.lossCurve)) fail(`${at}.lossCurve`, res.lossCurve, 'must be an array of {step, loss} or absent');

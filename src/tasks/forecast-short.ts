@@ -16,7 +16,8 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
 import { mase, naive2, owa, smape } from '../timeseries/metrics.js';
-import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import type { ForecastSample, Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import { forecastSamples } from './forecast.js';
 import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type ShortForecastBatch = WindowBatch<WindowSet>;
@@ -77,6 +78,10 @@ export class ShortForecastTask extends WindowSplitsTask<WindowSet> implements Ta
 
   size(b: ShortForecastBatch): number {
     return b.indices.length * b.set.inputLength * b.set.channels;
+  }
+
+  forecastSamples(model: TaskModel, o?: { windows?: number; channel?: number }): ForecastSample[] {
+    return forecastSamples(model, this.data.test, this.data.channels, o);
   }
 
   evaluate(model: TaskModel, batches: Iterable<ShortForecastBatch>): ShortForecastEval {

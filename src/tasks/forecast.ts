@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
 import { mseLoss } from '../timeseries/model.js';
 import { WindowSplitsTask, type WindowBatch } from './windows.js';
-import type { Task, TaskEval, TaskModel } from './task.js';
+import type { ForecastSample, Task, TaskEval, TaskModel } from './task.js';
 
 /** Windows [indices] of one split; the tensors are made where the batch is used (inside the step's scope). */
 /** Windows of one split (with the training step that drew them, -1 in evaluation). */
@@ -63,6 +63,33 @@ export function evaluateForecaster(model: TaskModel, batches: Iterable<ForecastB
   return { loss: mse, mse, mae, examples: windows, metrics: { mse, mae } };
 }
 
+/**
+ * The model's forecasts of `windows` test windows spread evenly over `set` (first to last) for one
+ * channel (default the last): history, truth and prediction, for the report's forecast plots.
+ */
+export function forecastSamples(model: TaskModel, set: WindowSet, channels: readonly string[], o: { windows?: number; channel?: number } = {}): ForecastSample[] {
+  const n = Math.min(o.windows ?? 3, set.length);
+  const M = set.channels;
+  const ch = o.channel ?? M - 1;
+  if (!(Number.isInteger(ch) && ch >= 0 && ch < M)) throw new Error(`forecastSamples: channel ${ch} is outside [0, ${M})`);
+  if (n < 1) return [];
+  const picks = [...new Set(Array.from({ length: n }, (_, k) => (n === 1 ? 0 : Math.round((k * (set.length - 1)) / (n - 1)))))];
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const p = tidy(() => noGrad(() => Float32Array.from(model.forward(set.batch(picks).x).logits.toArray()))); // (n, H, M)
+    const H = set.horizon;
+    if (p.length !== picks.length * H * M) throw new Error(`forecastSamples: the model returned ${p.length} values for ${picks.length} windows of ${H} x ${M}`);
+    const column = (a: Float32Array) => Array.from({ length: a.length / M }, (_, t) => a[t * M + ch]);
+    return picks.map((w, b) => {
+      const { x, y } = set.window(w);
+      return { window: w, channel: channels[ch] ?? `channel ${ch}`, history: column(x), truth: column(y), prediction: column(p.subarray(b * H * M, (b + 1) * H * M)) };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
 export class ForecastTask extends WindowSplitsTask<WindowSet> implements Task<ForecastBatch, ForecastEval> {
   protected readonly who = 'ForecastTask';
   readonly kind = 'forecast' as const;
@@ -90,6 +117,10 @@ export class ForecastTask extends WindowSplitsTask<WindowSet> implements Task<Fo
 
   evaluate(model: TaskModel, batches: Iterable<ForecastBatch>): ForecastEval {
     return evaluateForecaster(model, batches);
+  }
+
+  forecastSamples(model: TaskModel, o?: { windows?: number; channel?: number }): ForecastSample[] {
+    return forecastSamples(model, this.data.test, this.data.channels, o);
   }
 
   describe(e: ForecastEval): string {

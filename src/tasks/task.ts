@@ -45,6 +45,21 @@ export interface TaskGeneration {
   samples: { input: string; output: string; reference: string }[];
 }
 
+/**
+ * One forecast as a report plots it: the input window (history), the true continuation and the
+ * model's, for one channel of one test window, in the values the task scores (standardised for
+ * long-term forecasting, the file's units for short-term).
+ */
+export interface ForecastSample {
+  /** The test window's index. */
+  window: number;
+  /** The channel's name. */
+  channel: string;
+  history: number[];
+  truth: number[];
+  prediction: number[];
+}
+
 /** Training batches by step index (a pure function of the step, so resuming is exact). */
 export interface TrainBatches<B> {
   batchAt(step: number): B;
@@ -70,6 +85,11 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   validationBatches(): Iterable<B>;
   /** Held-out test batches, for tasks whose benchmarks report a test split (forecasting); evaluated once after training. */
   testBatches?(): Iterable<B>;
+  /**
+   * Forecasting tasks: the model's forecasts of a few test windows (spread over the test split) for
+   * `channel` (default: the last, the target of ETT-style files), for the report's plots.
+   */
+  forecastSamples?(model: TaskModel, o?: { windows?: number; channel?: number }): ForecastSample[];
   /** The training loss of a batch; called inside the step's scope. */
   loss(model: TaskModel, batch: B): Tensor;
   /** Real (unpadded) tokens or values of a batch, for throughput. */

@@ -27,9 +27,19 @@ export interface GPT4TSConfigData {
   gpt2: GPT2ConfigData;
   /** A classifier's class names by index (`{"0": "walk", ...}`), written to config.json when set. */
   id2label?: Record<string, string>;
+  /**
+   * The task the model was fine-tuned for (`forecast`, `impute`, ...), written to config.json when
+   * set, so a tool can refuse a model trained for another task (a reconstruction model has
+   * horizon = input length and would pass for a forecaster).
+   */
+  series_task?: SeriesTaskName;
 }
 
-export const GPT4TS_DEFAULTS: Omit<GPT4TSConfigData, 'gpt2' | 'id2label'> = {
+/** The series tasks a GPT4TS is trained for. */
+export const SERIES_TASK_NAMES = ['forecast', 'forecast-short', 'impute', 'anomaly', 'classify-series'] as const;
+export type SeriesTaskName = (typeof SERIES_TASK_NAMES)[number];
+
+export const GPT4TS_DEFAULTS: Omit<GPT4TSConfigData, 'gpt2' | 'id2label' | 'series_task'> = {
   input_length: 336, horizon: 96, patch_size: 16, stride: 8, gpt_layers: 6, norm_eps: 1e-5, num_labels: 0,
 };
 
@@ -43,9 +53,10 @@ export class GPT4TSConfig implements GPT4TSConfigData {
   num_labels!: number;
   gpt2: GPT2ConfigData;
   id2label?: Record<string, string>;
+  series_task?: SeriesTaskName;
 
   /** Unknown keys (model_type, architectures) are ignored; gpt2 defaults to GPT-2 small. */
-  constructor(fields: Partial<Omit<GPT4TSConfigData, 'gpt2' | 'id2label'>> & { id2label?: Record<string, string> } & { gpt2?: Partial<GPT2ConfigData> | GPT2Config } & Record<string, unknown> = {}) {
+  constructor(fields: Partial<Omit<GPT4TSConfigData, 'gpt2' | 'id2label' | 'series_task'>> & { id2label?: Record<string, string>; series_task?: SeriesTaskName } & { gpt2?: Partial<GPT2ConfigData> | GPT2Config } & Record<string, unknown> = {}) {
     for (const key of Object.keys(GPT4TS_DEFAULTS) as (keyof typeof GPT4TS_DEFAULTS)[]) {
       (this as Record<string, unknown>)[key] = fields[key] ?? GPT4TS_DEFAULTS[key];
     }
@@ -54,6 +65,7 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     for (const k of ['model_type', 'architectures', 'tie_word_embeddings']) delete (this.gpt2 as unknown as Record<string, unknown>)[k];
     if (fields.gpt_layers === undefined) this.gpt_layers = Math.min(GPT4TS_DEFAULTS.gpt_layers, this.gpt2.n_layer);
     if (fields.id2label !== undefined) this.id2label = { ...(fields.id2label as Record<string, string>) };
+    if (fields.series_task !== undefined) this.series_task = fields.series_task;
     this.validate();
   }
 
@@ -78,11 +90,18 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     if (this.id2label !== undefined && Object.keys(this.id2label).length !== this.num_labels) {
       errs.push(`id2label names ${Object.keys(this.id2label).length} classes but num_labels = ${this.num_labels}; name every class once`);
     }
+    if (this.series_task !== undefined && !(SERIES_TASK_NAMES as readonly string[]).includes(this.series_task)) {
+      errs.push(`series_task = ${JSON.stringify(this.series_task)} is not one of ${SERIES_TASK_NAMES.join(', ')}`);
+    }
     if (!(this.norm_eps > 0)) errs.push(`norm_eps = ${this.norm_eps} must be > 0`);
     if (this.patch_size > this.input_length) errs.push(`patch_size = ${this.patch_size} exceeds input_length = ${this.input_length}; use a longer input or a smaller patch`);
     if (this.gpt_layers > this.gpt2.n_layer) errs.push(`gpt_layers = ${this.gpt_layers} exceeds the backbone's n_layer = ${this.gpt2.n_layer}`);
     if (errs.length === 0 && this.numPatches > this.gpt2.n_positions) {
-      errs.push(`${this.numPatches} patches exceed the backbone's n_positions = ${this.gpt2.n_positions}; shorten the input or raise the stride`);
+      const longest = (this.gpt2.n_positions - 1) * this.stride + this.patch_size - 1; // floor((L - P) / S) + 2 <= n_positions
+      errs.push(
+        `input_length = ${this.input_length} makes ${this.numPatches} patches (patch ${this.patch_size}, stride ${this.stride}), but the backbone's positional embedding wpe has ` +
+          `n_positions = ${this.gpt2.n_positions} rows; use an input of at most ${longest} steps, a larger stride, or a GPT-2 with more positions`,
+      );
     }
     if (errs.length) throw new Error(`GPT4TSConfig: ${errs.join('; ')}`);
     return this;
@@ -97,7 +116,7 @@ export class GPT4TSConfig implements GPT4TSConfigData {
     const data = Object.fromEntries(Object.keys(GPT4TS_DEFAULTS).map((k) => [k, (this as Record<string, unknown>)[k]]));
     return {
       model_type: 'gpt4ts', architectures: [this.architecture], ...(data as Omit<GPT4TSConfigData, 'gpt2'>),
-      ...(this.id2label ? { id2label: { ...this.id2label } } : {}), gpt2: { ...this.gpt2 },
+      ...(this.id2label ? { id2label: { ...this.id2label } } : {}), ...(this.series_task ? { series_task: this.series_task } : {}), gpt2: { ...this.gpt2 },
     };
   }
 }

@@ -156,6 +156,14 @@ export function forecastData(table: SeriesTable, opts: ForecastDataOptions = {})
     ['test', o.split.test[0] - L, o.split.test[1]],
   ];
   for (const [name, a, b] of ranges) {
+    if (name === 'train' && o.trainFraction < 1 && a >= 0 && b - a < need && trainEnd0 - a >= need) {
+      // Few-shot keeps (train rows - L) x fraction + L rows: too few for one window of a long horizon.
+      const least = Math.ceil(((need - L) / (trainEnd0 - trainStart - L)) * 1000) / 1000;
+      throw new Error(
+        `${table.source}: trainFraction = ${o.trainFraction} keeps training rows [${a}, ${b}), fewer than inputLength + horizon = ${need} (one window); ` +
+          `use a fraction of at least ${least} for this input and horizon, or a shorter horizon`,
+      );
+    }
     if (a < 0 || b > rows || b - a < need) {
       throw new Error(
         `${table.source}: the ${name} split needs rows [${a}, ${b}) with at least inputLength + horizon = ${need} rows, ` +

@@ -110,3 +110,53 @@ export function injectSpikes(values: ArrayLike<number>, o: SpikeOptions): { valu
   }
   return { values: out, labels };
 }
+
+export interface PeriodClassesOptions {
+  /** Series per class (default 40). */
+  perClass?: number;
+  /** Steps per series (default 64). */
+  length?: number;
+  /** Classes by name and period in steps (default slow 24, medium 12, fast 6). */
+  classes?: Record<string, number>;
+  /** Standard deviation of the added noise, relative to amplitude 1 (default 0.3). */
+  noise?: number;
+  seed?: number;
+}
+
+/**
+ * Labelled series in long format (id and label text columns, one numeric column `v`): each series
+ * is a sine of its class's period with a random phase, amplitude in [0.5, 1.5), offset in [-1, 1)
+ * and Gaussian noise, seeded. The class is only in the period: offset and amplitude do not tell it.
+ */
+export function periodClasses(o: PeriodClassesOptions = {}): SeriesTable {
+  const perClass = o.perClass ?? 40;
+  const length = o.length ?? 64;
+  const classes = o.classes ?? { slow: 24, medium: 12, fast: 6 };
+  const noise = o.noise ?? 0.3;
+  if (!(Number.isInteger(perClass) && perClass >= 1)) throw new Error(`periodClasses: perClass = ${perClass} must be a positive integer`);
+  if (!(Number.isInteger(length) && length >= 2)) throw new Error(`periodClasses: length = ${length} must be an integer >= 2`);
+  const u = seededUniform(o.seed ?? 0);
+  const n = normal(u);
+  const dates: string[] = [];
+  const ids: string[] = [];
+  const labels: string[] = [];
+  const v: number[] = [];
+  for (const [name, period] of Object.entries(classes)) {
+    if (!(period > 0)) throw new Error(`periodClasses: class ${name} has period ${period}; periods must be > 0`);
+    for (let s = 0; s < perClass; s++) {
+      const phase = 2 * Math.PI * u();
+      const amp = 0.5 + u();
+      const offset = 2 * u() - 1;
+      for (let t = 0; t < length; t++) {
+        dates.push(`t${t}`);
+        ids.push(`${name}-${s}`);
+        labels.push(name);
+        v.push(offset + amp * Math.sin((2 * Math.PI * t) / period + phase) + noise * n());
+      }
+    }
+  }
+  return {
+    source: `generated: ${Object.entries(classes).map(([k, p]) => `${k} (period ${p})`).join(', ')}, ${perClass} series each of ${length} steps`,
+    dates, columns: ['v'], values: [Float64Array.from(v)], text: { id: ids, label: labels },
+  };
+}
