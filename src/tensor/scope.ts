@@ -24,21 +24,30 @@ export function tidy<T>(fn: () => T): T {
     for (const t of scope) t.dispose();
     throw new Error('tidy: the callback returned a Promise; tidy only tracks synchronous work (await outside it)');
   }
-  // Returned tensors move to the parent scope. Tensors their graphs still need (saved tensors,
-  // interior results) are held by the returned tensors and freed once backward has consumed the
-  // graph or the returned tensor is disposed.
+  // Returned tensors move to the parent scope. Tensors their graphs still need are held by the
+  // returned tensors and freed once backward has consumed the graph or the returned tensor is
+  // disposed: with their values if a backward rule reads them (saved), else as bare vertices of the
+  // graph (interior results no rule reads give their storage back now). What the graphs reach but
+  // backward never visits nor reads (inputs that need no gradient, unsaved) is freed with the scope.
   const direct = new Set(collectTensors(result));
-  for (const root of direct) {
-    if (!root.node) continue;
+  const graphs = new Map<Tensor, Set<Tensor>>();
+  const read = new Set<Tensor>();
+  for (const root of direct) if (root.node) graphs.set(root, graphOf(root, read));
+  const vertexOnly = new Set<Tensor>();
+  for (const [root, graph] of graphs) {
     const refs: Tensor[] = [];
-    for (const t of graphOf(root)) {
-      if (scope.has(t) && !direct.has(t)) {
-        refs.push(t);
-        t.holds++;
+    for (const t of graph) {
+      if (!scope.has(t) || direct.has(t)) continue;
+      if (!read.has(t)) {
+        if (!t.requiresGrad) continue; // backward neither visits nor reads it: freed below with the scope
+        if (t.node) vertexOnly.add(t); // leaves keep their storage: their .grad is accumulated there
       }
+      refs.push(t);
+      t.holds++;
     }
     if (refs.length) root.graphRefs = [...(root.graphRefs ?? []), ...refs];
   }
+  for (const t of vertexOnly) t.releaseStorage();
   for (const t of scope) {
     if (direct.has(t)) adoptIntoCurrentScope(t);
     else if (t.holds === 0) t.dispose();
@@ -68,15 +77,27 @@ export function collectTensors(x: unknown, out: Tensor[] = [], seen = new Set<un
   return out;
 }
 
-/** Everything a live autograd graph references (inputs and saved tensors, transitively). */
-function graphOf(root: Tensor): Set<Tensor> {
+/**
+ * Everything a live autograd graph references (inputs and saved tensors, transitively); the
+ * tensors some backward rule reads (saved) are added to `read`.
+ */
+function graphOf(root: Tensor, read: Set<Tensor>): Set<Tensor> {
   const seen = new Set<Tensor>();
-  const stack = [...(root.node?.inputs ?? []), ...(root.node?.saved ?? [])];
+  const stack: Tensor[] = [];
+  const visit = (node: NonNullable<Tensor['node']>) => {
+    stack.push(...node.inputs);
+    for (const s of node.saved) {
+      if (!s) continue;
+      read.add(s);
+      stack.push(s);
+    }
+  };
+  if (root.node) visit(root.node);
   while (stack.length) {
     const t = stack.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
-    if (t.node) stack.push(...t.node.inputs, ...t.node.saved);
+    if (t.node) visit(t.node);
   }
   return seen;
 }
