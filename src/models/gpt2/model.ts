@@ -6,6 +6,7 @@
  */
 import { fmtShape } from '../../backend/strides.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { tidy } from '../../tensor/scope.js';
 import { full, tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
@@ -91,7 +92,9 @@ export class GPT2Model extends Module {
     const mask = attentionMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask });
     const presents: LayerPast[] = [];
     this.h.map((block, i) => {
-      const r = block.forward(x, { mask, past: past?.[i], useCache: opts.useCache });
+      // One scope per block: what the block's backward does not read is freed as the forward goes
+      // (everything, without a graph), not when the whole step ends.
+      const r = tidy(() => block.forward(x, { mask, past: past?.[i], useCache: opts.useCache }));
       x = r.hidden;
       if (r.present) presents.push(r.present);
     });
