@@ -6,10 +6,11 @@
  * outside the scope or kept. Returned tensors survive together with everything their autograd graph
  * still references, so `const y = tidy(() => f(x)); y.backward()` works.
  */
-import { adoptIntoCurrentScope, popScope, pushScope, Tensor, untrack } from './tensor.js';
+import { adoptIntoCurrentScope, nextTensorId, popScope, pushScope, Tensor, untrack } from './tensor.js';
 
 /** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result. */
 export function tidy<T>(fn: () => T): T {
+  const firstId = nextTensorId();
   const scope = pushScope();
   let result: T;
   try {
@@ -32,7 +33,7 @@ export function tidy<T>(fn: () => T): T {
   const direct = new Set(collectTensors(result));
   const graphs = new Map<Tensor, Set<Tensor>>();
   const read = new Set<Tensor>();
-  for (const root of direct) if (root.node) graphs.set(root, graphOf(root, read));
+  for (const root of direct) if (root.node) graphs.set(root, graphOf(root, read, firstId));
   const vertexOnly = new Set<Tensor>();
   for (const [root, graph] of graphs) {
     const refs: Tensor[] = [];
@@ -78,10 +79,12 @@ export function collectTensors(x: unknown, out: Tensor[] = [], seen = new Set<un
 }
 
 /**
- * Everything a live autograd graph references (inputs and saved tensors, transitively); the
- * tensors some backward rule reads (saved) are added to `read`.
+ * What a live autograd graph references among the tensors created since `firstId` (inputs and
+ * saved tensors, transitively); those some backward rule reads (saved) are added to `read`. An
+ * older tensor's graph holds only older tensors, so the walk stops there: a scope pays for its own
+ * part of the graph, not for everything recorded before it (one scope per layer stays linear).
  */
-function graphOf(root: Tensor, read: Set<Tensor>): Set<Tensor> {
+function graphOf(root: Tensor, read: Set<Tensor>, firstId: number): Set<Tensor> {
   const seen = new Set<Tensor>();
   const stack: Tensor[] = [];
   const visit = (node: NonNullable<Tensor['node']>) => {
@@ -97,7 +100,7 @@ function graphOf(root: Tensor, read: Set<Tensor>): Set<Tensor> {
     const t = stack.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
-    if (t.node) visit(t.node);
+    if (t.node && t.id >= firstId) visit(t.node);
   }
   return seen;
 }

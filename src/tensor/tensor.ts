@@ -83,6 +83,11 @@ export function scopeDepth(): number {
 
 let nextId = 1;
 
+/** The id the next tensor will get: ids grow with creation, so a tensor's graph holds only older ones. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 export class Tensor {
   readonly id = nextId++;
   readonly shape: readonly number[];
