@@ -202,6 +202,15 @@ const CASES: { [K in OpName]: () => void } = {
       W.crossEntropy(l, tt, { ignoreIndex: -1, labelSmoothing: ls, reduction: red, classAxis: 1, weight: W.tensor(w, [w.length], { backend: l.backend }) }), [x, t],
     { wasm: { atol: 1e-5, rtol: 1e-4 } })), FD_RUNS);
   },
+  lmHeadCrossEntropy() {
+    // Chunks of 1..N rows (one chunk, several, a ragged last one), ignored rows, smoothing.
+    fc.assert(fc.property(fc.tuple(dimArb(7), dimArb(5), dimArb(6), fc.constantFrom(0, 0.1), fc.constantFrom('mean', 'sum', 'none') as fc.Arbitrary<'mean' | 'sum' | 'none'>).chain(([N, C, V, ls, red]) =>
+      fc.tuple(vals(N * C, { scale: 2 }), vals(V * C, { scale: 2 }), fc.array(fc.integer({ min: -1, max: V - 1 }), { minLength: N, maxLength: N }), fc.integer({ min: 1, max: N }))
+        .map(([h, w, t, chunk]) => ({ h: inp([N, C], h), w: inp([V, C], w), t: { shape: [N], data: t.map((v, i) => (i === 0 && v < 0 ? 0 : v)), dtype: 'int32' as const }, ls, red, chunk }))),
+    ({ h, w, t, ls, red, chunk }) => checkOp((hh, ww, tt) =>
+      W.lmHeadCrossEntropy(hh, ww, tt, { ignoreIndex: -1, labelSmoothing: ls, reduction: red, chunkRows: chunk }), [h, w, t],
+    { wasm: { atol: 1e-5, rtol: 1e-4 } })), FD_RUNS);
+  },
   erf() {
     // Scale 2 puts values on both sides of the series/CDF switch at |x| = 0.5 and near saturation.
     fc.assert(fc.property(shapeArb({ maxRank: 3, maxSize: 64 }).chain((s) => vals(size(s), { scale: 2 }).map((d) => inp(s, d))),

@@ -83,7 +83,8 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   const order = topoOrder(root);
   const created = pushScope();
   try {
-    noGrad(() => sweep(root, grad ?? filledLike(root, 1), order, created, opts.retainGraph ?? false));
+    const retain = opts.retainGraph ?? false;
+    noGrad(() => sweep(root, grad ?? filledLike(root, 1), order, created, retain, retain ? null : releasable(order)));
   } finally {
     // Everything the sweep created is garbage now: leaf gradients were copied out (and untracked).
     popScope();
@@ -93,7 +94,24 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   if (!opts.retainGraph) root.releaseGraphRefs();
 }
 
-function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean): void {
+/**
+ * What the sweep may free as soon as no node left to run reads it: tensors held only for this graph
+ * (a tidy() returned a tensor of it and no other holder shares them; no user code can reach them),
+ * with the number of nodes that read each. Leaves keep their storage (their .grad lives there).
+ */
+function releasable(order: Tensor[]): Map<Tensor, number> {
+  const held = new Set<Tensor>();
+  for (const t of order) for (const r of t.graphRefs ?? []) if (r.holds === 1 && (r.node || !r.requiresGrad)) held.add(r);
+  const readers = new Map<Tensor, number>();
+  for (const t of order) {
+    for (const s of t.node?.saved ?? []) if (s && held.has(s)) readers.set(s, (readers.get(s) ?? 0) + 1);
+  }
+  return readers;
+}
+
+function sweep(
+  root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean, readers: Map<Tensor, number> | null,
+): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const uses = new Map<Tensor, number>([[seed, 1]]);
   const release = (g: Tensor) => {
@@ -143,6 +161,18 @@ function sweep(root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>
         store(input, sumToShape(gi, input.shape));
       });
       if (!retain) t.node = null;
+      // Saved tensors no remaining node reads give their storage back now, not at the end of backward.
+      if (readers) {
+        for (const s of node.saved) {
+          const n = s ? readers.get(s) : undefined;
+          if (n === undefined) continue;
+          if (n > 1) readers.set(s!, n - 1);
+          else {
+            readers.delete(s!);
+            s!.releaseStorage();
+          }
+        }
+      }
     }
     release(g);
   }

@@ -11,23 +11,40 @@ import { checkedBackward, checkForward, isAnomalyEnabled } from './anomaly.js';
 import type { GradNode, Tensor } from '../tensor/tensor.js';
 import { profilingActive, timeBackward, timeForward } from './profile.js';
 
-/** What forward hands to backward. */
+/**
+ * What forward hands to backward.
+ *
+ * Saving policy: forward saves only what the gradients being asked for need (`needsGrad`), e.g.
+ * `x @ W` with W frozen saves W alone (dx = dy W^T does not read x). What no node saves is not kept
+ * for backward: a tensor held only as a vertex of the graph has its storage released when its scope
+ * ends (tensor/scope.ts), and a saved tensor is released once the last node saving it has run
+ * (backward.ts). Shapes are always available (`inputShapes`), so no op saves a tensor for its shape.
+ */
 export class OpContext {
-  /** Tensors backward needs (inputs or forward temporaries). */
-  readonly saved: Tensor[] = [];
+  /** What backward reads, by position; null where forward did not need to keep it. */
+  readonly saved: (Tensor | null)[] = [];
   constructor(
     /** needsGrad[i]: whether input i wants a gradient. */
     readonly needsGrad: readonly boolean[],
     /** Whether a graph is being recorded (forward may skip saving when false). */
     readonly recording: boolean,
+    /** The inputs' shapes (kept without their storage). */
+    readonly inputShapes: readonly (readonly number[])[] = [],
   ) {}
-  save(...ts: Tensor[]): void {
+  /** Keeps tensors for backward (a null holds the position of one not needed). */
+  save(...ts: (Tensor | null)[]): void {
     if (this.recording) this.saved.push(...ts);
   }
   /** Saves forward temporaries when recording, else frees them at once (inference outside tidy leaks nothing). */
   saveTemps(...ts: Tensor[]): void {
     if (this.recording) this.saved.push(...ts);
     else for (const t of ts) t.dispose();
+  }
+  /** The tensor saved at `i`; throws if forward did not keep it (a saving-policy bug, not a user error). */
+  get(i: number, op: string): Tensor {
+    const t = this.saved[i];
+    if (!t) throw new Error(`${op} backward: saved tensor ${i} was not kept by forward (needsGrad ${JSON.stringify(this.needsGrad)})`);
+    return t;
   }
 }
 
@@ -73,7 +90,7 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
   checkInputs(spec.name, inputs);
   const needsGrad = inputs.map((t) => t.requiresGrad);
   const recording = isGradEnabled() && needsGrad.some(Boolean);
-  const ctx = new OpContext(needsGrad, recording);
+  const ctx = new OpContext(needsGrad, recording, inputs.map((t) => t.shape));
   const out = profilingActive()
     ? timeForward(spec.name, () => noGrad(() => spec.forward(ctx, inputs, attrs)), (o) => ({
       bytes: 4 * (o.size + inputs.reduce((n, t) => n + t.size, 0)),

@@ -67,7 +67,9 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return withAdapters(this.adapters, x, (h) => linear(h, this.weight, this.bias)); // (..., in) -> (..., out)
+    // In its own scope: the product before the bias (and an adapter's temporaries) is freed here
+    // unless a backward rule reads it.
+    return tidy(() => withAdapters(this.adapters, x, (h) => linear(h, this.weight, this.bias))); // (..., in) -> (..., out)
   }
 }
 
@@ -84,7 +86,8 @@ export class Conv1D extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return withAdapters(this.adapters, x, (h) => add(matmul(h, this.weight), this.bias)); // (..., nx) -> (..., nf)
+    // In its own scope, as Linear's.
+    return tidy(() => withAdapters(this.adapters, x, (h) => add(matmul(h, this.weight), this.bias))); // (..., nx) -> (..., nf)
   }
 }
 

@@ -22,26 +22,50 @@ function runBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 
 type BinaryGrad = (a: Tensor, b: Tensor, out: Tensor, dy: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
 
-// d(a op b)/da and /db. Results may keep the broadcast shape: the engine reduces them.
-const BINARY_GRADS: { [K in BinaryOp]: BinaryGrad | null } = {
-  add: (_a, _b, _o, dy) => [dy, dy],
-  sub: (_a, _b, _o, dy, n) => [dy, n[1] ? neg(dy) : null],
-  mul: (a, b, _o, dy, n) => [n[0] ? mul(dy, b) : null, n[1] ? mul(dy, a) : null],
-  // d(a/b)/db = -a/b^2 = -out/b
-  div: (_a, b, out, dy, n) => [n[0] ? div(dy, b) : null, n[1] ? neg(mul(dy, div(out, b))) : null],
-  // d(a^b)/da = b a^(b-1); d(a^b)/db = a^b ln a, taken as 0 where a <= 0 (the limit used for a = 0)
-  pow: (a, b, out, dy, n) => [
-    n[0] ? mul(dy, mul(b, pow(a, sub(b, 1)))) : null,
-    n[1] ? mul(dy, where(gt(a, 0), mul(out, log(a)), 0)) : null,
-  ],
-  // Ties split the gradient evenly, so max(a, a) passes dy through once.
-  max: (a, b, _o, dy) => {
-    const tie = mul(binaryNoGrad('eq', a, b), 0.5);
-    return [mul(dy, add(binaryNoGrad('gt', a, b), tie)), mul(dy, add(binaryNoGrad('gt', b, a), tie))];
+/**
+ * A binary op's backward and what it reads: `saves(needs)` says which of a, b and out the
+ * gradients asked for (`needs` = needsGrad of a and b) read, so forward keeps nothing else
+ * (add and sub keep nothing; `x * w` with w frozen keeps w, not x). `grad` reads only those.
+ */
+interface BinaryRule {
+  saves: (needs: readonly boolean[]) => readonly [boolean, boolean, boolean];
+  grad: BinaryGrad;
+}
+
+const NOTHING = () => [false, false, false] as const;
+const BOTH = () => [true, true, false] as const;
+
+const BINARY_GRADS: { [K in BinaryOp]: BinaryRule | null } = {
+  add: { saves: NOTHING, grad: (_a, _b, _o, dy) => [dy, dy] },
+  sub: { saves: NOTHING, grad: (_a, _b, _o, dy, n) => [dy, n[1] ? neg(dy) : null] },
+  mul: {
+    saves: (n) => [n[1], n[0], false],
+    grad: (a, b, _o, dy, n) => [n[0] ? mul(dy, b) : null, n[1] ? mul(dy, a) : null],
   },
-  min: (a, b, _o, dy) => {
-    const tie = mul(binaryNoGrad('eq', a, b), 0.5);
-    return [mul(dy, add(binaryNoGrad('gt', b, a), tie)), mul(dy, add(binaryNoGrad('gt', a, b), tie))];
+  div: {
+    saves: (n) => [false, true, n[1]],
+    grad: (_a, b, out, dy, n) => [n[0] ? div(dy, b) : null, n[1] ? neg(mul(dy, div(out, b))) : null],
+  },
+  pow: {
+    saves: (n) => [true, true, n[1]],
+    grad: (a, b, out, dy, n) => [
+      n[0] ? mul(dy, mul(b, pow(a, sub(b, 1)))) : null,
+      n[1] ? mul(dy, where(gt(a, 0), mul(out, log(a)), 0)) : null,
+    ],
+  },
+  max: {
+    saves: BOTH,
+    grad: (a, b, _o, dy) => {
+      const tie = mul(binaryNoGrad('eq', a, b), 0.5);
+      return [mul(dy, add(binaryNoGrad('gt', a, b), tie)), mul(dy, add(binaryNoGrad('gt', b, a), tie))];
+    },
+  },
+  min: {
+    saves: BOTH,
+    grad: (a, b, _o, dy) => {
+      const tie = mul(binaryNoGrad('eq', a, b), 0.5);
+      return [mul(dy, add(binaryNoGrad('gt', b, a), tie)), mul(dy, add(binaryNoGrad('gt', a, b), tie))];
+    },
   },
   eq: null,
   gt: null,
@@ -53,14 +77,16 @@ export const binaryOp = defineOp<{ op: BinaryOp }>({
     requireFloat(op, a);
     requireFloat(op, b);
     const out = runBinary(op, a, b);
-    ctx.save(a, b, out);
+    const keep = BINARY_GRADS[op]?.saves(ctx.needsGrad) ?? NOTHING();
+    ctx.save(keep[0] ? a : null, keep[1] ? b : null, keep[2] ? out : null);
     return out;
   },
   backward(ctx: OpContext, dy, { op }) {
     const rule = BINARY_GRADS[op];
     if (!rule) return [null, null]; // comparisons are piecewise constant: zero gradient
-    const [a, b, out] = ctx.saved;
-    return rule(a, b, out, dy, ctx.needsGrad);
+    // Positions forward did not keep are never read by the rule (saves and grad agree).
+    const [a, b, out] = ctx.saved as Tensor[];
+    return rule.grad(a, b, out, dy, ctx.needsGrad);
   },
 });
 
@@ -94,19 +120,31 @@ export const gt = (a: TensorLike, b: TensorLike): Tensor => binaryNoGrad('gt', a
 /** 1 where a < b, else 0 (no gradient). */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => binaryNoGrad('gt', b, a);
 
+/**
+ * What each unary op's gradient reads: both backends take f'(x) from x except that the WASM
+ * kernels use y for exp and sqrt (kernels.ts lets a kernel read either); neg and sign read neither.
+ * The buffer not kept is replaced by one of the same size the kernel does not read.
+ */
+const UNARY_READS: { [K in UnaryOp]: 'x' | 'xy' | 'none' } = {
+  neg: 'none', sign: 'none', exp: 'xy', sqrt: 'xy', log: 'x', abs: 'x', tanh: 'x', sigmoid: 'x', relu: 'x',
+  gelu_tanh: 'x', gelu_erf: 'x', softplus: 'x', square: 'x', recip: 'x',
+};
+
 export const unaryOp = defineOp<{ op: UnaryOp }>({
   name: 'unary',
   forward(ctx, [x], { op }) {
     requireFloat(op, x);
     const out = emptyTensor(x.backend, x.shape);
     x.backend.unary(op, x.buf, out.buf, x.size);
-    ctx.save(x, out);
+    const reads = UNARY_READS[op];
+    ctx.save(reads === 'none' ? null : x, reads === 'xy' ? out : null);
     return out;
   },
   backward(ctx, dy, { op }) {
     const [x, y] = ctx.saved;
-    const dx = emptyTensor(x.backend, x.shape);
-    x.backend.unaryGrad(op, x.buf, y.buf, dy.buf, dx.buf, x.size);
+    const dx = emptyTensor(dy.backend, dy.shape);
+    const xb = (x ?? dy).buf;
+    dy.backend.unaryGrad(op, xb, (y ?? x ?? dy).buf, dy.buf, dx.buf, dy.size);
     return [dx];
   },
 });

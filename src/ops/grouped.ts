@@ -25,7 +25,7 @@ export const groupedScaleShiftOp = defineOp<{ K: number }>({
     return y;
   },
   backward(ctx, dy, { K }) {
-    const [x, groupMap, gamma, beta] = ctx.saved;
+    const [x, groupMap, gamma, beta] = ctx.saved as Tensor[];
     const D = x.shape[x.rank - 1];
     const be = x.backend;
     const dx = emptyTensor(be, x.shape);
@@ -80,7 +80,7 @@ export const gaussianSampleOp = defineOp<{ generator: Generator }>({
   },
   // d(mu + sigma * eps)/dmu = 1, /dsigma = eps (eps fixed by the forward draw).
   backward(ctx, dy) {
-    const eps = ctx.saved[0];
+    const eps = ctx.get(0, 'gaussianSample');
     const be = eps.backend;
     const dmu = emptyTensor(be, eps.shape);
     const dsigma = emptyTensor(be, eps.shape);

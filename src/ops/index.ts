@@ -9,5 +9,6 @@ export * from './attention.js';
 export * from './grouped.js';
 export * from './random.js';
 export * from './special.js';
+export * from './lm-head.js';
 export * from './rows.js';
 export { OPS, type OpName } from './table.js';

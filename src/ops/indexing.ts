@@ -14,7 +14,7 @@ export const whereOp = defineOp<Record<string, never>>({
     return out;
   },
   backward(ctx, dy) {
-    const cond = ctx.saved[0];
+    const cond = ctx.get(0, 'where');
     const zero = zerosLike(dy);
     return [null, ctx.needsGrad[1] ? where(cond, dy, zero) : null, ctx.needsGrad[2] ? where(cond, zero, dy) : null];
   },
@@ -59,16 +59,17 @@ export const embeddingOp = defineOp<{ paddingIdx: number | null }>({
     const dim = table.shape[1];
     const out = emptyTensor(table.backend, [...ids.shape, dim]);
     table.backend.gatherRows(table.buf, ids.buf, out.buf, ids.size, dim);
-    ctx.save(table, ids);
+    ctx.save(ids); // the table's shape is all backward needs of it
     return out;
   },
   // Rows looked up several times receive the sum of their gradients (scatter-add); the padding
   // row, if any, receives none (PyTorch's padding_idx): its gradient row is cleared on the device.
   backward(ctx, dy, { paddingIdx }) {
-    const [table, ids] = ctx.saved;
-    const be = table.backend;
-    const dim = table.shape[1];
-    const dtable = zeros(table.shape, { backend: be });
+    const ids = ctx.get(0, 'embedding');
+    const shape = ctx.inputShapes[0];
+    const be = dy.backend;
+    const dim = shape[1];
+    const dtable = zeros(shape, { backend: be });
     be.scatterAddRows(dy.buf, ids.buf, dtable.buf, ids.size, dim);
     if (paddingIdx !== null) be.fill(be.view(dtable.buf, paddingIdx * dim, dim), 0);
     return [dtable, null];

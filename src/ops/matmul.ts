@@ -38,20 +38,20 @@ export const matmulOp = defineOp<Attrs>({
       a.buf, 0, b.buf, 0, out.buf, 0, M, N, K, transA, transB,
       batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N, false,
     );
-    ctx.save(a, b);
+    // da reads b and db reads a: keep each only if the other's gradient is wanted.
+    ctx.save(ctx.needsGrad[1] ? a : null, ctx.needsGrad[0] ? b : null);
     return out;
   },
   flops: ([a], out, { transA }) => 2 * out.size * dims(a, transA)[1],
   // C = op(A) op(B): d op(A) = dC op(B)^T and d op(B) = op(A)^T dC, re-expressed with trans flags
   // so no transpose is ever materialised.
   backward(ctx, dy, { transA, transB }) {
-    const [a, b] = ctx.saved;
     const da = !ctx.needsGrad[0] ? null
-      : transA ? matmul(b, dy, { transA: transB, transB: true })
-      : matmul(dy, b, { transB: !transB });
+      : transA ? matmul(ctx.get(1, 'matmul'), dy, { transA: transB, transB: true })
+      : matmul(dy, ctx.get(1, 'matmul'), { transB: !transB });
     const db = !ctx.needsGrad[1] ? null
-      : transB ? matmul(dy, a, { transA: true, transB: transA })
-      : matmul(a, dy, { transA: !transA });
+      : transB ? matmul(dy, ctx.get(0, 'matmul'), { transA: true, transB: transA })
+      : matmul(ctx.get(0, 'matmul'), dy, { transA: !transA });
     return [da, db];
   },
 });

@@ -30,7 +30,7 @@ function rowOp(
       return y;
     },
     backward(ctx, dy) {
-      const y = ctx.saved[0];
+      const y = ctx.get(0, name);
       const { rows, cols } = lastDim(y);
       const dx = emptyTensor(y.backend, y.shape);
       bwd(y.backend, y.buf, dy.buf, dx.buf, rows, cols);
@@ -99,7 +99,7 @@ export const crossEntropyOp = defineOp<XentAttrs>({
     return loss;
   },
   backward(ctx, dy, { ignoreIndex, smoothing }) {
-    const [logits, targets, lse] = ctx.saved;
+    const [logits, targets, lse] = ctx.saved as Tensor[];
     const { rows, cols } = lastDim(logits);
     const dx = emptyTensor(logits.backend, logits.shape);
     logits.backend.crossEntropyBackward(logits.buf, targets.buf, lse.buf, dy.buf, dx.buf, rows, cols, ignoreIndex, smoothing);
@@ -229,15 +229,17 @@ export const layerNormOp = defineOp<{ eps: number; hasGamma: boolean; hasBeta: b
     const mean = emptyTensor(x.backend, [rows]);
     const rstd = emptyTensor(x.backend, [rows]);
     x.backend.layerNorm(x.buf, gamma?.buf ?? null, beta?.buf ?? null, y.buf, mean.buf, rstd.buf, rows, cols, eps);
-    ctx.save(...inputs);
+    // dx, dgamma and dbeta read x, gamma, mean and rstd; never beta.
+    ctx.save(x, gamma);
     ctx.saveTemps(mean, rstd);
     return y;
   },
   backward(ctx, dy, { hasGamma, hasBeta }) {
     const n = 1 + (hasGamma ? 1 : 0) + (hasBeta ? 1 : 0);
-    const x = ctx.saved[0];
-    const gamma = hasGamma ? ctx.saved[1] : null;
-    const [mean, rstd] = ctx.saved.slice(n);
+    const x = ctx.get(0, 'layerNorm');
+    const gamma = hasGamma ? ctx.get(1, 'layerNorm') : null;
+    const mean = ctx.get(2, 'layerNorm');
+    const rstd = ctx.get(3, 'layerNorm');
     const { rows, cols } = lastDim(x);
     const be = x.backend;
     const dx = emptyTensor(be, x.shape);

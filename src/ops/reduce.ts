@@ -13,8 +13,8 @@ function resolveAxes(op: string, x: Tensor, axes?: number | readonly number[]): 
   return [...new Set(list.map((a) => normAxis(op, a, x.rank)))].sort((a, b) => a - b);
 }
 
-function keptShape(x: Tensor, axes: readonly number[]): number[] {
-  return x.shape.map((n, i) => (axes.includes(i) ? 1 : n));
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((n, i) => (axes.includes(i) ? 1 : n));
 }
 
 interface ReduceAttrs {
@@ -32,12 +32,11 @@ function finishShape(x: Tensor, t: Tensor, { axes, keepdim }: ReduceAttrs): Tens
 export const sumOp = defineOp<ReduceAttrs>({
   name: 'sum',
   forward(ctx, [x], attrs) {
-    ctx.save(x);
     return finishShape(x, reduceKeepdim('sum', x, attrs.axes), attrs);
   },
   backward(ctx, dy, { axes }) {
-    const x = ctx.saved[0];
-    return [broadcastTo(reshape(dy, keptShape(x, axes)), x.shape)];
+    const shape = ctx.inputShapes[0];
+    return [broadcastTo(reshape(dy, keptShape(shape, axes)), shape)];
   },
 });
 
@@ -52,10 +51,10 @@ export const maxOp = defineOp<ReduceAttrs>({
   },
   // The gradient is shared evenly among the positions that attain the max.
   backward(ctx, dy, { axes }) {
-    const [x, m] = ctx.saved;
+    const [x, m] = ctx.saved as Tensor[];
     const mask = eq(x, m);
     const count = sum(mask, axes, true);
-    return [mul(div(mask, count), reshape(dy, keptShape(x, axes)))];
+    return [mul(div(mask, count), reshape(dy, keptShape(x.shape, axes)))];
   },
 });
 

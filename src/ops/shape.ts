@@ -37,11 +37,10 @@ function resolveShape(op: string, x: Tensor, shape: Shape): number[] {
 export const reshapeOp = defineOp<{ shape: number[] }>({
   name: 'reshape',
   forward(ctx, [x], { shape }) {
-    ctx.save(x);
     return x.shareStorage(shape);
   },
   backward(ctx, dy) {
-    return [reshape(dy, ctx.saved[0].shape)];
+    return [reshape(dy, ctx.inputShapes[0])];
   },
 });
 
@@ -108,8 +107,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 
 export const sliceOp = defineOp<{ starts: number[]; sizes: number[] }>({
   name: 'slice',
-  forward(ctx, [x], { starts, sizes }) {
-    ctx.save(x);
+  forward(_ctx, [x], { starts, sizes }) {
     const xs = contiguousStrides(x.shape);
     const offset = starts.reduce((acc, s, d) => acc + s * xs[d], 0);
     const out = emptyTensor(x.backend, sizes, x.dtype);
@@ -117,9 +115,9 @@ export const sliceOp = defineOp<{ starts: number[]; sizes: number[] }>({
     return out;
   },
   backward(ctx, dy, { starts, sizes }) {
-    const x = ctx.saved[0];
-    const dx = zeros(x.shape, { backend: x.backend });
-    const xs = contiguousStrides(x.shape);
+    const shape = ctx.inputShapes[0];
+    const dx = zeros(shape, { backend: dy.backend });
+    const xs = contiguousStrides(shape);
     const offset = starts.reduce((acc, s, d) => acc + s * xs[d], 0);
     copyInto(dy, 0, contiguousStrides(sizes), dx, offset, xs, sizes, true);
     return [dx];
@@ -172,15 +170,14 @@ export const concatOp = defineOp<{ axis: number }>({
       copyInto(t, 0, contiguousStrides(t.shape), out, at * os[axis], os, t.shape, false);
       at += t.shape[axis];
     }
-    ctx.save(...xs);
     return out;
   },
   backward(ctx, dy, { axis }) {
     let at = 0;
-    return ctx.saved.map((t, i) => {
+    return ctx.inputShapes.map((shape, i) => {
       const start = at;
-      at += t.shape[axis];
-      return ctx.needsGrad[i] ? narrow(dy, axis, start, t.shape[axis]) : null;
+      at += shape[axis];
+      return ctx.needsGrad[i] ? narrow(dy, axis, start, shape[axis]) : null;
     });
   },
 });

@@ -55,7 +55,7 @@ export const erfOp = defineOp<Record<string, never>>({
   },
   // d erf(x) / dx = 2 / sqrt(pi) exp(-x^2)
   backward(ctx, dy) {
-    const [x] = ctx.saved;
+    const x = ctx.get(0, 'erf');
     return [mul(dy, mul(exp(neg(square(x))), TWO_OVER_SQRT_PI))];
   },
 });

@@ -9,6 +9,7 @@ import { attentionSoftmaxOp } from './attention.js';
 import { binaryOp, unaryOp } from './elementwise.js';
 import { gaussianSampleOp, groupedScaleShiftOp } from './grouped.js';
 import { embeddingOp, whereOp } from './indexing.js';
+import { lmHeadCrossEntropyOp } from './lm-head.js';
 import { matmulOp } from './matmul.js';
 import { crossEntropyOp, layerNormOp, logSoftmaxOp, softmaxOp } from './nn.js';
 import type { Generator } from './random.js';
@@ -42,6 +43,8 @@ export interface OpAttrs {
   logSoftmax: NoAttrs;
   /** `count` is written by the forward (rows whose target is not ignoreIndex) for the backward. */
   crossEntropy: { ignoreIndex: number; smoothing: number; count?: number };
+  /** crossEntropy(hidden @ weight^T, targets) in row chunks of `chunk`; `count` as crossEntropy's. */
+  lmHeadCrossEntropy: { ignoreIndex: number; smoothing: number; chunk: number; count?: number };
   layerNorm: { eps: number; hasGamma: boolean; hasBeta: boolean };
   groupedScaleShift: { K: number };
   gaussianSample: { generator: Generator };
@@ -67,6 +70,7 @@ export const OPS: { readonly [K in OpName]: OpSpec<OpAttrs[K]> } = {
   attentionSoftmax: attentionSoftmaxOp,
   logSoftmax: logSoftmaxOp,
   crossEntropy: crossEntropyOp,
+  lmHeadCrossEntropy: lmHeadCrossEntropyOp,
   layerNorm: layerNormOp,
   groupedScaleShift: groupedScaleShiftOp,
   gaussianSample: gaussianSampleOp,

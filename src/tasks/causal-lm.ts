@@ -122,13 +122,15 @@ export class PromptBatches implements TrainBatches<CausalBatch> {
 export function causalLoss(model: TaskModel, b: CausalBatch, reduction: 'mean' | 'sum', labelSmoothing = 0): Tensor {
   const ids = tensor(b.ids, [b.batch, b.length], { dtype: 'int32' });
   const attentionMask = tensor(b.attentionMask, [b.batch, b.length], { dtype: 'int32' });
-  const { logits } = model.forward(ids, { attentionMask }); // (B, T, V)
   // Position t predicts label t + 1; the last position predicts nothing (ignored). Shifting the
   // targets rather than slicing the logits keeps two (B, T, V) buffers out of the step: the slice's
   // copy, and the zero-padded gradient its backward would scatter into.
   const shifted = new Int32Array(b.batch * b.length).fill(IGNORE);
   for (let r = 0; r < b.batch; r++) shifted.set(b.labels.subarray(r * b.length + 1, (r + 1) * b.length), r * b.length);
   const targets = tensor(shifted, [b.batch, b.length], { dtype: 'int32' });
+  // A model that can skip the (B, T, V) logits (GPT-2's chunked head) does; the loss is the same.
+  if (model.lmLoss) return model.lmLoss(ids, targets, { attentionMask, ignoreIndex: IGNORE, reduction, labelSmoothing });
+  const { logits } = model.forward(ids, { attentionMask }); // (B, T, V)
   return crossEntropy(logits, targets, { ignoreIndex: IGNORE, reduction, labelSmoothing }); // (B, T, V) vs (B, T)
 }
 

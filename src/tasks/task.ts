@@ -15,6 +15,11 @@ import type { Tensor } from '../tensor/tensor.js';
  */
 export interface TaskModel extends Module {
   forward(input: Tensor, opts?: { attentionMask?: Tensor | null }): { logits: Tensor };
+  /**
+   * Language models may compute the loss of aligned targets without materialising the logits
+   * (GPT-2: the head and cross-entropy in row chunks); equal to crossEntropy of forward's logits.
+   */
+  lmLoss?(input: Tensor, targets: Tensor, opts: { attentionMask?: Tensor | null; ignoreIndex: number; reduction: 'mean' | 'sum'; labelSmoothing: number }): Tensor;
 }
 
 /** An evaluation: its mean loss, how many examples, and every metric the task computes by name. */

@@ -6,10 +6,11 @@
  * outside the scope or kept. Returned tensors survive together with everything their autograd graph
  * still references, so `const y = tidy(() => f(x)); y.backward()` works.
  */
-import { adoptIntoCurrentScope, popScope, pushScope, Tensor, untrack } from './tensor.js';
+import { adoptIntoCurrentScope, nextTensorId, popScope, pushScope, Tensor, untrack } from './tensor.js';
 
 /** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result. */
 export function tidy<T>(fn: () => T): T {
+  const firstId = nextTensorId();
   const scope = pushScope();
   let result: T;
   try {
@@ -24,21 +25,30 @@ export function tidy<T>(fn: () => T): T {
     for (const t of scope) t.dispose();
     throw new Error('tidy: the callback returned a Promise; tidy only tracks synchronous work (await outside it)');
   }
-  // Returned tensors move to the parent scope. Tensors their graphs still need (saved tensors,
-  // interior results) are held by the returned tensors and freed once backward has consumed the
-  // graph or the returned tensor is disposed.
+  // Returned tensors move to the parent scope. Tensors their graphs still need are held by the
+  // returned tensors and freed once backward has consumed the graph or the returned tensor is
+  // disposed: with their values if a backward rule reads them (saved), else as bare vertices of the
+  // graph (interior results no rule reads give their storage back now). What the graphs reach but
+  // backward never visits nor reads (inputs that need no gradient, unsaved) is freed with the scope.
   const direct = new Set(collectTensors(result));
-  for (const root of direct) {
-    if (!root.node) continue;
+  const graphs = new Map<Tensor, Set<Tensor>>();
+  const read = new Set<Tensor>();
+  for (const root of direct) if (root.node) graphs.set(root, graphOf(root, read, firstId));
+  const vertexOnly = new Set<Tensor>();
+  for (const [root, graph] of graphs) {
     const refs: Tensor[] = [];
-    for (const t of graphOf(root)) {
-      if (scope.has(t) && !direct.has(t)) {
-        refs.push(t);
-        t.holds++;
+    for (const t of graph) {
+      if (!scope.has(t) || direct.has(t)) continue;
+      if (!read.has(t)) {
+        if (!t.requiresGrad) continue; // backward neither visits nor reads it: freed below with the scope
+        if (t.node) vertexOnly.add(t); // leaves keep their storage: their .grad is accumulated there
       }
+      refs.push(t);
+      t.holds++;
     }
     if (refs.length) root.graphRefs = [...(root.graphRefs ?? []), ...refs];
   }
+  for (const t of vertexOnly) t.releaseStorage();
   for (const t of scope) {
     if (direct.has(t)) adoptIntoCurrentScope(t);
     else if (t.holds === 0) t.dispose();
@@ -68,15 +78,29 @@ export function collectTensors(x: unknown, out: Tensor[] = [], seen = new Set<un
   return out;
 }
 
-/** Everything a live autograd graph references (inputs and saved tensors, transitively). */
-function graphOf(root: Tensor): Set<Tensor> {
+/**
+ * What a live autograd graph references among the tensors created since `firstId` (inputs and
+ * saved tensors, transitively); those some backward rule reads (saved) are added to `read`. An
+ * older tensor's graph holds only older tensors, so the walk stops there: a scope pays for its own
+ * part of the graph, not for everything recorded before it (one scope per layer stays linear).
+ */
+function graphOf(root: Tensor, read: Set<Tensor>, firstId: number): Set<Tensor> {
   const seen = new Set<Tensor>();
-  const stack = [...(root.node?.inputs ?? []), ...(root.node?.saved ?? [])];
+  const stack: Tensor[] = [];
+  const visit = (node: NonNullable<Tensor['node']>) => {
+    stack.push(...node.inputs);
+    for (const s of node.saved) {
+      if (!s) continue;
+      read.add(s);
+      stack.push(s);
+    }
+  };
+  if (root.node) visit(root.node);
   while (stack.length) {
     const t = stack.pop()!;
     if (seen.has(t)) continue;
     seen.add(t);
-    if (t.node) stack.push(...t.node.inputs, ...t.node.saved);
+    if (t.node && t.id >= firstId) visit(t.node);
   }
   return seen;
 }

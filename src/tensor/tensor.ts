@@ -37,8 +37,8 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Computes the gradient of each input (null where not needed) from the output gradient. */
   backward(dy: Tensor): (Tensor | null)[];
-  /** Tensors the backward closure holds (kept alive when a scope returns this tensor). */
-  readonly saved: readonly Tensor[];
+  /** Tensors the backward closure reads (kept alive when a scope returns this tensor); null: not kept. */
+  readonly saved: readonly (Tensor | null)[];
 }
 
 /*
@@ -82,6 +82,11 @@ export function scopeDepth(): number {
 }
 
 let nextId = 1;
+
+/** The id the next tensor will get: ids grow with creation, so a tensor's graph holds only older ones. */
+export function nextTensorId(): number {
+  return nextId;
+}
 
 export class Tensor {
   readonly id = nextId++;
@@ -149,9 +154,12 @@ export class Tensor {
 
   /** Frees the storage (when no reshape shares it) and the gradient. Idempotent. */
   dispose(): void {
-    if (!this._storage) return;
-    this._storage.release();
-    this._storage = null;
+    if (this._storage) {
+      this._storage.release();
+      this._storage = null;
+    } else if (this.node === null && this.graphRefs === null && this.grad === null) {
+      return;
+    }
     this.node = null;
     this.releaseGraphRefs();
     if (this.grad) {
@@ -159,6 +167,17 @@ export class Tensor {
       this.grad = null;
     }
     untrack(this);
+  }
+
+  /**
+   * Frees the storage but keeps the tensor as a vertex of its autograd graph (shape, node): for a
+   * tensor no user code can reach any more (its scope ended) whose values no backward rule reads.
+   * Reading it afterwards throws as for a disposed tensor; dispose() still finishes it off.
+   */
+  releaseStorage(): void {
+    if (!this._storage) return;
+    this._storage.release();
+    this._storage = null;
   }
 
   /** Lets go of the tensors held for this tensor's graph; each is freed when no other holder remains. */

@@ -181,7 +181,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
       for (const [k, t] of named) t.requiresGrad = keys.has(k);
       for (let i = 0; i < selector.probeSteps; i++) {
         tidy(() => {
-          task.loss(o.model, trainBatches.batchAt(i)).backward();
+          tidy(() => task.loss(o.model, trainBatches.batchAt(i))).backward();
           selector.observe?.(i, sumSquares, i);
           opt.zeroGrad();
         });

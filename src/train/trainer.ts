@@ -26,7 +26,9 @@ export interface TrainerOptions {
   schedule: LrScheduleConfig;
   /**
    * The loss of the next (micro-)batch; called inside its own scope with the 0-based step index and,
-   * with gradient accumulation, the micro-batch index within the step.
+   * with gradient accumulation, the micro-batch index within the step. The scope ends when the
+   * loss is returned: its temporaries that backward does not read are freed before backward runs,
+   * and those it reads as soon as it has (only the returned loss survives for the caller).
    */
   loss: (step: number, micro: number) => Tensor;
   /**
@@ -77,14 +79,14 @@ export class Trainer {
       let loss = 0;
       for (let micro = 0; micro < k - 1; micro++) {
         loss += tidy(() => {
-          const l = this.opts.loss(step, micro);
+          const l = tidy(() => this.opts.loss(step, micro));
           const value = l.item();
           mul(l, 1 / k).backward();
           return value;
         });
       }
       const [finalLoss, gradNorm] = tidy(() => {
-        const l = this.opts.loss(step, k - 1);
+        const l = tidy(() => this.opts.loss(step, k - 1));
         const value = l.item();
         (k === 1 ? l : mul(l, 1 / k)).backward();
         let norm: number;

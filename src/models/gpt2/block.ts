@@ -3,6 +3,7 @@
  * pre-LN, x + attn(ln_1(x)), then + mlp(ln_2(.)). The attention core and the MLP are shared (src/nn).
  */
 import type { Tensor } from '../../tensor/tensor.js';
+import { tidy } from '../../tensor/scope.js';
 import { add } from '../../ops/elementwise.js';
 import { slice } from '../../ops/shape.js';
 import {
@@ -57,8 +58,9 @@ export class PreLNBlock extends Module {
   }
 
   forward(x: Tensor, call: AttentionCall = {}): { hidden: Tensor; present: LayerPast | null } {
-    const a = this.attn.forward(this.ln_1.forward(x), call);
+    // Attention and MLP each in a scope: their temporaries go before the next one's are made.
+    const a = tidy(() => this.attn.forward(this.ln_1.forward(x), call));
     const h = add(x, a.out); // (B, T, C)
-    return { hidden: add(h, this.mlp.forward(this.ln_2.forward(h))), present: a.present };
+    return { hidden: add(h, tidy(() => this.mlp.forward(this.ln_2.forward(h)))), present: a.present };
   }
 }

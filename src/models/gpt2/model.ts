@@ -6,10 +6,11 @@
  */
 import { fmtShape } from '../../backend/strides.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { tidy } from '../../tensor/scope.js';
 import { full, tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
-import { crossEntropy } from '../../ops/nn.js';
+import { lmHeadCrossEntropy } from '../../ops/lm-head.js';
 import { Generator } from '../../ops/random.js';
 import { concat, slice } from '../../ops/shape.js';
 import { attentionMask, type LayerPast } from '../../nn/attention.js';
@@ -91,7 +92,9 @@ export class GPT2Model extends Module {
     const mask = attentionMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask });
     const presents: LayerPast[] = [];
     this.h.map((block, i) => {
-      const r = block.forward(x, { mask, past: past?.[i], useCache: opts.useCache });
+      // One scope per block: what the block's backward does not read is freed as the forward goes
+      // (everything, without a graph), not when the whole step ends.
+      const r = tidy(() => block.forward(x, { mask, past: past?.[i], useCache: opts.useCache }));
       x = r.hidden;
       if (r.present) presents.push(r.present);
     });
@@ -127,11 +130,24 @@ export class GPT2LMHeadModel extends Module {
       throw new Error(`GPT2LMHeadModel.loss: labels ${labels.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
     }
     const [B, T] = ids.shape;
-    const { logits } = this.forward(ids, opts);
     // Position t predicts label t + 1, the last position nothing: shifting the targets on the device
     // (not slicing the logits) keeps a (B, T, V) copy and its zero-padded gradient out of the step.
     const targets = concat([slice(labels, [0, 1], [B, T]), full([B, 1], -100, { dtype: 'int32', backend: ids.backend })], 1);
-    return crossEntropy(logits, targets, { ignoreIndex: -100 }); // (B, T, V) vs (B, T)
+    return this.lmLoss(ids, targets, { ...opts, ignoreIndex: -100 });
+  }
+
+  /**
+   * The loss of `targets` (B, T) aligned with the positions (target t is what position t predicts;
+   * ignoreIndex skips a position), through the tied head in row chunks (ops/lm-head.ts): the same
+   * loss as crossEntropy(forward(ids).logits, targets) without ever holding the (B, T, V) logits or
+   * their gradient, the largest tensors of a step.
+   */
+  lmLoss(
+    ids: Tensor, targets: Tensor,
+    opts: Pick<GPT2ForwardOptions, 'attentionMask' | 'positionIds'> & { ignoreIndex?: number; reduction?: 'mean' | 'sum'; labelSmoothing?: number } = {},
+  ): Tensor {
+    const { hidden } = this.transformer.forward(ids, { attentionMask: opts.attentionMask, positionIds: opts.positionIds });
+    return lmHeadCrossEntropy(hidden, this.transformer.wte.weight, targets, opts); // (B, T, C) x (V, C) vs (B, T)
   }
 
   /** Accepts HF keys with or without the `transformer.` prefix; drops the legacy mask buffers and the tied head. */

@@ -5,6 +5,7 @@
  */
 import { fmtShape } from '../../backend/strides.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
 import { Generator } from '../../ops/random.js';
@@ -88,7 +89,8 @@ export class RobertaEncoder extends Module {
   }
 
   forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
-    for (const l of this.layer) x = l.forward(x, mask);
+    // One scope per layer: what its backward does not read is freed as the forward goes.
+    for (const l of this.layer) x = tidy(() => l.forward(x, mask));
     return x;
   }
 }
