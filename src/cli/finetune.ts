@@ -140,7 +140,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   // checkpoint, and the method's config against the model.
   validateCliOptions(o);
   const config = resolveFinetuneConfig(
-    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, groupByLength: o.groupByLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
     o.method,
   );
   await outDirEntries(out); // a file at --out fails here, before the (slower) loading
@@ -177,7 +177,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       await writeFile(metricsPath, '');
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
-    const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
+    const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed, groupByLength: config.groupByLength });
     if (o.detectAnomaly) {
       detectAnomaly(true, { model });
       write('--detect-anomaly: every op and gradient is checked for NaN/Inf (training runs several times slower)\n');
@@ -407,7 +407,7 @@ export function registerFinetune(program: Command): void {
       await runFinetuneCli({
         model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
-        headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
+        headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, groupByLength: a.groupByLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
         detectAnomaly: a.detectAnomaly === true,
         offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined,
