@@ -146,6 +146,25 @@ describe('wasmgrad finetune', () => {
     expect((await runFinetuneCli(base(out, { resume: true }))).stopped).toBe(false);
   });
 
+  it('resumes a run saved before a setting existed: the missing setting counts as its default', async () => {
+    const out = tmp('ft-older');
+    await runFinetuneCli(base(out, { stopAfter: 4 }));
+    const runJson = join(out, 'training_state', 'run.json');
+    const saved = JSON.parse(readFileSync(runJson, 'utf8')) as { config: Record<string, unknown> };
+    expect(saved.config.groupByLength).toBe(0);
+    delete saved.config.groupByLength;
+    writeFileSync(runJson, JSON.stringify(saved));
+    expect((await runFinetuneCli(base(out, { resume: true }))).stopped).toBe(false);
+    // a saved value that differs from the default is still a difference
+    const other = tmp('ft-older-2');
+    await runFinetuneCli(base(other, { stopAfter: 4 }));
+    const runJson2 = join(other, 'training_state', 'run.json');
+    const saved2 = JSON.parse(readFileSync(runJson2, 'utf8')) as { config: Record<string, unknown> };
+    saved2.config.groupByLength = 4;
+    writeFileSync(runJson2, JSON.stringify(saved2));
+    await expect(runFinetuneCli(base(other, { resume: true }))).rejects.toThrow(/config\.groupByLength: 4 -> 0/);
+  });
+
   it('full: also writes the whole model to model/ (config.json + model.safetensors) that loads as the trained classifier', async () => {
     const out = tmp('ft-full');
     const r = await runFinetuneCli(base(out, { method: 'full', epochs: 1 }));

@@ -355,6 +355,27 @@ describe('validateFinetuneConfig', () => {
     expect(() => validateFinetuneConfig({ ...ok, lr: 0, epochs: 1.5, warmupRatio: 1 })).toThrow(
       'finetune config: epochs = 1.5 must be an integer >= 1; lr = 0 must be in (0, 1); warmupRatio = 1 must be in [0, 1)',
     );
+    expect(() => validateFinetuneConfig({ ...ok, groupByLength: -1 })).toThrow('groupByLength = -1 must be an integer >= 0');
+    expect(() => validateFinetuneConfig({ ...ok, groupByLength: 1 })).toThrow('groupByLength = 1 groups nothing');
+  });
+
+  it('groupByLength reaches the task\'s training batches: a grouped run trains on other batches than a random one', async () => {
+    const seen = async (groupByLength: number) => {
+      const task = new SequenceClassificationTask({ name: 'synthetic', train: TRAIN, validation: VALIDATION, padId: PAD, metric: 'accuracy' });
+      const lengths: number[] = [];
+      const model = classifier();
+      const r = await runFinetune({
+        ...runOptions(model, 'bitfit', { config: config('bitfit', { epochs: 1, groupByLength }) }), task, train: undefined,
+        onStep: (_s, _t, _l, _lr, tokens) => void lengths.push(tokens),
+      });
+      r.adapted.remove();
+      model.dispose();
+      return lengths;
+    };
+    const random = await seen(0);
+    const grouped = await seen(4);
+    expect(grouped).toHaveLength(random.length);
+    expect(grouped).not.toEqual(random);
   });
 });
 

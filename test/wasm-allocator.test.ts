@@ -43,9 +43,46 @@ describe('wasm allocator', () => {
     for (let i = 0; i < 5; i++) {
       const again = step();
       expect(new Set(again)).toEqual(new Set(first));
+      expect(a.reservedBytes()).toBe(reserved);
       for (const p of again) a.free(p);
     }
-    expect(a.reservedBytes()).toBe(reserved);
+    expect(a.highWaterBytes()).toBe(reserved);
+    expect(a.reservedBytes()).toBe(0); // everything freed: the top came back down
+  });
+
+  it('coalesces freed blocks, so shapes that vary from step to step reuse the same bytes', () => {
+    // A step's temporaries for a batch padded to length T (as with dynamic padding): many sizes, each
+    // its own size class. Class-only free lists kept every class's blocks: the heap grew to the sum
+    // of the steps' footprints. Coalescing keeps it at the largest step's footprint.
+    const a = fresh();
+    const keep = a.alloc(4 * 1000); // a parameter allocated before training
+    const step = (T: number) => {
+      const ptrs = [32 * T * 128, 32 * T * 512, 32 * 4 * T * T, 32 * T * 128, 100].map((n) => a.alloc(4 * n));
+      for (const p of ptrs) a.free(p);
+    };
+    step(64);
+    const footprint = a.highWaterBytes();
+    for (let T = 20; T <= 64; T++) step(T);
+    expect(a.highWaterBytes()).toBe(footprint);
+    expect(a.reservedBytes()).toBe(sizeClass(4 * 1000));
+    a.free(keep);
+    expect(a.reservedBytes()).toBe(0);
+  });
+
+  it('merges a freed block with both neighbours and splits a larger free block for a smaller request', () => {
+    const a = fresh();
+    const [p, q, r, guard] = [1024, 2048, 4096, 64].map((n) => a.alloc(n));
+    a.free(p);
+    a.free(r);
+    a.free(q); // joins p and r: one free block of 7,168 bytes at p
+    const big = a.alloc(7168);
+    expect(big).toBe(p);
+    a.free(big);
+    const small = a.alloc(3072); // no 3,072 block is free: the front of the merged block
+    expect(small).toBe(p);
+    expect(a.alloc(4096)).toBe(p + 3072); // the rest of it
+    expect(a.reservedBytes()).toBe(7168 + 64);
+    expect(guard).toBe(p + 7168);
   });
 
   it('liveBytes counts live blocks and returns to 0', () => {
@@ -80,6 +117,8 @@ describe('wasm allocator', () => {
     a.free(p);
     expect(() => a.free(p)).toThrow(/double free/);
     expect(() => a.free(p + 64 * 100)).toThrow(/not a block of this allocator/);
+    const q = a.alloc(4096);
+    expect(() => a.free(q + 64)).toThrow(/inside the live block .* view pointer/);
     expect(() => a.alloc(-1)).toThrow(/non-negative integer/);
   });
 

@@ -35,6 +35,8 @@ export interface CompareRunOptions {
   epochs?: number;
   batchSize?: number;
   maxLength?: number;
+  /** FinetuneConfig.groupByLength: windows (in batches) of length-sorted training batches; 0 = random batches. */
+  groupByLength?: number;
   seed?: number;
   /** One learning rate for every method (default: each method's own, AdapterMethod.defaultLr). */
   lr?: number;
@@ -137,7 +139,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     runs,
     loadModel: p.loadModel,
     task,
-    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
+    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, groupByLength: o.groupByLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
     log: (m) => (bar ? bar.log(m) : write(m + '\n')),
@@ -161,7 +163,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     results,
     notes: [
       `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
-      `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
+      `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}${o.groupByLength ? ` (examples of similar length batched together, seeded windows of ${o.groupByLength} batches)` : ''}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       'Peak memory: the most WebAssembly heap bytes live at once during training (probe included), split at that instant into parameters, gradients, optimizer state (AdamW moments, or the staging area when offloaded) and activations (everything else: saved activations, intermediate gradients, batches, kernel scratch).',
       ...(o.offloadOptimizer ? ['AdamW state offloaded to host memory between updates (bit-identical results).'] : []),
       draws > 0 ? `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.` : 'No weight-noise evaluation (--draws 0).',
@@ -260,7 +262,7 @@ export function registerCompare(program: Command): void {
       const specs = expandSweeps(methods.includes(';') ? methods.split(';') : list(methods), a.sweep as unknown as string[]);
       await runCompare({
         model: String(a.model), task: String(a.task), out: String(a.out), methods: specs.map(parseMethodSpec),
-        epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined,
+        epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined, groupByLength: a.groupByLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
         offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),

@@ -21,7 +21,7 @@ import { fromPretrained, savePretrained } from '../node/pretrained.js';
 import type { LoadTaskOptions } from '../node/tasks.js';
 import type { GlueTask } from '../tasks/glue.js';
 import { saveTokenizer } from '../node/tokenizer-files.js';
-import { resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
+import { FINETUNE_DEFAULTS, resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
 import { runFinetune } from '../train/finetune.js';
 import { metricsLine, truncateMetrics } from '../train/metrics.js';
 import { ProgressBar } from '../train/progress.js';
@@ -141,7 +141,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
   // checkpoint, and the method's config against the model.
   validateCliOptions(o);
   const config = resolveFinetuneConfig(
-    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
+    { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, warmupRatio: o.warmupRatio, clipNorm: o.clipNorm, maxLength: o.maxLength, groupByLength: o.groupByLength, seed: o.seed, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer || (o.offloadDir !== undefined ? true : undefined) },
     o.method,
   );
   await outDirEntries(out); // a file at --out fails here, before the (slower) loading
@@ -168,6 +168,8 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       });
       const runJson = join(out, 'training_state', 'run.json');
       const saved = JSON.parse(await readFile(runJson, 'utf8').catch(() => '{}')) as typeof runKey;
+      // a setting added since the run was saved counts as its default (the run used that behaviour)
+      if (saved.config) saved.config = { ...FINETUNE_DEFAULTS, ...saved.config };
       const diff = jsonDiff(saved, JSON.parse(JSON.stringify(runKey)));
       if (diff.length) {
         throw new Error(`--resume: the options differ from the saved run's (${runJson}): ${diff.join('; ')}; resume with the same options`);
@@ -178,7 +180,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       await writeFile(metricsPath, '');
       await writeFileAtomic(join(out, 'training_state', 'run.json'), JSON.stringify(runKey, null, 2));
     }
-    const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed });
+    const train = task.trainBatches({ batchSize: config.batchSize, seed: config.seed, groupByLength: config.groupByLength });
     if (o.detectAnomaly) {
       detectAnomaly(true, { model });
       write('--detect-anomaly: every op and gradient is checked for NaN/Inf (training runs several times slower)\n');
@@ -422,7 +424,7 @@ export function registerFinetune(program: Command): void {
       await runFinetuneCli({
         model: String(a.model), method: spec.method, adapter: spec.adapter, task: String(a.task), out: String(a.out),
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, lr: a.lr as number | undefined,
-        headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, seed: a.seed as number | undefined,
+        headLr: a.headLr as number | undefined, weightDecay: a.weightDecay as number | undefined, maxLength: a.maxLength as number | undefined, groupByLength: a.groupByLength as number | undefined, seed: a.seed as number | undefined,
         saveEvery: a.saveEvery as number | undefined, stopAfter: a.stopAfter as number | undefined, resume: a.resume === true, overwrite: a.overwrite === true,
         detectAnomaly: a.detectAnomaly === true,
         offloadOptimizer: a.offloadOptimizer === true ? true : undefined, offloadDir: a.offloadDir as string | undefined,

@@ -18,6 +18,7 @@ export function trainingOptions(cmd: Command): Command {
     .option('--epochs <n>', 'epochs', Number)
     .option('--batch-size <n>', 'batch size', Number)
     .option('--max-length <n>', 'max tokens per example', Number)
+    .option('--group-by-length <n>', 'batch examples of similar length together over seeded windows of n batches (less padding; default 0 = random batches)', Number)
     .option('--head-lr <x>', 'peak learning rate of the task head (default min(lr, 2e-3))', Number)
     .option('--threads <n|auto>', 'threads the WebAssembly kernels run on (default 1; auto: the available cores)')
     .hook('preAction', (c) => setCliThreads((c.opts() as { threads?: string }).threads));

@@ -85,6 +85,11 @@ export interface ClassificationBatchOptions {
 export interface TrainingBatchOptions extends ClassificationBatchOptions {
   /** Seed of the example order (default 0). */
   seed?: number;
+  /**
+   * Group examples of similar length into batches, over windows of this many batches (0 or absent:
+   * random batches). Cuts the padding; see {@link ExampleOrder}.
+   */
+  groupByLength?: number;
 }
 
 export function checkBatchOptions(name: string, count: number, opts: ClassificationBatchOptions): void {
@@ -105,7 +110,9 @@ export class ClassificationBatches {
     this.batchSize = opts.batchSize;
     this.padId = opts.padId;
     this.seed = opts.seed ?? 0;
-    this.order = new ExampleOrder(examples.length, this.batchSize, this.seed);
+    const window = opts.groupByLength ?? 0;
+    this.order = new ExampleOrder(examples.length, this.batchSize, this.seed,
+      window > 0 ? { lengths: examples.map((e) => e.ids.length), windowBatches: window } : undefined);
   }
 
   /** Steps per epoch; fractional when batchSize does not divide the example count. */

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ClassificationBatches, evaluationBatches, type ClassificationBatch, type EncodedExample } from './batches.js';
 import { classificationMetrics } from './metrics.js';
 import type { TaskMetric } from './registry.js';
-import type { Task, TaskEval, TaskModel } from './task.js';
+import type { Task, TaskEval, TaskModel, TrainBatchOptions } from './task.js';
 
 /** Tensors of a batch on the current backend. */
 export function batchTensors(b: Pick<ClassificationBatch, 'ids' | 'attentionMask' | 'labels' | 'batch' | 'length'>): { ids: Tensor; attentionMask: Tensor; labels: Tensor } {
@@ -93,8 +93,8 @@ export class SequenceClassificationTask implements Task<ClassificationBatch, Cla
     return this.o.validation.length;
   }
 
-  trainBatches(o: { batchSize: number; seed: number }): ClassificationBatches {
-    return new ClassificationBatches(this.o.train, { batchSize: o.batchSize, padId: this.o.padId, seed: o.seed });
+  trainBatches(o: TrainBatchOptions): ClassificationBatches {
+    return new ClassificationBatches(this.o.train, { batchSize: o.batchSize, padId: this.o.padId, seed: o.seed, groupByLength: o.groupByLength });
   }
 
   validationBatches(): Iterable<ClassificationBatch> {

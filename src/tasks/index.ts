@@ -11,8 +11,8 @@ export {
   type ClassificationBatchOptions, type ClassificationBatch, type EncodedExample, type EncodeExamplesOptions,
   type ExampleCursor, type ExampleEncoder, type TrainingBatchOptions,
 } from './batches.js';
-export { ExampleOrder } from './order.js';
-export type { Task, TaskEval, TaskGeneration, TaskModel, TrainBatches } from './task.js';
+export { ExampleOrder, type LengthGrouping } from './order.js';
+export type { Task, TaskEval, TaskGeneration, TaskModel, TrainBatches, TrainBatchOptions } from './task.js';
 export { batchTensors, evaluateClassifier, SequenceClassificationTask, type ClassificationTaskOptions, type ClassifierEval } from './classification.js';
 export {
   CausalLMTask, collatePrompts, promptExamples, type CausalBatch, type CausalEval, type CausalLMTaskOptions, type PromptExample,

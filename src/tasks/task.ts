@@ -65,6 +65,14 @@ export interface ForecastSample {
   prediction: number[];
 }
 
+/** What the training loop asks a task's batches for. */
+export interface TrainBatchOptions {
+  batchSize: number;
+  seed: number;
+  /** Batch examples of similar length together, over windows of this many batches (0 or absent: off). */
+  groupByLength?: number;
+}
+
 /** Training batches by step index (a pure function of the step, so resuming is exact). */
 export interface TrainBatches<B> {
   batchAt(step: number): B;
@@ -84,8 +92,8 @@ export interface Task<B = unknown, E extends TaskEval = TaskEval> {
   readonly metricNames: readonly string[];
   readonly trainExamples: number;
   readonly validationExamples: number;
-  /** Seeded training batches. */
-  trainBatches(o: { batchSize: number; seed: number }): TrainBatches<B>;
+  /** Seeded training batches; `groupByLength` (windows in batches, 0 = off) is honoured by tasks whose examples vary in length and ignored by the rest. */
+  trainBatches(o: TrainBatchOptions): TrainBatches<B>;
   /** Validation batches in a fixed order (re-iterated at each evaluation). */
   validationBatches(): Iterable<B>;
   /** Held-out test batches, for tasks whose benchmarks report a test split (forecasting); evaluated once after training. */

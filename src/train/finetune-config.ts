@@ -21,6 +21,13 @@ export interface FinetuneConfig {
   headLr?: number;
   /** Max tokens per example, special tokens included. */
   maxLength: number;
+  /**
+   * Batch training examples of similar length together, over seeded windows of this many batches
+   * (0: random batches). Batches are padded to their longest example, so this cuts the padded
+   * tokens (sentiment, batch 32: 2.5x the real tokens at 0, 1.24x at 8). Tasks of fixed-size
+   * examples ignore it.
+   */
+  groupByLength: number;
   seed: number;
   /**
    * Keep AdamW's moments outside the WebAssembly heap between updates and update block by block
@@ -33,18 +40,20 @@ export interface FinetuneConfig {
 export const DEFAULT_HEAD_LR = 2e-3;
 
 export const FINETUNE_DEFAULTS: Omit<FinetuneConfig, 'lr'> = {
-  epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, seed: 0, offloadOptimizer: false,
+  epochs: 3, batchSize: 32, weightDecay: 0, warmupRatio: 0.06, clipNorm: 1, maxLength: 64, groupByLength: 0, seed: 0, offloadOptimizer: false,
 };
 
 export function validateFinetuneConfig(c: FinetuneConfig): FinetuneConfig {
   const errs: string[] = [];
-  const int = (k: 'epochs' | 'batchSize' | 'maxLength' | 'seed', min: number) => {
+  const int = (k: 'epochs' | 'batchSize' | 'maxLength' | 'seed' | 'groupByLength', min: number) => {
     if (!(Number.isInteger(c[k]) && c[k] >= min)) errs.push(`${k} = ${c[k]} must be an integer >= ${min}`);
   };
   int('epochs', 1);
   int('batchSize', 1);
   int('maxLength', 4);
   int('seed', 0);
+  int('groupByLength', 0);
+  if (c.groupByLength === 1) errs.push('groupByLength = 1 groups nothing (a window of one batch); use 0 (off) or a window of >= 2 batches, e.g. 8');
   if (!(c.lr > 0 && c.lr < 1)) errs.push(`lr = ${c.lr} must be in (0, 1)`);
   if (c.headLr !== undefined && !(c.headLr > 0 && c.headLr < 1)) errs.push(`headLr = ${c.headLr} must be in (0, 1)`);
   if (!(c.weightDecay >= 0)) errs.push(`weightDecay = ${c.weightDecay} must be >= 0`);

@@ -116,7 +116,7 @@ export interface FinetuneResult<E extends TaskEval = TaskEval> {
 export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B, E>): Promise<FinetuneResult<E>> {
   const c = validateFinetuneConfig(o.config);
   const task = o.task;
-  const trainBatches = o.train ?? task.trainBatches({ batchSize: c.batchSize, seed: c.seed });
+  const trainBatches = o.train ?? task.trainBatches({ batchSize: c.batchSize, seed: c.seed, groupByLength: c.groupByLength });
   const validation = o.validation ?? (() => task.validationBatches());
   // stepsPerEpoch may be fractional (batches straddle epochs); the run covers `epochs` passes.
   const total = Math.max(1, Math.round(c.epochs * trainBatches.stepsPerEpoch));

@@ -6,9 +6,13 @@
  *
  * - Blocks are 64-byte aligned (a cache line, and more than any v128 access needs).
  * - Sizes are rounded up to size classes: multiples of 64 bytes up to 256, then four classes per power
- *   of two (waste <= 25%). Freed blocks go to a free list per class and are reused first, so a
- *   training step that allocates the same shapes every iteration reuses exactly the same blocks and
- *   the memory stops growing after the first step.
+ *   of two (waste <= 25%). A freed block of the same class is reused first, so a training step that
+ *   allocates the same shapes every iteration reuses exactly the same blocks.
+ * - Freed blocks coalesce with free neighbours, and a free block at the top of the heap lowers the
+ *   bump pointer. A request with no free block of its class takes the smallest larger free block
+ *   (split, the rest stays free). Without this, shapes that vary (batches padded to their longest
+ *   sequence, evaluation batches, a new model per run) each kept their own blocks forever: the heap
+ *   grew to the sum of every size's peak, several times the most bytes ever live at once.
  * - Fresh blocks come from a bump pointer; when it passes the end of memory, the memory grows (by at
  *   least half its size, so growth is amortised). Growth detaches every typed-array view of the old
  *   buffer, so views are obtained through `f32()` / `i32()` / `u8()`, which re-create them when
@@ -28,6 +32,18 @@ export const PARAM_BYTES = 256;
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
+/** The first index of the ascending `xs` whose value is >= `x` (xs.length if none). */
+function lowerBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The size class (bytes actually reserved) for a request of `bytes`. */
 export function sizeClass(bytes: number): number {
   if (bytes <= 256) return Math.max(ALIGN, alignUp(bytes, ALIGN));
@@ -41,12 +57,18 @@ export class Allocator {
   /** Address of the parameter block (PARAM_BYTES bytes, 64-aligned). */
   readonly paramPtr: number;
   private readonly base: number;
+  /** End of the highest live block: the bump pointer. */
   private top: number;
-  private readonly freeLists = new Map<number, number[]>();
+  /** The highest `top` ever reached: the memory actually used. */
+  private highWater: number;
+  /** Free blocks (coalesced, none touching `top`): start -> bytes, and end -> start. */
+  private readonly freeAt = new Map<number, number>();
+  private readonly freeEnd = new Map<number, number>();
+  /** Free block starts by size, and the sizes present, ascending (best fit by binary search). */
+  private readonly bySize = new Map<number, Set<number>>();
+  private readonly sizes: number[] = [];
   /** Live block address -> its class size. */
   private readonly live = new Map<number, number>();
-  /** Addresses currently on a free list: tells a double free from a foreign pointer. */
-  private readonly freed = new Set<number>();
   /** Live and peak bytes per memory category (class sizes). */
   readonly ledger = new MemoryLedger<number>();
   private f32View: Float32Array;
@@ -57,6 +79,7 @@ export class Allocator {
     this.paramPtr = alignUp(heapBase, ALIGN);
     this.base = this.paramPtr + PARAM_BYTES;
     this.top = this.base;
+    this.highWater = this.base;
     this.ensure(this.top);
     this.f32View = new Float32Array(memory.buffer);
     this.i32View = new Int32Array(memory.buffer);
@@ -69,34 +92,78 @@ export class Allocator {
       throw new RangeError(`wasm allocator: block size must be a non-negative integer, got ${bytes}`);
     }
     const cls = sizeClass(bytes);
-    const list = this.freeLists.get(cls);
     let ptr: number;
-    if (list !== undefined && list.length > 0) {
-      ptr = list.pop()!;
-      this.freed.delete(ptr);
+    const i = lowerBound(this.sizes, cls);
+    if (i < this.sizes.length) {
+      // the same class if one is free, else the smallest larger block, split
+      const size = this.sizes[i]!;
+      ptr = this.bySize.get(size)!.values().next().value!;
+      this.removeFree(ptr, size);
+      if (size > cls) this.addFree(ptr + cls, size - cls);
     } else {
       ptr = this.top;
       this.ensure(ptr + cls);
       this.top = ptr + cls;
+      if (this.top > this.highWater) this.highWater = this.top;
     }
     this.live.set(ptr, cls);
     this.ledger.alloc(ptr, cls);
     return ptr;
   }
 
-  /** Returns a block to its free list. */
+  /** Returns a block: it merges with free neighbours, and lowers the top when it is the highest. */
   free(ptr: number): void {
     const cls = this.live.get(ptr);
-    if (cls === undefined) {
-      if (this.freed.has(ptr)) throw new Error(`wasm allocator: double free of the block at ${ptr}`);
-      throw new Error(`wasm allocator: ${ptr} is not a block of this allocator (foreign or view pointer)`);
-    }
+    if (cls === undefined) throw new Error(this.badFree(ptr));
     this.live.delete(ptr);
     this.ledger.free(ptr, cls);
-    this.freed.add(ptr);
-    let list = this.freeLists.get(cls);
-    if (list === undefined) this.freeLists.set(cls, (list = []));
-    list.push(ptr);
+    let start = ptr;
+    let size = cls;
+    const right = this.freeAt.get(ptr + cls);
+    if (right !== undefined) {
+      this.removeFree(ptr + cls, right);
+      size += right;
+    }
+    const left = this.freeEnd.get(ptr);
+    if (left !== undefined) {
+      const leftSize = this.freeAt.get(left)!;
+      this.removeFree(left, leftSize);
+      start = left;
+      size += leftSize;
+    }
+    if (start + size === this.top) this.top = start;
+    else this.addFree(start, size);
+  }
+
+  /** Why `ptr` cannot be freed (error path only, so the scans do not matter). */
+  private badFree(ptr: number): string {
+    for (const [p, n] of this.live) {
+      if (ptr > p && ptr < p + n) return `wasm allocator: ${ptr} points inside the live block at ${p} (a view pointer); free the block itself`;
+    }
+    if (ptr % ALIGN === 0 && ptr >= this.base && ptr < this.highWater) return `wasm allocator: double free of the block at ${ptr} (no live block starts there any more)`;
+    return `wasm allocator: ${ptr} is not a block of this allocator (foreign pointer)`;
+  }
+
+  private addFree(ptr: number, size: number): void {
+    this.freeAt.set(ptr, size);
+    this.freeEnd.set(ptr + size, ptr);
+    let set = this.bySize.get(size);
+    if (set === undefined) {
+      this.bySize.set(size, (set = new Set()));
+      this.sizes.splice(lowerBound(this.sizes, size), 0, size);
+    }
+    set.add(ptr);
+  }
+
+  private removeFree(ptr: number, size: number): void {
+    this.freeAt.delete(ptr);
+    this.freeEnd.delete(ptr + size);
+    const set = this.bySize.get(size)!;
+    set.delete(ptr);
+    if (set.size === 0) {
+      this.bySize.delete(size);
+      this.sizes.splice(lowerBound(this.sizes, size), 1);
+    }
   }
 
   /** Class size of a live block, or undefined. */
@@ -119,9 +186,14 @@ export class Allocator {
     this.ledger.resetPeak();
   }
 
-  /** Bytes handed out from the heap so far: live blocks plus blocks waiting on free lists. */
+  /** Bytes of the heap in use now: up to the end of the highest live block (live blocks plus the free gaps between them). */
   reservedBytes(): number {
     return this.top - this.base;
+  }
+
+  /** The most heap bytes ever in use ({@link reservedBytes} at its highest): what the memory had to grow to. */
+  highWaterBytes(): number {
+    return this.highWater - this.base;
   }
 
   /** Grows the memory so [0, end) is addressable. */
