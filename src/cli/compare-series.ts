@@ -16,7 +16,7 @@ import { renderHtmlReport, renderMarkdownReport, seriesTable, markdownTable } fr
 import type { ExperimentReport } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS, resolveFinetuneConfig } from '../train/finetune-config.js';
 import { metricsLine } from '../train/metrics.js';
-import { ProgressBar } from '../train/progress.js';
+import { runsProgress } from '../train/progress.js';
 import { prepareSeriesRun, trainBaseline, type SeriesOptions, type SeriesTaskName } from './series.js';
 
 /** The linear baseline's peak learning rate when --lr is not given (one Linear trains well at 1e-3 on ETT). */
@@ -59,7 +59,6 @@ export async function runSeriesCompare(o: SeriesCompareOptions): Promise<Experim
   for (const n of o.names) await rm(join(out, `${n}.metrics.jsonl`), { force: true });
   const mode = o.noiseMode ?? 'multiplicative';
   const draws = o.draws ?? 0;
-  let bar: ProgressBar | null = null;
   const config = { epochs: o.epochs, batchSize: o.batchSize, seed, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer };
   const results = await compareMethods({
     runs: o.runs,
@@ -68,12 +67,7 @@ export async function runSeriesCompare(o: SeriesCompareOptions): Promise<Experim
     config,
     noise: { sigmas: o.sigmas, draws, mode, seed },
     seeds: o.seeds,
-    log: (m) => (bar ? bar.log(m) : write(m + '\n')),
-    onStep: (_method, step, total, loss, tokens) => {
-      if (step === 1 || !bar) bar = new ProgressBar({ total, write, tty: o.tty ?? process.stderr.isTTY === true, start: step - 1 });
-      bar.update({ step, loss, tokensPerStep: tokens });
-      if (step === total) bar.finish();
-    },
+    ...runsProgress(write, o.tty ?? process.stderr.isTTY === true),
     onRecord: (_method, rec, i) => appendFile(join(out, `${o.names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, result, adapted) => {
       if (result.testMetrics) write(`${result.method}: test ${Object.entries(result.testMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
@@ -83,7 +77,6 @@ export async function runSeriesCompare(o: SeriesCompareOptions): Promise<Experim
   const wantBaseline = o.baseline ?? true;
   if (wantBaseline && s.horizon === null) write('(no linear baseline row: it maps a window to steps and does not classify)\n');
   else if (wantBaseline) {
-    bar = null;
     // The same loop and schedule as the methods; its own learning rate unless --lr sets one for all.
     const b = await trainBaseline(s, resolveFinetuneConfig({ ...config, lr: o.lr ?? BASELINE_LR }, 'full'), write, o.tty);
     results.push(b.result);

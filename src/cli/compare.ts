@@ -25,7 +25,7 @@ import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../
 import type { ExperimentReport, MethodResult } from '../report/types.js';
 import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
 import { metricsLine } from '../train/metrics.js';
-import { ProgressBar } from '../train/progress.js';
+import { runsProgress } from '../train/progress.js';
 
 export interface CompareRunOptions {
   model: string;
@@ -133,7 +133,6 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   for (const n of names) await rm(join(out, `${n}.metrics.jsonl`), { force: true });
   const draws = o.draws ?? (task.kind === 'causal-lm' && p.loaded === undefined ? 0 : 10); // e2e: every evaluation decodes
   const mode = o.noiseMode ?? 'multiplicative';
-  let bar: ProgressBar | null = null;
   const D = FINETUNE_DEFAULTS;
   const results = await compareMethods({
     runs,
@@ -142,12 +141,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, groupByLength: o.groupByLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
-    log: (m) => (bar ? bar.log(m) : write(m + '\n')),
-    onStep: (_method, step, total, loss, tokens) => {
-      if (step === 1 || !bar) bar = new ProgressBar({ total, write, tty: o.tty ?? process.stderr.isTTY === true, start: step - 1 });
-      bar.update({ step, loss, tokensPerStep: tokens });
-      if (step === total) bar.finish();
-    },
+    ...runsProgress(write, o.tty ?? process.stderr.isTTY === true),
     onRecord: (_method, rec, i) => appendFile(join(out, `${names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', names[runs.indexOf(run)]!)),
   });

@@ -116,3 +116,22 @@ export class ProgressBar {
     this.lastLength = 0;
   }
 }
+
+/**
+ * Progress of several training runs one after another (a comparison): a fresh bar for each run,
+ * and log lines that go above the current bar instead of breaking it.
+ */
+export function runsProgress(write: (text: string) => void, tty: boolean): {
+  log: (message: string) => void;
+  onStep: (method: string, step: number, total: number, loss: number, tokens: number) => void;
+} {
+  let bar: ProgressBar | null = null;
+  return {
+    log: (m) => (bar ? bar.log(m) : write(m + '\n')),
+    onStep: (_method, step, total, loss, tokens) => {
+      if (step === 1 || !bar) bar = new ProgressBar({ total, write, tty, start: step - 1 });
+      bar.update({ step, loss, tokensPerStep: tokens });
+      if (step === total) bar.finish();
+    },
+  };
+}

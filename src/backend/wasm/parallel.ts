@@ -218,20 +218,14 @@ const matmul: ParallelSpec<'matmul'> = {
 function attentionRows<K extends 'attentionSoftmax' | 'attentionSoftmaxBackward'>(
   kernel: K, rowPtrs: readonly number[], rowsArg: number, nsPerElement: number,
 ): ParallelSpec<K> {
-  const colsArg = rowsArg + 1;
+  const rows = rowwise(kernel, rowPtrs, [], rowsArg, rowsArg + 1, nsPerElement);
   const startArg = rowsArg + 2;
   return {
-    cost: (a) => (a[rowsArg] as number) * (a[colsArg] as number) * nsPerElement,
-    split(a, parts) {
-      const cols = a[colsArg] as number;
-      return ranges(a[rowsArg] as number, parts, 1).map(([s, e]) => {
-        const args = (a as number[]).slice();
-        for (const p of rowPtrs) args[p]! += s * cols * 4;
-        args[rowsArg] = e - s;
-        args[startArg]! += s;
-        return { kernel, args, base: s };
-      });
-    },
+    ...rows,
+    split: (a, parts, ctx) => rows.split(a, parts, ctx).map((t) => {
+      (t.args as number[])[startArg]! += t.base;
+      return t;
+    }),
   };
 }
 
