@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
 import { bagOfWordsBaseline, words } from '../src/train/bow.js';
 import { BinaryDesign, DenseDesign, fitLogistic, predictLogistic } from '../src/train/logistic.js';
-import { linearProbe, pooledFeatures, standardize, stratifiedFolds } from '../src/train/probe.js';
+import { layerPooledFeatures, linearProbe, pooledFeatures, standardize, stratifiedFolds } from '../src/train/probe.js';
+import { parseProbeLayers } from '../src/cli/probe.js';
 import { trainByteLevelBPE } from '../src/tokenizer/train.js';
 import { mulberry32 } from './helpers.js';
 
@@ -133,6 +134,61 @@ describe('pooled features', () => {
       }
     });
     model.dispose();
+  });
+
+  it('hidden states: RoBERTa entry 0 is the embeddings, the last equals forward; GPT-2 the last equals forward (after ln_f)', () => {
+    const t = tok(['<s>', '<pad>', '</s>', '<unk>', '<mask>']);
+    const model = new W.RobertaForMaskedLM({ vocab_size: t.vocabSize, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 40, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, pad_token_id: 1 });
+    const ids = W.tensor(t.encodeForRoberta(texts[2]!).ids, [1, t.encodeForRoberta(texts[2]!).ids.length], { dtype: 'int32' });
+    W.tidy(() => {
+      const hs = model.roberta.hiddenStates(ids);
+      expect(hs).toHaveLength(3);
+      expect(hs[0]!.toArray()).toEqual(model.roberta.embeddings.forward(ids).toArray());
+      expect(hs[1]!.toArray()).not.toEqual(hs[2]!.toArray());
+      expect(hs[2]!.toArray()).toEqual(model.roberta.forward(ids).toArray());
+    });
+    const g = tok(['<|endoftext|>']);
+    const gpt = new W.GPT2LMHeadModel({ vocab_size: g.vocabSize, n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2, n_inner: 32, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 });
+    const gids = W.tensor(g.encodeForGpt2(texts[0]!).ids, [1, g.encodeForGpt2(texts[0]!).ids.length], { dtype: 'int32' });
+    W.tidy(() => {
+      const hs = gpt.transformer.hiddenStates(gids);
+      expect(hs).toHaveLength(3);
+      expect(hs[2]!.toArray()).toEqual(gpt.transformer.forward(gids).hidden.toArray());
+    });
+    expect(() => pooledFeatures(model, t, texts, ['mean'], { layers: [3] })).toThrow(/layers 3 must be integers 0\.\.2/);
+    ids.dispose();
+    gids.dispose();
+    model.dispose();
+    gpt.dispose();
+  });
+
+  it('layered features: layer L equals the default, layer 0 is the mean of the embeddings; linearProbe gives a row per layer and pooling', () => {
+    const t = tok(['<s>', '<pad>', '</s>', '<unk>', '<mask>']);
+    const model = new W.RobertaForMaskedLM({ vocab_size: t.vocabSize, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 40, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, pad_token_id: 1 });
+    const byLayer = layerPooledFeatures(model, t, texts, ['mean'], { layers: [0, 2], batch: 2 });
+    expect([...byLayer.get(2)!.get('mean')!]).toEqual([...pooledFeatures(model, t, texts, ['mean'], { batch: 2 }).get('mean')!]);
+    texts.forEach((text, i) => {
+      const ids = t.encodeForRoberta(text).ids;
+      const e = W.tidy(() => model.roberta.embeddings.forward(W.tensor(ids, [1, ids.length], { dtype: 'int32' })).toArray());
+      for (let c = 0; c < 8; c++) {
+        let mean = 0;
+        for (let k = 0; k < ids.length; k++) mean += e[k * 8 + c]! / ids.length;
+        expect(byLayer.get(0)!.get('mean')![i * 8 + c]).toBeCloseTo(mean, 4);
+      }
+    });
+    const ex = (i: number) => ({ text: i % 2 ? 'the cat sat' : 'a dog', label: i % 2 });
+    const rows = linearProbe(model, t, Array.from({ length: 20 }, (_, i) => ex(i)), Array.from({ length: 6 }, (_, i) => ex(i)), ['mean', 'first'], { folds: 2, layers: [0, 1, 2] });
+    expect(rows.map((r) => `${r.layer}:${r.pooling}`)).toEqual(['0:mean', '0:first', '1:mean', '1:first', '2:mean', '2:first']);
+    model.dispose();
+  });
+
+  it('--layers parses last, all and lists, and names the range on bad input', () => {
+    expect(parseProbeLayers('last', 4)).toEqual([4]);
+    expect(parseProbeLayers('all', 2)).toEqual([0, 1, 2]);
+    expect(parseProbeLayers('0, 2,2', 4)).toEqual([0, 2]);
+    expect(() => parseProbeLayers('5', 4)).toThrow(/--layers 5: use last, all, or a comma-separated list of 0\.\.4/);
+    expect(() => parseProbeLayers('-1', 4)).toThrow(/0\.\.4/);
+    expect(() => parseProbeLayers('first', 4)).toThrow(/--layers first/);
   });
 
   it('linearProbe reports one row per pooling with a held-out accuracy', () => {

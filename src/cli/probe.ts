@@ -16,7 +16,7 @@ import { loadTask } from '../node/tasks.js';
 import { loadTokenizerFromDirectory } from '../node/tokenizer-files.js';
 import type { GlueTask } from '../tasks/glue.js';
 import { bagOfWordsBaseline } from '../train/bow.js';
-import { linearProbe, PROBE_POOLINGS, type ProbePooling, type ProbeModel } from '../train/probe.js';
+import { linearProbe, PROBE_POOLINGS, probeModelLayers, type ProbePooling, type ProbeModel } from '../train/probe.js';
 import { formatDuration } from '../train/progress.js';
 
 export interface ProbeCommandOptions {
@@ -26,6 +26,8 @@ export interface ProbeCommandOptions {
   datasets?: string;
   format?: GlueTask;
   pool: string;
+  /** Hidden states to probe: `last` (default), `all`, or a comma-separated list of 0..layers (0 = embeddings). */
+  layers?: string;
   folds: number;
   maxLength?: number;
   json?: string;
@@ -36,6 +38,8 @@ export interface ProbeRow {
   method: string;
   model: string | null;
   pooling: ProbePooling | null;
+  /** Hidden states probed (0 = embeddings' output, the model's layer count = final); null for bow. */
+  layer: number | null;
   accuracy: number;
   trainAccuracy: number;
   C: number;
@@ -58,7 +62,7 @@ export async function runProbeCommand(o: ProbeCommandOptions): Promise<ProbeRow[
   const t0 = performance.now();
   if (o.method === 'bow') {
     const r = bagOfWordsBaseline(task.train, task.validation, { folds: o.folds });
-    rows.push({ method: 'bow', model: null, pooling: null, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.vocabulary, seconds: (performance.now() - t0) / 1000 });
+    rows.push({ method: 'bow', model: null, pooling: null, layer: null, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.vocabulary, seconds: (performance.now() - t0) / 1000 });
   } else {
     if (!o.model) throw new Error('probe: pass --model <checkpoint directory or bundled name>, or --method bow');
     const pools = o.pool.split(',').map((p) => p.trim()) as ProbePooling[];
@@ -72,19 +76,20 @@ export async function runProbeCommand(o: ProbeCommandOptions): Promise<ProbeRow[
       throw new Error(`probe: ${dir} is a ${loaded.family} model; the probe reads the text features of a GPT-2 or RoBERTa checkpoint`);
     }
     const model = loaded as ProbeModel;
-    const tokenizer = await loadTokenizerFromDirectory(dir);
     try {
-      for (const r of linearProbe(model, tokenizer, task.train, task.validation, pools, { folds: o.folds, maxLength: o.maxLength })) {
-        rows.push({ method: 'probe', model: o.model, pooling: r.pooling, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.features, seconds: (performance.now() - t0) / 1000 });
+      const layers = parseProbeLayers(o.layers ?? 'last', probeModelLayers(model));
+      const tokenizer = await loadTokenizerFromDirectory(dir);
+      for (const r of linearProbe(model, tokenizer, task.train, task.validation, pools, { folds: o.folds, maxLength: o.maxLength, layers })) {
+        rows.push({ method: 'probe', model: o.model, pooling: r.pooling, layer: r.layer, accuracy: r.accuracy, trainAccuracy: r.trainAccuracy, C: r.C, cv: r.cv, train: r.train, validation: r.validation, features: r.features, seconds: (performance.now() - t0) / 1000 });
       }
     } finally {
       model.dispose();
     }
   }
-  write('| method | model | pooling | features | C (by CV) | CV accuracy | validation accuracy |\n|---|---|---|---|---|---|---|\n');
+  write('| method | model | layer | pooling | features | C (by CV) | CV accuracy | validation accuracy |\n|---|---|---|---|---|---|---|---|\n');
   for (const r of rows) {
     const cvAcc = r.cv.find((c) => c.C === r.C)!.accuracy;
-    write(`| ${r.method === 'bow' ? 'bag of words' : 'linear probe'} | ${r.model ?? '-'} | ${r.pooling ?? '-'} | ${r.features} | ${r.C} | ${(cvAcc * 100).toFixed(1)}% | ${(r.accuracy * 100).toFixed(1)}% |\n`);
+    write(`| ${r.method === 'bow' ? 'bag of words' : 'linear probe'} | ${r.model ?? '-'} | ${r.layer ?? '-'} | ${r.pooling ?? '-'} | ${r.features} | ${r.C} | ${(cvAcc * 100).toFixed(1)}% | ${(r.accuracy * 100).toFixed(1)}% |\n`);
   }
   write(`(${formatDuration((performance.now() - t0) / 1000)})\n`);
   if (o.json) {
@@ -93,6 +98,19 @@ export async function runProbeCommand(o: ProbeCommandOptions): Promise<ProbeRow[
     await writeFileAtomic(path, JSON.stringify({ task: task.name, source: task.source, rows }, null, 2) + '\n');
   }
   return rows;
+}
+
+/** `--layers`: `last`, `all` (0..layers) or a comma-separated list of layer indices, checked against the model. */
+export function parseProbeLayers(spec: string, layers: number): number[] {
+  const s = spec.trim();
+  if (s === 'last') return [layers];
+  if (s === 'all') return Array.from({ length: layers + 1 }, (_, i) => i);
+  const parts = s.split(',').map((p) => p.trim());
+  const out = parts.map(Number);
+  if (parts.some((p) => !/^\d+$/.test(p)) || out.some((l) => l > layers)) {
+    throw new Error(`--layers ${spec}: use last, all, or a comma-separated list of 0..${layers} (0 = the embeddings' output, ${layers} = the final hidden states)`);
+  }
+  return [...new Set(out)];
 }
 
 /** Adds `probe` to the CLI. */
@@ -104,6 +122,7 @@ export function registerProbe(program: Command): void {
     .option('--model <name|dir>', 'checkpoint directory or bundled name (tiny-roberta, tiny-gpt2, ...)')
     .option('--method <probe|bow>', 'probe: frozen features of --model; bow: binary word presence (no model)', 'probe')
     .option('--pool <list>', `poolings to probe: ${PROBE_POOLINGS.join(', ')}`, 'mean,first')
+    .option('--layers <list>', "hidden states to probe: last, all, or a list of 0..layers (0 = the embeddings' output)", 'last')
     .option('--folds <n>', 'cross-validation folds on the training split for choosing C', Number, 5)
     .option('--max-length <n>', 'token cap per text (default: the model maximum)', Number)
     .option('--json <file>', 'also write the rows as JSON')

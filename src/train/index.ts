@@ -22,7 +22,7 @@ export {
 export { runPretrain, type EncodedCorpus, type PretrainData, type PretrainRunOptions, type PretrainStore } from './pretrain-run.js';
 export { BinaryDesign, DenseDesign, fitLogistic, predictLogistic, type Design, type LogisticModel, type LogisticOptions } from './logistic.js';
 export {
-  fitProbe, linearProbe, pooledFeatures, PROBE_POOLINGS, standardize, stratifiedFolds, type FeatureOptions, type LinearProbeResult,
+  fitProbe, layerPooledFeatures, linearProbe, pooledFeatures, probeModelLayers, PROBE_POOLINGS, standardize, stratifiedFolds, type FeatureOptions, type LinearProbeResult,
   type ProbeFit, type ProbeFitOptions, type ProbeModel, type ProbePooling,
 } from './probe.js';
 export { bagOfWordsBaseline, words, type BagOfWordsResult } from './bow.js';

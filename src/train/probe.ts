@@ -26,32 +26,60 @@ export interface FeatureOptions {
   batch?: number;
   /** Token cap per text (default: the model's maximum). */
   maxLength?: number;
+  /**
+   * Which hidden states to pool: 0 is the embeddings' output, i the output of layer i, and the
+   * number of layers (the default) the final states (after GPT-2's ln_f).
+   */
+  layers?: readonly number[];
 }
 
-/** Final hidden states (B, T, C) of a frozen model (after GPT-2's ln_f); padding is on the right. */
-function hiddenStates(model: ProbeModel, ids: Tensor, mask: Tensor): Tensor {
-  if (model instanceof GPT2LMHeadModel) {
-    // The trunk's output is the last hidden state after ln_f (causal, so right padding cannot reach real tokens).
-    return model.transformer.forward(ids, { attentionMask: mask }).hidden;
-  }
+/** Hidden states (B, T, C) of a frozen model, embeddings first and final last (after GPT-2's ln_f); padding is on the right. */
+function hiddenStates(model: ProbeModel, ids: Tensor, mask: Tensor): Tensor[] {
+  // GPT-2 is causal, so right padding cannot reach real tokens.
+  if (model instanceof GPT2LMHeadModel) return model.transformer.hiddenStates(ids, { attentionMask: mask });
   const trunk = model instanceof RobertaModel ? model : model.roberta;
-  return trunk.forward(ids, { attentionMask: mask });
+  return trunk.hiddenStates(ids, { attentionMask: mask });
+}
+
+/** The number of layers of a probe model (its hidden states are 0..this). */
+export function probeModelLayers(model: ProbeModel): number {
+  if (model instanceof GPT2LMHeadModel) return model.config.n_layer;
+  return (model instanceof RobertaModel ? model.config : model.roberta.config).num_hidden_layers;
 }
 
 /**
- * One pooled feature vector per text for each requested pooling: a (texts x hidden) row-major
- * matrix per pooling. The model runs in eval mode without gradients.
+ * One pooled feature vector per text for each requested pooling of the final hidden states (or of
+ * the one layer `opts.layers` names): a (texts x hidden) row-major matrix per pooling. The model runs
+ * in eval mode without gradients.
  */
 export function pooledFeatures(
   model: ProbeModel, tokenizer: ByteLevelBPETokenizer, texts: readonly string[], poolings: readonly ProbePooling[], opts: FeatureOptions = {},
 ): Map<ProbePooling, Float64Array> {
+  const layers = opts.layers ?? [probeModelLayers(model)];
+  if (layers.length !== 1) throw new Error(`pooledFeatures: pass one layer (got ${layers.length}); layerPooledFeatures takes several`);
+  return layerPooledFeatures(model, tokenizer, texts, poolings, opts).get(layers[0]!)!;
+}
+
+/**
+ * As `pooledFeatures`, for every layer in `opts.layers` (default: the final states) from one
+ * forward pass per batch: layer -> pooling -> (texts x hidden) matrix.
+ */
+export function layerPooledFeatures(
+  model: ProbeModel, tokenizer: ByteLevelBPETokenizer, texts: readonly string[], poolings: readonly ProbePooling[], opts: FeatureOptions = {},
+): Map<number, Map<ProbePooling, Float64Array>> {
+  const L = probeModelLayers(model);
+  const layers = [...new Set(opts.layers ?? [L])];
+  const badLayer = layers.filter((l) => !(Number.isInteger(l) && l >= 0 && l <= L));
+  if (badLayer.length || layers.length === 0) {
+    throw new Error(`probe: layers ${layers.join(', ')} must be integers 0..${L} (0 = the embeddings' output, ${L} = the final hidden states)`);
+  }
   const gpt = model instanceof GPT2LMHeadModel;
   const cfgMax = gpt ? model.config.n_positions : (model instanceof RobertaModel ? model.config : model.roberta.config).maxLength;
   const maxLength = Math.min(opts.maxLength ?? cfgMax, cfgMax);
   const pad = gpt ? tokenizer.requireId('<|endoftext|>', 'probe') : tokenizer.requireId('<pad>', 'probe');
   const encoded = texts.map((t) => (gpt ? tokenizer.encodeForGpt2(t, { maxLength }) : tokenizer.encodeForRoberta(t, { maxLength })).ids);
   const C = gpt ? model.config.n_embd : (model instanceof RobertaModel ? model.config : model.roberta.config).hidden_size;
-  const out = new Map(poolings.map((p) => [p, new Float64Array(texts.length * C)] as const));
+  const out = new Map(layers.map((l) => [l, new Map(poolings.map((p) => [p, new Float64Array(texts.length * C)] as const))] as const));
   const order = encoded.map((e, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length || a - b);
   const B = opts.batch ?? 32;
   const wasTraining = model.training;
@@ -67,19 +95,26 @@ export function pooledFeatures(
         ids.set(e, b * T);
         mask.fill(1, b * T, b * T + e.length);
       });
-      const h = tidy(() => noGrad(() => hiddenStates(model, tensor(ids, [rows.length, T], { dtype: 'int32' }), tensor(mask, [rows.length, T], { dtype: 'int32' })).toArray()));
-      rows.forEach((r, b) => {
-        const n = Math.max(1, encoded[r]!.length);
-        for (const p of poolings) {
-          const dst = out.get(p)!;
-          const at = r * C;
-          if (p === 'mean') {
-            for (let t = 0; t < n; t++) for (let c = 0; c < C; c++) dst[at + c]! += h[(b * T + t) * C + c]! / n;
-          } else {
-            const t = p === 'first' ? 0 : n - 1;
-            for (let c = 0; c < C; c++) dst[at + c] = h[(b * T + t) * C + c]!;
+      const states = tidy(() => noGrad(() => {
+        const hs = hiddenStates(model, tensor(ids, [rows.length, T], { dtype: 'int32' }), tensor(mask, [rows.length, T], { dtype: 'int32' }));
+        return layers.map((l) => hs[l]!.toArray());
+      }));
+      layers.forEach((l, li) => {
+        const h = states[li]!;
+        const byPool = out.get(l)!;
+        rows.forEach((r, b) => {
+          const n = Math.max(1, encoded[r]!.length);
+          for (const p of poolings) {
+            const dst = byPool.get(p)!;
+            const at = r * C;
+            if (p === 'mean') {
+              for (let t = 0; t < n; t++) for (let c = 0; c < C; c++) dst[at + c]! += h[(b * T + t) * C + c]! / n;
+            } else {
+              const t = p === 'first' ? 0 : n - 1;
+              for (let c = 0; c < C; c++) dst[at + c] = h[(b * T + t) * C + c]!;
+            }
           }
-        }
+        });
       });
     }
   } finally {
@@ -181,24 +216,26 @@ export function stratifiedFolds(labels: ArrayLike<number>, k: number, seed: numb
 
 export interface LinearProbeResult extends ProbeFit {
   pooling: ProbePooling;
+  /** The hidden states probed: 0 = embeddings' output, the number of layers = final. */
+  layer: number;
   features: number;
   train: number;
   validation: number;
 }
 
-/** Probes a frozen model on a binary task: one result per pooling. */
+/** Probes a frozen model on a binary task: one result per layer (default: the final states) and pooling. */
 export function linearProbe(
   model: ProbeModel, tokenizer: ByteLevelBPETokenizer, train: readonly { text: string; label: number }[], validation: readonly { text: string; label: number }[],
   poolings: readonly ProbePooling[], opts: ProbeFitOptions & FeatureOptions = {},
 ): LinearProbeResult[] {
-  const trainF = pooledFeatures(model, tokenizer, train.map((e) => e.text), poolings, opts);
-  const valF = pooledFeatures(model, tokenizer, validation.map((e) => e.text), poolings, opts);
-  return poolings.map((pooling) => {
-    const a = trainF.get(pooling)!;
-    const b = valF.get(pooling)!;
+  const trainF = layerPooledFeatures(model, tokenizer, train.map((e) => e.text), poolings, opts);
+  const valF = layerPooledFeatures(model, tokenizer, validation.map((e) => e.text), poolings, opts);
+  return [...trainF].flatMap(([layer, byPool]) => poolings.map((pooling) => {
+    const a = byPool.get(pooling)!;
+    const b = valF.get(layer)!.get(pooling)!;
     const C = a.length / train.length;
     standardize(a, [b], C);
     const fit = fitProbe(new DenseDesign(a, train.length, C), train.map((e) => e.label), new DenseDesign(b, validation.length, C), validation.map((e) => e.label), selectDenseRows, opts);
-    return { pooling, features: C, train: train.length, validation: validation.length, ...fit };
-  });
+    return { pooling, layer, features: C, train: train.length, validation: validation.length, ...fit };
+  }));
 }

@@ -13,7 +13,7 @@ import { matmul } from '../../ops/matmul.js';
 import { lmHeadCrossEntropy } from '../../ops/lm-head.js';
 import { Generator } from '../../ops/random.js';
 import { concat, slice } from '../../ops/shape.js';
-import { attentionMask, type LayerPast } from '../../nn/attention.js';
+import { attentionMask, type AttentionMask, type LayerPast } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
 import { Module, ModuleList, type PreparedState, type StateValue } from '../../nn/module.js';
 import { PreLNBlock } from './block.js';
@@ -70,7 +70,34 @@ export class GPT2Model extends Module {
 
   /** ids int32 (B, T) -> hidden (B, T, C), and the cache when `useCache`. */
   forward(ids: Tensor, opts: GPT2ForwardOptions = {}): { hidden: Tensor; pastKeyValues: LayerPast[] | null } {
-    const name = 'GPT2Model.forward';
+    const { x: embedded, mask, past } = this.inputs(ids, opts, 'GPT2Model.forward');
+    let x = embedded;
+    const presents: LayerPast[] = [];
+    this.h.map((block, i) => {
+      // One scope per block: what the block's backward does not read is freed as the forward goes
+      // (everything, without a graph), not when the whole step ends.
+      const r = tidy(() => block.forward(x, { mask, past: past?.[i], useCache: opts.useCache }));
+      x = r.hidden;
+      if (r.present) presents.push(r.present);
+    });
+    return { hidden: this.ln_f.forward(x), pastKeyValues: opts.useCache ? presents : null };
+  }
+
+  /**
+   * Every layer's hidden states, as HF's `output_hidden_states`: entry 0 is the embeddings' output,
+   * entry i the output of block i, and the last one has ln_f applied (it equals `forward(...).hidden`).
+   * For probing and feature extraction; no key/value cache.
+   */
+  hiddenStates(ids: Tensor, opts: Pick<GPT2ForwardOptions, 'attentionMask' | 'positionIds'> = {}): Tensor[] {
+    const { x, mask } = this.inputs(ids, { attentionMask: opts.attentionMask, positionIds: opts.positionIds }, 'GPT2Model.hiddenStates');
+    const out = [x];
+    this.h.map((block) => out.push(tidy(() => block.forward(out[out.length - 1]!, { mask }).hidden)));
+    out[out.length - 1] = this.ln_f.forward(out[out.length - 1]!);
+    return out;
+  }
+
+  /** Checks ids and options; the embeddings' output, the attention mask and the cache the call extends. */
+  private inputs(ids: Tensor, opts: GPT2ForwardOptions, name: string): { x: Tensor; mask: AttentionMask | null; past: LayerPast[] | null } {
     if (ids.rank !== 2 || ids.dtype !== 'int32') throw new Error(`${name}: ids ${ids.describe()} must be int32 [batch, length]`);
     const [B, T] = ids.shape;
     const past = opts.pastKeyValues ?? null;
@@ -88,17 +115,9 @@ export class GPT2Model extends Module {
       throw new Error(`${name}: positionIds ${pos.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
     }
     const positions = pos ?? tensor(Array.from({ length: T }, (_, i) => pastLength + i), [T], { dtype: 'int32', backend: ids.backend });
-    let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C) or (B, T, C)
+    const x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(positions))); // (B, T, C) + (T, C) or (B, T, C)
     const mask = attentionMask({ batch: B, queryLength: T, pastLength, causal: true, attentionMask: opts.attentionMask });
-    const presents: LayerPast[] = [];
-    this.h.map((block, i) => {
-      // One scope per block: what the block's backward does not read is freed as the forward goes
-      // (everything, without a graph), not when the whole step ends.
-      const r = tidy(() => block.forward(x, { mask, past: past?.[i], useCache: opts.useCache }));
-      x = r.hidden;
-      if (r.present) presents.push(r.present);
-    });
-    return { hidden: this.ln_f.forward(x), pastKeyValues: opts.useCache ? presents : null };
+    return { x, mask, past };
   }
 }
 

@@ -112,22 +112,39 @@ export class RobertaModel extends Module {
 
   /** ids int32 (B, T) -> (B, T, hidden_size) */
   forward(ids: Tensor, opts: RobertaForwardOptions = {}): Tensor {
-    if (ids.rank !== 2 || ids.dtype !== 'int32') throw new Error(`RobertaModel.forward: ids ${ids.describe()} must be int32 [batch, length]`);
+    const { x, mask } = this.inputs(ids, opts, 'RobertaModel.forward');
+    return this.encoder.forward(x, mask);
+  }
+
+  /**
+   * Every layer's hidden states, as HF's `output_hidden_states`: entry 0 is the embeddings' output,
+   * entry i the output of layer i (the last equals `forward`). For probing and feature extraction.
+   */
+  hiddenStates(ids: Tensor, opts: RobertaForwardOptions = {}): Tensor[] {
+    const { x, mask } = this.inputs(ids, opts, 'RobertaModel.hiddenStates');
+    const out = [x];
+    for (const l of this.encoder.layer) out.push(tidy(() => l.forward(out[out.length - 1]!, mask)));
+    return out;
+  }
+
+  /** Checks ids and options; the embeddings' output and the attention mask. */
+  private inputs(ids: Tensor, opts: RobertaForwardOptions, name: string): { x: Tensor; mask: AttentionMask | null } {
+    if (ids.rank !== 2 || ids.dtype !== 'int32') throw new Error(`${name}: ids ${ids.describe()} must be int32 [batch, length]`);
     const [B, T] = ids.shape;
     if (T > this.config.maxLength) {
       throw new Error(
-        `RobertaModel.forward: length ${T} exceeds ${this.config.maxLength} (max_position_embeddings - pad_token_id - 1); truncate the input`,
+        `${name}: length ${T} exceeds ${this.config.maxLength} (max_position_embeddings - pad_token_id - 1); truncate the input`,
       );
     }
     const tt = opts.tokenTypeIds;
     if (tt && (tt.dtype !== 'int32' || tt.rank !== 2 || tt.shape[0] !== B || tt.shape[1] !== T)) {
-      throw new Error(`RobertaModel.forward: tokenTypeIds ${tt.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
+      throw new Error(`${name}: tokenTypeIds ${tt.describe()} must be int32 with the shape of ids ${fmtShape(ids.shape)}`);
     }
     const pad = this.config.pad_token_id;
     const attentionMask = opts.attentionMask
       ?? tensor(Array.from(ids.intValues(), (id) => (id === pad ? 0 : 1)), [B, T], { dtype: 'int32', backend: ids.backend });
     const mask = describeMask({ batch: B, queryLength: T, causal: false, attentionMask }); // keys of (B, T), read by the attention kernel
-    return this.encoder.forward(this.embeddings.forward(ids, tt), mask);
+    return { x: this.embeddings.forward(ids, tt), mask };
   }
 
   /** Accepts keys with the `roberta.` prefix of the head checkpoints; drops the pooler and the position_ids buffer. */
