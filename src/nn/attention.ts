@@ -120,7 +120,9 @@ export function mergeHeads(x: Tensor): Tensor {
  * q (B, nh, Tq, hs), k/v (B, nh, Tk, hs); the mask from {@link attentionMask} (scale, mask and
  * softmax in one kernel) or a block-mask tensor from {@link attentionBlockMask} (composed ops).
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask | Tensor | null, drop?: Dropout): Tensor {
+export function attend(
+  q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask | Tensor | null, drop?: Pick<Dropout, 'forward'> | { forward(w: Tensor): Tensor },
+): Tensor {
   const hs = q.shape[q.rank - 1];
   const scores = matmul(q, k, { transB: true }); // (B, nh, Tq, Tk)
   let w: Tensor;
