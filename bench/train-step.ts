@@ -45,11 +45,16 @@ async function timeSteps(step: () => Promise<void> | void, quick: boolean): Prom
   return (await timeStepsCpu(step, quick)).ms;
 }
 
-/** The anchor step's model, optimizer and batch on `be`; `step()` runs one training step, `dispose()` frees it all. */
-export function anchorStep(be: W.Backend): { step: () => void; dispose: () => void } {
+/**
+ * The anchor step's model, optimizer and batch on `be`; `step()` runs one training step, `dispose()`
+ * frees it all. `firstTokenOnly: false` makes the last layer compute every position (as before the
+ * classifier's `<s>`-only last layer), for side-by-side comparisons.
+ */
+export function anchorStep(be: W.Backend, o: { firstTokenOnly?: boolean } = {}): { step: () => void; dispose: () => void } {
   return W.withBackend(be, () => {
     const gen = new W.Generator(1);
     const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
+    model.firstTokenOnly = o.firstTokenOnly ?? true;
     const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
     const { ids, labels } = batch(gen);
     const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });

@@ -43,6 +43,8 @@ export abstract class GroupedLayer implements AttachedLayer, LayerAdapter {
   readonly K: number;
   /** Scales below this are clamped in the forward pass and when merging. */
   readonly minScale: number;
+  /** Per-feature scale/shift; StochGRASP samples per group (not per element) once per forward. */
+  readonly rowLocal = true;
   private merged = false;
   /** Host copy of the group values folded in at merge (unmerge divides by exactly these). */
   private folded: { gamma: Float64Array; beta: Float64Array } | null = null;

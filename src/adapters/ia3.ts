@@ -24,6 +24,8 @@ class IA3Layer implements AttachedLayer, LayerAdapter {
   private merged = false;
   private folded: Float64Array | null = null;
   private readonly l: Tensor;
+  /** A per-feature scale. */
+  readonly rowLocal = true;
 
   constructor(readonly name: string, readonly layer: AdaptableLayer, readonly feedforward: boolean) {
     const { inF, outF } = layerGeometry(layer);

@@ -59,6 +59,11 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
   private readonly drop: Dropout | null;
   readonly generator: Generator | undefined;
 
+  /** Row by row, except while its dropout draws a mask per element (training with lora_dropout > 0). */
+  get rowLocal(): boolean {
+    return this.drop === null || !this.layer.training;
+  }
+
   constructor(readonly name: string, readonly layer: AdaptableLayer, c: LoraConfig) {
     const { inF, outF } = layerGeometry(layer);
     const generator = new Generator((c.seed ^ hashName(name)) >>> 0);

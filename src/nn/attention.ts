@@ -13,7 +13,6 @@ import { softmax } from '../ops/nn.js';
 import { attentionSoftmax } from '../ops/attention.js';
 import type { Generator } from '../ops/random.js';
 import { concat, permute, reshape } from '../ops/shape.js';
-import type { Dropout } from './layers.js';
 
 /**
  * Score written where attention is forbidden (it replaces the score rather than being added, as HF's
@@ -120,7 +119,9 @@ export function mergeHeads(x: Tensor): Tensor {
  * q (B, nh, Tq, hs), k/v (B, nh, Tk, hs); the mask from {@link attentionMask} (scale, mask and
  * softmax in one kernel) or a block-mask tensor from {@link attentionBlockMask} (composed ops).
  */
-export function attend(q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask | Tensor | null, drop?: Dropout): Tensor {
+export function attend(
+  q: Tensor, k: Tensor, v: Tensor, mask: AttentionMask | Tensor | null, drop?: { forward(w: Tensor): Tensor },
+): Tensor {
   const hs = q.shape[q.rank - 1];
   const scores = matmul(q, k, { transB: true }); // (B, nh, Tq, Tk)
   let w: Tensor;

@@ -42,6 +42,18 @@ export interface LayerAdapter {
   input?(x: Tensor): Tensor;
   /** Transforms the base output; `x` is the input the base layer saw (LoRA adds B A x, (IA)3 scales). */
   output?(x: Tensor, y: Tensor): Tensor;
+  /**
+   * True when the hooks compute each row (position) from that row alone and draw no per-element
+   * randomness, so running the layer on some rows gives exactly those rows of running it on all.
+   * A model may then compute only the rows it needs (RoBERTa's classifier: the last layer's `<s>`
+   * row); a hook without it makes the model compute every row.
+   */
+  readonly rowLocal?: boolean;
+}
+
+/** Whether every hook on the layer is {@link LayerAdapter.rowLocal}. */
+export function rowLocalAdapters(layer: { adapters: readonly LayerAdapter[] }): boolean {
+  return layer.adapters.every((a) => a.rowLocal === true);
 }
 
 /** Runs `base` between the adapters' input and output hooks, in attachment order. */
@@ -148,7 +160,8 @@ export class Dropout extends Module {
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1)`);
   }
 
-  forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { training: this.training, generator: this.generator });
+  /** With `firstRowOf`, `x` is row 0 of a tensor with that many rows (see the `dropout` op's option). */
+  forward(x: Tensor, firstRowOf?: number): Tensor {
+    return dropout(x, this.p, { training: this.training, generator: this.generator, firstRowOf });
   }
 }

@@ -6,7 +6,8 @@ import { emptyTensor, type Tensor } from '../tensor/tensor.js';
 import { full, tensor } from './create.js';
 import { div, mul, sub } from './elementwise.js';
 import { defaultGenerator, type Generator } from './random.js';
-import { permute, reshape, transpose } from './shape.js';
+import { permute, reshape, slice, transpose } from './shape.js';
+import { noGrad } from '../tensor/engine.js';
 import { sum } from './reduce.js';
 
 function lastDim(x: Tensor): { rows: number; cols: number } {
@@ -269,15 +270,33 @@ export interface DropoutOptions {
   /** Dropout is the identity when false (evaluation). Default true. */
   training?: boolean;
   generator?: Generator;
+  /**
+   * `x` is row 0 (index 0 of its second-to-last dim, of size 1) of a tensor that has `firstRowOf`
+   * rows there: the mask is that row of the whole tensor's mask and the generator advances as for
+   * the whole tensor, so the result is exactly row 0 of dropout on the whole tensor (a model that
+   * computes only one row of a layer stays identical to computing all of them).
+   */
+  firstRowOf?: number;
 }
 
 /** Zeroes each element with probability p and scales survivors by 1 / (1 - p) (seeded). */
 export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
   if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p = ${p} must be in [0, 1]`);
+  const rows = opts.firstRowOf;
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1 && x.rank >= 2 && x.shape[x.rank - 2] === 1)) {
+    throw new Error(`dropout: firstRowOf = ${rows} needs a positive integer and x ${fmtShape(x.shape)} with 1 row in its second-to-last dim`);
+  }
   if (opts.training === false || p === 0) return x;
   if (p === 1) return mul(x, full([], 0, { backend: x.backend }));
-  const mask = emptyTensor(x.backend, x.shape);
-  const s = (opts.generator ?? defaultGenerator()).take(x.size);
-  x.backend.dropoutMask(mask.buf, x.size, p, s.seedLo, s.seedHi, s.counter);
+  const whole = rows === undefined ? x.shape : x.shape.map((n, d) => (d === x.rank - 2 ? rows : n));
+  const size = whole.reduce((a, n) => a * n, 1);
+  let mask = emptyTensor(x.backend, whole);
+  const s = (opts.generator ?? defaultGenerator()).take(size);
+  x.backend.dropoutMask(mask.buf, size, p, s.seedLo, s.seedHi, s.counter);
+  if (rows !== undefined && rows > 1) {
+    const wholeMask = mask;
+    mask = noGrad(() => slice(wholeMask, whole.map(() => 0), x.shape)); // row 0 of each (rows, cols) block
+    wholeMask.dispose();
+  }
   return mul(x, mask);
 }

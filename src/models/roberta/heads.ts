@@ -100,7 +100,7 @@ export class RobertaClassificationHead extends Module {
     this.out_proj = new Linear(c.hidden_size, c.num_labels, init);
   }
 
-  /** features (B, T, C) -> logits (B, num_labels) */
+  /** features (B, T, C) (or just the `<s>` row, (B, 1, C)) -> logits (B, num_labels) */
   forward(features: Tensor): Tensor {
     const [B, , C] = features.shape;
     const first = reshape(slice(features, [0, 0, 0], [B, 1, C]), [B, C]); // the <s> token
@@ -114,6 +114,12 @@ export class RobertaForSequenceClassification extends Module {
   readonly config: RobertaConfig;
   readonly roberta: RobertaModel;
   readonly classifier: RobertaClassificationHead;
+  /**
+   * The head reads only `<s>`, so by default the last encoder layer computes only that row after
+   * its keys and values (`firstTokenOnly`; same loss and gradients as the full layer). Set false
+   * (or pass `firstTokenOnly: false` to forward/loss) to run it over every position.
+   */
+  firstTokenOnly = true;
 
   constructor(config: RobertaConfig | Partial<RobertaConfigData>, opts: { generator?: Generator } = {}) {
     super();
@@ -125,7 +131,8 @@ export class RobertaForSequenceClassification extends Module {
 
   /** ids (B, T) -> logits (B, num_labels) */
   forward(ids: Tensor, opts: RobertaForwardOptions = {}): { logits: Tensor } {
-    return { logits: this.classifier.forward(this.roberta.forward(ids, opts)) };
+    const firstTokenOnly = opts.firstTokenOnly ?? this.firstTokenOnly;
+    return { logits: this.classifier.forward(this.roberta.forward(ids, { ...opts, firstTokenOnly })) };
   }
 
   /**

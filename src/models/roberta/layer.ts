@@ -2,13 +2,27 @@
  * RoBERTa's encoder layer as its checkpoint names it (`encoder.layer.{i}.{attention.self.{query,key,value},
  * attention.output.{dense,LayerNorm}, intermediate.dense, output.{dense,LayerNorm}}`): post-LN,
  * LN(x + attn(x)), then LN(. + ffn(.)). The attention core is shared (src/nn/attention.ts).
+ *
+ * `firstOnly`: the layer computes only position 0 (the `<s>` row a sequence classifier reads). Keys
+ * and values still come from every position; the query, the attention output, both residuals, layer
+ * norms and the feed-forward run on one row per sequence, (B, T, C) -> (B, 1, C). Every op is row by
+ * row after the keys and values, and the dropouts take row 0 of the whole tensors' masks, so the
+ * result is row 0 of the full layer's and the parameters' gradients are the same sums (rows other
+ * than 0 contribute exact zeros to them in the full layer). Only valid when the hooks on the query,
+ * the output projections and the feed-forward are row-local ({@link PostLNBlock.canComputeFirstOnly}).
  */
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { add } from '../../ops/elementwise.js';
 import { attend, mergeHeads, splitHeads, type AttentionMask, type AttentionOptions } from '../../nn/attention.js';
 import { ACTIVATIONS, type BlockOptions } from '../../nn/mlp.js';
-import { Dropout, LayerNorm, Linear } from '../../nn/layers.js';
+import { Dropout, LayerNorm, Linear, rowLocalAdapters } from '../../nn/layers.js';
+import { slice } from '../../ops/shape.js';
 import { Module } from '../../nn/module.js';
+
+/** (B, T, C) -> (B, 1, C): position 0 of each sequence. */
+function firstRow(x: Tensor): Tensor {
+  return slice(x, [0, 0, 0], [x.shape[0], 1, x.shape[2]]);
+}
 
 /** BERT/RoBERTa self-attention (`attention.self`): separate `query`, `key`, `value` Linear layers. */
 export class SelfAttention extends Module {
@@ -27,12 +41,19 @@ export class SelfAttention extends Module {
     this.dropout = new Dropout(o.attnPdrop ?? 0, o.generator);
   }
 
-  /** x (B, T, C) -> context (B, T, C) before the output projection. */
-  forward(x: Tensor, mask: AttentionMask | Tensor | null = null): Tensor {
-    const q = splitHeads(this.query.forward(x), this.nHead); // (B, nh, T, hs)
-    const k = splitHeads(this.key.forward(x), this.nHead);
+  /** x (B, T, C) -> context (B, T, C) before the output projection; with `firstOnly`, (B, 1, C) for position 0. */
+  forward(x: Tensor, mask: AttentionMask | Tensor | null = null, firstOnly = false): Tensor {
+    const T = x.shape[1];
+    const first = firstOnly && T > 1;
+    const xq = first ? firstRow(x) : x; // (B, Tq, C), Tq = 1 or T
+    const q = splitHeads(this.query.forward(xq), this.nHead); // (B, nh, Tq, hs)
+    const k = splitHeads(this.key.forward(x), this.nHead); // (B, nh, T, hs)
     const v = splitHeads(this.value.forward(x), this.nHead);
-    return mergeHeads(attend(q, k, v, mask, this.dropout)); // (B, T, C)
+    if (!first) return mergeHeads(attend(q, k, v, mask, this.dropout)); // (B, T, C)
+    // A block-mask tensor (B|1, 1, T, T) keeps its first query row; a described mask has no query dim.
+    const m = mask instanceof Tensor ? slice(mask, [0, 0, 0, 0], [mask.shape[0], mask.shape[1], 1, T]) : mask;
+    const drop = { forward: (w: Tensor) => this.dropout.forward(w, T) }; // row 0 of the (B, nh, T, T) weights' mask
+    return mergeHeads(attend(q, k, v, m, drop)); // (B, 1, C)
   }
 }
 
@@ -49,8 +70,9 @@ export class ResidualOutput extends Module {
     this.dropout = new Dropout(o.residPdrop ?? 0, o.generator);
   }
 
-  forward(h: Tensor, residual: Tensor): Tensor {
-    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h)), residual));
+  /** With `firstRowOf`, h and residual are row 0 of tensors with that many rows (dropout takes that row of the whole mask). */
+  forward(h: Tensor, residual: Tensor, firstRowOf?: number): Tensor {
+    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h), firstRowOf), residual));
   }
 }
 
@@ -65,8 +87,11 @@ export class PostLNAttention extends Module {
     this.output = new ResidualOutput(hidden, hidden, o);
   }
 
-  forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
-    return this.output.forward(this.self.forward(x, mask), x);
+  /** x (B, T, C) -> (B, T, C), or (B, 1, C) for position 0 with `firstOnly`. */
+  forward(x: Tensor, mask: AttentionMask | Tensor | null, firstOnly = false): Tensor {
+    const T = x.shape[1];
+    if (!firstOnly || T === 1) return this.output.forward(this.self.forward(x, mask), x);
+    return this.output.forward(this.self.forward(x, mask, true), firstRow(x), T);
   }
 }
 
@@ -97,9 +122,19 @@ export class PostLNBlock extends Module {
     this.output = new ResidualOutput(inner, hidden, o);
   }
 
-  /** x (B, T, C) -> (B, T, C); mask from attentionMask (non-causal). */
-  forward(x: Tensor, mask: AttentionMask | Tensor | null = null): Tensor {
-    const a = this.attention.forward(x, mask);
-    return this.output.forward(this.intermediate.forward(a), a);
+  /**
+   * x (B, T, C) -> (B, T, C); mask from attentionMask (non-causal). With `firstOnly` (callers check
+   * {@link canComputeFirstOnly}), (B, 1, C): position 0 only, equal to row 0 of the full result.
+   */
+  forward(x: Tensor, mask: AttentionMask | Tensor | null = null, firstOnly = false): Tensor {
+    const T = x.shape[1];
+    const first = firstOnly && T > 1;
+    const a = this.attention.forward(x, mask, first); // (B, T or 1, C)
+    return this.output.forward(this.intermediate.forward(a), a, first ? T : undefined);
+  }
+
+  /** Whether the hooks on the layers that would see one row (all but key and value) are row-local. */
+  canComputeFirstOnly(): boolean {
+    return [this.attention.self.query, this.attention.output.dense, this.intermediate.dense, this.output.dense].every(rowLocalAdapters);
   }
 }

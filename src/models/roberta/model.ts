@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../ops/create.js';
 import { add } from '../../ops/elementwise.js';
+import { slice } from '../../ops/shape.js';
 import { Generator } from '../../ops/random.js';
 import { attentionMask as describeMask, type AttentionMask } from '../../nn/attention.js';
 import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
@@ -20,6 +21,13 @@ export interface RobertaForwardOptions {
   attentionMask?: Tensor | null;
   /** (B, T) int32 segment ids; default zeros. */
   tokenTypeIds?: Tensor | null;
+  /**
+   * Return only position 0 (`<s>`), (B, 1, C): the last layer then computes that row alone after
+   * its keys and values (the same values and gradients as slicing the full output, for about a
+   * fifth less work in a 4-layer model). Falls back to the full last layer, then the slice, when
+   * a hook on it is not row-local (LoRA with dropout while training). Default false (every position).
+   */
+  firstTokenOnly?: boolean;
 }
 
 /**
@@ -88,9 +96,18 @@ export class RobertaEncoder extends Module {
     );
   }
 
-  forward(x: Tensor, mask: AttentionMask | Tensor | null): Tensor {
+  /** x (B, T, C) -> (B, T, C); with `firstOnly`, (B, 1, C): position 0, the last layer computing only it when it can. */
+  forward(x: Tensor, mask: AttentionMask | Tensor | null, firstOnly = false): Tensor {
+    const n = this.layer.length;
     // One scope per layer: what its backward does not read is freed as the forward goes.
-    for (const l of this.layer) x = tidy(() => l.forward(x, mask));
+    for (let i = 0; i < n; i++) {
+      const l = this.layer[i];
+      const first = firstOnly && i === n - 1;
+      const direct = first && l.canComputeFirstOnly();
+      x = tidy(() => l.forward(x, mask, direct));
+      if (first && !direct) x = slice(x, [0, 0, 0], [x.shape[0], 1, x.shape[2]]);
+    }
+    if (firstOnly && n === 0) x = slice(x, [0, 0, 0], [x.shape[0], 1, x.shape[2]]);
     return x;
   }
 }
@@ -110,10 +127,10 @@ export class RobertaModel extends Module {
     this.encoder = new RobertaEncoder(this.config, generator);
   }
 
-  /** ids int32 (B, T) -> (B, T, hidden_size) */
+  /** ids int32 (B, T) -> (B, T, hidden_size), or (B, 1, hidden_size) with `firstTokenOnly` */
   forward(ids: Tensor, opts: RobertaForwardOptions = {}): Tensor {
     const { x, mask } = this.inputs(ids, opts, 'RobertaModel.forward');
-    return this.encoder.forward(x, mask);
+    return this.encoder.forward(x, mask, opts.firstTokenOnly ?? false);
   }
 
   /**
