@@ -44,6 +44,8 @@ export interface CompareRunOptions {
   headLr?: number;
   /** Data-order seeds to repeat each method over (mean ± std in the report; default: `seed` alone). */
   seeds?: readonly number[];
+  /** Validation passes once per epoch during training (default true), or only after it (false; the report uses only the final one). */
+  epochEvals?: boolean;
   /** Keep AdamW state outside the WebAssembly heap (FinetuneConfig.offloadOptimizer). */
   offloadOptimizer?: boolean;
   /** Use at most this many training examples (quick runs). */
@@ -141,6 +143,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, groupByLength: o.groupByLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
+    epochEvals: o.epochEvals,
     ...runsProgress(write, o.tty ?? process.stderr.isTTY === true),
     onRecord: (_method, rec, i) => appendFile(join(out, `${names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', names[runs.indexOf(run)]!)),
@@ -251,6 +254,7 @@ export function registerCompare(program: Command): void {
     .option('--seed <n>', 'seed', Number)
     .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block')
     .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
+    .option('--no-epoch-evals', 'text tasks: evaluate only after training, not after each epoch (the report uses only the final evaluation)')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const methods = a.methods === undefined ? (isSeriesTask(String(a.task)) ? SERIES_METHODS : TEXT_METHODS) : String(a.methods);
       const specs = expandSweeps(methods.includes(';') ? methods.split(';') : list(methods), a.sweep as unknown as string[]);
@@ -259,7 +263,7 @@ export function registerCompare(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined, groupByLength: a.groupByLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
-        offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
+        offloadOptimizer: a.offloadOptimizer === true, epochEvals: a.epochEvals !== false, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
         data: a.data as string | undefined, e2e: e2eSettings(a), series: seriesArgs(a), baseline: a.baseline !== false,
       });
     });
