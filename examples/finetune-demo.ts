@@ -9,7 +9,7 @@
  * instead, so a smoke run never replaces a full run's report.
  *
  * The same run from the command line, with every knob:
- *   npx wasmgrad compare --model small-roberta --task sentiment --threads auto --seeds 0,1,2 --epochs 3 --group-by-length 8 --draws 5 --sigmas 0,0.1,0.2,0.3 \
+ *   npx wasmgrad compare --model small-roberta --task sentiment --threads auto --seeds 0,1,2 --epochs 3 --group-by-length 8 --draws 5 --sigmas 0,0.1,0.2,0.3 --no-epoch-evals \
  *     --methods "full;bitfit;lora;grasp:num_groups=32;stochgrasp:num_groups=32" --out runs/demo
  */
 import { parseMethodSpec, runCompare } from '../src/cli/compare.js';
@@ -34,7 +34,9 @@ await runCompare({
   // are padded to 2.5x their real tokens, grouped ones to 1.24x.
   groupByLength: 8,
   seeds: quick ? undefined : [0, 1, 2],
-  // 5 noise draws per σ and seed: 15 per σ pooled over the seeds
+  // One validation pass per run after training, none after each epoch: the report uses only the final one.
+  epochEvals: false,
+  // 5 noise draws per σ and seed: 15 per σ pooled over the seeds. σ = 0 reuses the final evaluation.
   sigmas: [0, 0.1, 0.2, 0.3],
   draws: quick ? 2 : 5,
   limitTrain: quick ? 256 : undefined,

@@ -50,6 +50,31 @@ describe('evaluateUnderNoise', () => {
     expect(r.values).toEqual([clean]);
   });
 
+  it('with a clean metric given, sigma 0 reports it without evaluating; the noisy draws are the same as without it', async () => {
+    const model = makeModel('roberta');
+    const adapted = applyAdapter(model, { peft_type: 'LORA' });
+    randomizeTrainable(adapted);
+    const before = snapshot(model);
+    let calls = 0;
+    const counted = () => {
+      calls++;
+      return metric(model)();
+    };
+    const opts = { sigmas: [0, 0.1, 0.2], draws: 3, seed: 5 };
+    const plain = await evaluateUnderNoise(adapted, counted, opts);
+    expect(calls).toBe(1 + 2 * 3);
+    calls = 0;
+    const progress: [number, number, number][] = [];
+    const reused = await evaluateUnderNoise(adapted, counted, { ...opts, clean: 0.75, onProgress: (d, t, s) => progress.push([d, t, s]) });
+    expect(calls).toBe(2 * 3);
+    expect(progress.map(([d, t]) => [d, t])).toEqual([1, 2, 3, 4, 5, 6].map((d) => [d, 6]));
+    expect(reused[0]).toEqual({ sigma: 0, mean: 0.75, std: 0, draws: 1, values: [0.75] });
+    expect(reused.slice(1)).toEqual(plain.slice(1));
+    expect(adapted.merged).toBe(false);
+    expectSameWeights(model, before, 'after the call');
+    await expect(evaluateUnderNoise(model, counted, { sigmas: [0], clean: NaN })).rejects.toThrow(/clean = NaN must be a finite metric value/);
+  });
+
   it('restores a plain model bit for bit, also when evaluate throws', async () => {
     const model = makeModel('roberta');
     const before = snapshot(model);

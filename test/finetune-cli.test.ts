@@ -294,9 +294,30 @@ describe('wasmgrad compare', () => {
       expect(r.noise.map((p) => p.sigma)).toEqual([0, 0.1, 0.2]);
       expect(r.noise.map((p) => p.draws)).toEqual([1, 2, 2]);
     }
+    // σ = 0 is the final clean evaluation, reused rather than repeated on the merged weights
+    for (const r of report.results.slice(0, 2)) expect(r.noise[0]).toMatchObject({ sigma: 0, mean: r.metric, draws: 1 });
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toMatch(/^<!DOCTYPE html>/i);
     for (const m of ['grasp', 'lora']) expect(html).toContain(m);
+  });
+
+  it('epochEvals false: one validation record per run, after training; the notes give each run\'s own learning rate and epochs', async () => {
+    const out = tmp('compare-final-eval');
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    let rep: Awaited<ReturnType<typeof runCompare>>;
+    try {
+      rep = await runCompare({
+        model: ckpt, task, out, methods: [{ method: 'bitfit', train: { lr: 2e-3, epochs: 3 } }, 'grasp'], epochs: 2, batchSize: 8, draws: 0,
+        epochEvals: false, write: quiet, tty: false,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const bitfit = parseMetrics(readFileSync(join(out, 'bitfit.metrics.jsonl'), 'utf8'));
+    const grasp = parseMetrics(readFileSync(join(out, 'grasp.metrics.jsonl'), 'utf8'));
+    expect(bitfit.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([24]);
+    expect(grasp.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([16]);
+    expect(rep.notes.join('\n')).toContain('peak learning rates bitfit 0.002 (epochs 3), grasp 0.01;');
   });
 
   it('--seeds repeats each method and reports the mean and std over seeds, noise pooled over every draw', async () => {

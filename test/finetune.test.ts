@@ -191,6 +191,19 @@ describe('runFinetune', () => {
     expect(parseMetrics(records.map(metricsLine).join(''))).toEqual(records);
   });
 
+  it('evalEvery 0 evaluates only after training: one val record, the final one; a negative or fractional value is refused', async () => {
+    const model = classifier();
+    const records: MetricsRecord[] = [];
+    const r = await runFinetune(runOptions(model, 'bitfit', { evalEvery: 0, onRecord: (rec) => void records.push(rec) }));
+    r.adapted.remove();
+    expect(records.filter((x) => x.type === 'val').map((x) => x.step)).toEqual([TOTAL]);
+    expect(records.find((x) => x.type === 'val')).toMatchObject({ accuracy: r.final.accuracy });
+    for (const bad of [-1, 2.5]) {
+      await expect(runFinetune(runOptions(model, 'bitfit', { evalEvery: bad }))).rejects.toThrow(new RegExp(`evalEvery = ${bad} must be an integer >= 0`));
+    }
+    model.dispose();
+  });
+
   it('an aborted signal ends training after the current step; the run finishes as at its last step (final evaluation, records, adapter)', async () => {
     const model = classifier();
     const stop = new AbortController();

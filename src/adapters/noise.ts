@@ -35,6 +35,13 @@ export interface NoiseOptions {
   seed?: number;
   /** Called after each evaluation. */
   onProgress?: (done: number, total: number, sigma: number) => void;
+  /**
+   * The metric of the unperturbed model, when the caller has already measured it (the final
+   * evaluation after training): sigma = 0 reports it instead of evaluating the same weights again.
+   * Without it, sigma = 0 is evaluated on the merged weights, which can differ from the unmerged
+   * model's by float32 rounding (a borderline prediction may flip; full fine-tuning and BitFit merge nothing).
+   */
+  clean?: number;
 }
 
 export interface NoiseResult {
@@ -81,6 +88,7 @@ export async function evaluateUnderNoise(model: AdaptedModel | Module, evaluate:
   if (!Number.isInteger(draws) || draws < 1) throw new Error(`evaluateUnderNoise: draws = ${draws} must be a positive integer (>= 10 for a stable std)`);
   if (mode !== 'multiplicative' && mode !== 'additive') throw new Error(`evaluateUnderNoise: mode "${String(mode)}" must be "multiplicative" or "additive"`);
   for (const s of sigmas) if (!(Number.isFinite(s) && s >= 0)) throw new Error(`evaluateUnderNoise: sigma ${s} must be a finite number >= 0`);
+  if (opts.clean !== undefined && !Number.isFinite(opts.clean)) throw new Error(`evaluateUnderNoise: clean = ${opts.clean} must be a finite metric value (or left out to evaluate sigma = 0)`);
   const adapted = model instanceof AdaptedModel ? model : null;
   const base = adapted ? adapted.base : (model as Module);
   const targets = findTargets(base, opts.targets ?? defaultTargets(base, 'grasp', 'evaluateUnderNoise'), 'evaluateUnderNoise');
@@ -93,11 +101,15 @@ export async function evaluateUnderNoise(model: AdaptedModel | Module, evaluate:
   // Copies in the backend's own precision (float64 on the reference backend), so restoring is exact.
   const originals = targets.map(([, l]) => l.weight.toArray().slice() as Float32Array | Float64Array);
   const generator = new Generator(opts.seed ?? 0);
-  const total = sigmas.reduce((n, s) => n + (s === 0 ? 1 : draws), 0);
+  const total = sigmas.reduce((n, s) => n + (s > 0 ? draws : opts.clean === undefined ? 1 : 0), 0);
   let done = 0;
   const results: NoiseResult[] = [];
   try {
     for (const sigma of sigmas) {
+      if (sigma === 0 && opts.clean !== undefined) {
+        results.push({ sigma, ...meanStd([opts.clean]), draws: 1, values: [opts.clean] });
+        continue;
+      }
       const values: number[] = [];
       const n = sigma === 0 ? 1 : draws;
       for (let d = 0; d < n; d++) {

@@ -8,7 +8,7 @@ import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
-import { defaultLr, presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
+import { presetFor, METHOD_NAMES, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import type { NoiseModel } from '../adapters/noise.js';
 import { compareMethods, type MethodRun } from '../experiments/compare.js';
@@ -23,7 +23,7 @@ import { isSeriesTask, type SeriesOptions } from './series.js';
 import { runSeriesCompare } from './compare-series.js';
 import { renderHtmlReport, renderMarkdownReport, renderMarkdownTable } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
-import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS } from '../train/finetune-config.js';
+import { DEFAULT_HEAD_LR, FINETUNE_DEFAULTS, resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
 import { metricsLine } from '../train/metrics.js';
 import { runsProgress } from '../train/progress.js';
 
@@ -44,6 +44,8 @@ export interface CompareRunOptions {
   headLr?: number;
   /** Data-order seeds to repeat each method over (mean ± std in the report; default: `seed` alone). */
   seeds?: readonly number[];
+  /** Validation passes once per epoch during training (default true), or only after it (false; the report uses only the final one). */
+  epochEvals?: boolean;
   /** Keep AdamW state outside the WebAssembly heap (FinetuneConfig.offloadOptimizer). */
   offloadOptimizer?: boolean;
   /** Use at most this many training examples (quick runs). */
@@ -134,13 +136,15 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   const draws = o.draws ?? (task.kind === 'causal-lm' && p.loaded === undefined ? 0 : 10); // e2e: every evaluation decodes
   const mode = o.noiseMode ?? 'multiplicative';
   const D = FINETUNE_DEFAULTS;
+  const shared: Partial<FinetuneConfig> = { epochs: o.epochs, batchSize: o.batchSize, maxLength, groupByLength: o.groupByLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer };
   const results = await compareMethods({
     runs,
     loadModel: p.loadModel,
     task,
-    config: { epochs: o.epochs, batchSize: o.batchSize, maxLength, groupByLength: o.groupByLength, seed: o.seed ?? 0, lr: o.lr, headLr: o.headLr, offloadOptimizer: o.offloadOptimizer },
+    config: shared,
     noise: { sigmas: o.sigmas, draws, mode, seed: o.seed ?? 0 },
     seeds: o.seeds,
+    epochEvals: o.epochEvals,
     ...runsProgress(write, o.tty ?? process.stderr.isTTY === true),
     onRecord: (_method, rec, i) => appendFile(join(out, `${names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, _result, adapted) => saveAdapter(adapted, join(out, 'adapters', names[runs.indexOf(run)]!)),
@@ -157,7 +161,7 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
     results,
     notes: [
       `${task.trainExamples} training / ${task.validationExamples} validation examples (${p.source}); max length ${maxLength} tokens; seed${o.seeds ? `s ${o.seeds.join(", ")}` : ` ${o.seed ?? 0}`}.`,
-      `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}${o.groupByLength ? ` (examples of similar length batched together, seeded windows of ${o.groupByLength} batches)` : ''}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`).join(', ')}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
+      `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}${o.groupByLength ? ` (examples of similar length batched together, seeded windows of ${o.groupByLength} batches)` : ''}, ${o.epochs ?? D.epochs} epochs; peak learning rates ${runSettings(runs, shared)}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
       'Peak memory: the most WebAssembly heap bytes live at once during training (probe included), split at that instant into parameters, gradients, optimizer state (AdamW moments, or the staging area when offloaded) and activations (everything else: saved activations, intermediate gradients, batches, kernel scratch).',
       ...(o.offloadOptimizer ? ['AdamW state offloaded to host memory between updates (bit-identical results).'] : []),
       draws > 0 ? `Noise: ${mode} Gaussian, ${draws} draws per σ > 0; mean ± sample std of the validation ${task.metric}.` : 'No weight-noise evaluation (--draws 0).',
@@ -172,6 +176,23 @@ export async function runCompare(o: CompareRunOptions): Promise<ExperimentReport
   process.stdout.write('\n' + renderMarkdownTable(report) + '\n');
   write(`\nwrote ${join(out, 'report.md')}, ${join(out, 'report.html')}, results.json, metrics JSONL and adapters/\n`);
   return report;
+}
+
+/** Settings a run's own `train` overrides may change, named in the report when they differ from the shared ones. */
+const RUN_SETTINGS = ['epochs', 'warmupRatio', 'weightDecay', 'batchSize', 'headLr'] as const;
+
+/**
+ * Each run's peak learning rate as training resolves it (the run's own `train`, else the shared
+ * config, else the method's default), with any other setting the run sets for itself:
+ * `full 1e-4 (epochs 5), bitfit 0.005`.
+ */
+export function runSettings(runs: readonly MethodRun[], shared: Partial<FinetuneConfig>): string {
+  const base = resolveFinetuneConfig(shared, 'full');
+  return runs.map((r) => {
+    const c = resolveFinetuneConfig({ ...shared, ...(r.train ?? {}) }, r.method);
+    const own = RUN_SETTINGS.filter((k) => r.train?.[k] !== undefined && c[k] !== base[k]).map((k) => `${k} ${c[k]}`);
+    return `${r.label ?? r.method} ${c.lr}${own.length ? ` (${own.join(', ')})` : ''}`;
+  }).join(', ');
 }
 
 /**
@@ -251,6 +272,7 @@ export function registerCompare(program: Command): void {
     .option('--seed <n>', 'seed', Number)
     .option('--offload-optimizer', 'keep AdamW state outside the WebAssembly heap, updating block by block')
     .option('--seeds <list>', 'repeat each method over these data-order seeds and report mean ± std (e.g. 0,1,2)')
+    .option('--no-epoch-evals', 'text tasks: evaluate only after training, not after each epoch (the report uses only the final evaluation)')
     .action(async (a: Record<string, string | number | boolean | undefined>) => {
       const methods = a.methods === undefined ? (isSeriesTask(String(a.task)) ? SERIES_METHODS : TEXT_METHODS) : String(a.methods);
       const specs = expandSweeps(methods.includes(';') ? methods.split(';') : list(methods), a.sweep as unknown as string[]);
@@ -259,7 +281,7 @@ export function registerCompare(program: Command): void {
         epochs: a.epochs as number | undefined, batchSize: a.batchSize as number | undefined, maxLength: a.maxLength as number | undefined, groupByLength: a.groupByLength as number | undefined,
         lr: a.lr as number | undefined, headLr: a.headLr as number | undefined, limitTrain: a.limitTrain as number | undefined, draws: a.draws as number | undefined,
         noiseMode: a.noise as NoiseModel, sigmas: list(String(a.sigmas)).map(Number), datasetsDir: a.datasets as string | undefined, format: a.format as GlueTask | undefined,
-        offloadOptimizer: a.offloadOptimizer === true, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
+        offloadOptimizer: a.offloadOptimizer === true, epochEvals: a.epochEvals !== false, seed: a.seed as number | undefined, seeds: a.seeds === undefined ? undefined : list(String(a.seeds)).map(Number),
         data: a.data as string | undefined, e2e: e2eSettings(a), series: seriesArgs(a), baseline: a.baseline !== false,
       });
     });

@@ -248,7 +248,8 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
       }
     }
     if ((o.noiseDraws ?? 0) > 0) {
-      summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws });
+      // σ = 0 is the final evaluation of training, on the same validation batches.
+      summary.noise = await evaluateUnderNoise(r.adapted, () => task.evaluate(model, task.validationBatches()).metrics[task.metric], { draws: o.noiseDraws, clean: r.final.metrics[task.metric] });
     }
     const counts = r.adapted.parameterCounts();
     r.adapted.remove();
@@ -387,7 +388,7 @@ export async function runEvalCli(o: EvalCliOptions): Promise<Record<string, unkn
     if ((o.draws ?? 0) > 0) {
       const metric = task.metric;
       const noise = await evaluateUnderNoise(adapted ?? model, () => task.evaluate(model, task.validationBatches()).metrics[metric], {
-        draws: o.draws, sigmas: o.sigmas, mode: o.noiseMode,
+        draws: o.draws, sigmas: o.sigmas, mode: o.noiseMode, clean: clean.metrics[metric], // σ = 0: the clean score above
       });
       write(`${metric} under ${o.noiseMode ?? 'multiplicative'} weight noise:\n`);
       for (const n of noise) write(`  σ=${n.sigma.toFixed(2)}  ${n.mean.toFixed(4)} ± ${n.std.toFixed(4)}  (${n.draws} draws)\n`);

@@ -34,6 +34,11 @@ export interface CompareOptions<B = unknown, E extends TaskEval = TaskEval> {
   noise: { sigmas?: readonly number[]; draws: number; mode: NoiseModel; seed: number };
   /** Data-order seeds: each method trains once per seed and reports mean ± std (default: config.seed alone). */
   seeds?: readonly number[];
+  /**
+   * Validation passes during training (`val` records and log lines; the results use only the final one):
+   * true (default) once per epoch, false only after training.
+   */
+  epochEvals?: boolean;
   log?: (message: string) => void;
   onStep?: (method: string, step: number, total: number, loss: number, tokens: number) => void;
   /** `index`: the run's position in `runs` (two runs may share a method). */
@@ -56,14 +61,15 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     o.log?.(`\n== ${run.method}: lr ${config.lr}, ${config.epochs} epochs, batch ${config.batchSize}, seed ${seed}`);
     const { task } = o;
     const r = await runFinetune({
-      model, task, method: run.method, adapter: run.adapter, config,
+      model, task, method: run.method, adapter: run.adapter, config, ...(o.epochEvals === false ? { evalEvery: 0 } : {}),
       log: o.log, onStep: (s, t, l, _lr, n) => o.onStep?.(run.method, s, t, l, n), onRecord: (rec) => o.onRecord?.(run.method, rec, index),
     });
     adapted = r.adapted;
     o.log?.(r.adapted.parameterTable());
     const pick = (e: TaskEval) => e.metrics[task.metric];
+    // σ = 0 is the final evaluation just made on the same validation batches: reused, not repeated.
     const noise = o.noise.draws === 0 ? [] : await evaluateUnderNoise(r.adapted, () => pick(task.evaluate(model, task.validationBatches())), {
-      sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed + seed,
+      sigmas: o.noise.sigmas ?? DEFAULT_NOISE_SIGMAS, draws: o.noise.draws, mode: o.noise.mode, seed: o.noise.seed + seed, clean: pick(r.final),
     });
     if (noise.length) o.log?.(`under ${o.noise.mode} weight noise: ${noise.map((p) => `σ=${p.sigma}: ${p.mean.toFixed(4)} ± ${p.std.toFixed(4)}`).join(', ')}`);
     const counts = r.adapted.parameterCounts();

@@ -50,7 +50,7 @@ export interface FinetuneRunOptions<B = unknown, E extends TaskEval = TaskEval> 
   train?: TrainBatches<B>;
   /** Validation batches, re-iterated at each evaluation (default: the task's). */
   validation?: () => Iterable<B>;
-  /** Evaluate every this many steps (default: once per epoch and at the end). */
+  /** Evaluate every this many steps and at the end (default: once per epoch); 0: only at the end. */
   evalEvery?: number;
   /** Write a training state every this many steps (0 = never); `onCheckpoint` receives the bytes. */
   checkpointEvery?: number;
@@ -121,6 +121,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
   // stepsPerEpoch may be fractional (batches straddle epochs); the run covers `epochs` passes.
   const total = Math.max(1, Math.round(c.epochs * trainBatches.stepsPerEpoch));
   const evalEvery = o.evalEvery ?? Math.max(1, Math.round(trainBatches.stepsPerEpoch));
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new Error(`runFinetune: evalEvery = ${evalEvery} must be an integer >= 0 (0: evaluate only at the end)`);
   const adapted = applyAdapter(o.model, { ...presetFor(o.method), ...(o.adapter ?? {}) } as AdapterConfig);
   // The schedule drives one lr; the head follows it scaled to its own peak.
   const headScale = (c.headLr ?? Math.min(c.lr, DEFAULT_HEAD_LR)) / c.lr;
@@ -235,7 +236,7 @@ export async function runFinetune<B, E extends TaskEval>(o: FinetuneRunOptions<B
           windowSum = 0;
           windowN = 0;
         }
-        if (step % evalEvery === 0 && step < total) {
+        if (evalEvery > 0 && step % evalEvery === 0 && step < total) {
           const pause = performance.now();
           const e = evaluate();
           t0 += performance.now() - pause; // evaluation time is not training time
