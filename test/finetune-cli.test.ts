@@ -317,7 +317,7 @@ describe('wasmgrad compare', () => {
     const grasp = parseMetrics(readFileSync(join(out, 'grasp.metrics.jsonl'), 'utf8'));
     expect(bitfit.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([24]);
     expect(grasp.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([16]);
-    expect(rep.notes.join('\n')).toContain('peak learning rates bitfit 0.002 (epochs 3), grasp 0.01;');
+    expect((rep.notes ?? []).join('\n')).toContain('peak learning rates bitfit 0.002 (epochs 3), grasp 0.01;');
   });
 
   it('--seeds repeats each method and reports the mean and std over seeds, noise pooled over every draw', async () => {
