@@ -8,7 +8,11 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { expandSweeps, parseMethodSpec, runCompare } from '../src/cli/compare.js';
-import { reportMethodName, describeConfig } from '../src/adapters/registry.js';
+import { methodName, describeConfig, presetFor } from '../src/adapters/registry.js';
+import { adapterFiles, applyAdapter, loadAdapter } from '../src/adapters/index.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
+import * as W from '../src/index.js';
+import { makeModel } from './adapters-models.js';
 import type { AdapterConfig } from '../src/adapters/types.js';
 import { forecastSvgs, forecastTable, rankSweepSvg, rankSweepTable, seriesTable } from '../src/report/series.js';
 import { renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
@@ -55,11 +59,24 @@ describe('--sweep and the One-for-All labels', () => {
     const config = (spec: string) => ({
       peft_type: 'LORA', r: 16, lora_alpha: 16, target_modules: ['gpt2.wpe', 'out_layer'], use_rslora: true, init_lora_weights: 'gaussian', ...parseMethodSpec(spec).adapter,
     }) as AdapterConfig;
-    expect(reportMethodName(config('one-for-all:scaling=standard'))).toBe('one-for-all (alpha/r)');
-    expect(reportMethodName(config('one-for-all:scaling=rs'))).toBe('one-for-all');
-    expect(reportMethodName({ peft_type: 'LORA', r: 8, lora_alpha: 16, use_rslora: false } as AdapterConfig)).toBe('lora');
+    expect(methodName(config('one-for-all:scaling=standard'))).toBe('one-for-all (alpha/r)');
+    expect(methodName(config('one-for-all:scaling=rs'))).toBe('one-for-all');
+    expect(methodName({ peft_type: 'LORA', r: 8, lora_alpha: 16, use_rslora: false } as AdapterConfig)).toBe('lora');
     expect(describeConfig(config('one-for-all:r=8,scaling=standard'))).toMatch(/^One-for-All \(alpha\/r\) r=8 α=16/);
     expect(describeConfig(config('one-for-all:r=8'))).toMatch(/^One-for-All \(alpha\/sqrt\(r\)\) r=8/);
+  });
+
+  it('an adapted model and its reloaded adapter files name the method as the reports do', () => {
+    W.withBackend(createReferenceBackend(), () => {
+      for (const [spec, name] of [['one-for-all:scaling=standard', 'one-for-all (alpha/r)'], ['one-for-all', 'one-for-all'], ['lora', 'lora'], ['rslora', 'rslora']] as const) {
+        const { method, adapter } = parseMethodSpec(spec);
+        const adapted = applyAdapter(makeModel('gpt2'), { ...presetFor(method), ...adapter } as AdapterConfig);
+        expect(adapted.method, spec).toBe(name);
+        const files = adapterFiles(adapted);
+        const reloaded = loadAdapter(makeModel('gpt2'), new TextDecoder().decode(files.get('adapter_config.json')!), files.get('adapter_model.safetensors')!);
+        expect(reloaded.method, spec).toBe(name);
+      }
+    });
   });
 });
 

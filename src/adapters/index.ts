@@ -3,7 +3,7 @@ export type {
   AdaptableLayer, AdapterConfig, AdapterMethod, AttachedLayer, Attachment, BitFitConfig, ConfigOf, FullConfig, GraspConfig,
   IA3Config, LoraConfig, NormsAndPositionsConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector, LisaConfig, GrassConfig, LayerwiseFields,
 } from './types.js';
-export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
+export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodLabel, type MethodName } from './registry.js';
 export { AdaptedModel, applyAdapter, PEFT_PREFIX, validateAdapterConfig, type ParameterCounts } from './model.js';
 export { defaultTargets, findTargets, matchesTarget, modelFamily, seededPermutation, type ModelFamily } from './targets.js';
 export { loraParameterCount, loraScaling } from './lora.js';

@@ -4,7 +4,7 @@
  * metric clean and under weight noise, and collect a {@link MethodResult} per method for the report.
  */
 import type { AdaptedModel } from '../adapters/model.js';
-import { describeConfig, reportMethodName, type MethodName } from '../adapters/registry.js';
+import { describeConfig, methodName, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, type NoiseModel } from '../adapters/noise.js';
 import type { MethodResult } from '../report/types.js';
@@ -72,7 +72,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     const forecasts = first && task.forecastSamples ? task.forecastSamples(model) : undefined;
     const c = r.adapted.config;
     const result: MethodResult = {
-      method: reportMethodName(r.adapted.config),
+      method: methodName(r.adapted.config),
       label: run.label ?? describeConfig(r.adapted.config),
       paramsWithoutHead: counts.adapter + counts.trainedBase,
       trainableParams: counts.trainable,
