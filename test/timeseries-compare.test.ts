@@ -15,7 +15,7 @@ import * as W from '../src/index.js';
 import { makeModel } from './adapters-models.js';
 import type { AdapterConfig } from '../src/adapters/types.js';
 import { forecastSvgs, forecastTable, rankSweepSvg, rankSweepTable, seriesTable } from '../src/report/series.js';
-import { renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
+import { renderHtmlReport, renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
 import { patchCount, seasonalSeries, type SeriesTable } from '../src/timeseries/index.js';
 import { tempDirs } from './helpers.js';
 
@@ -183,5 +183,18 @@ describe('series report parts on hand-made results', () => {
     expect(rankSweepTable(report([at(2, 'rs', 0.3), { ...at(8, 'standard', 0.2), method: 'one-for-all (alpha/r)' }, at(8, 'rs', 0.25), other]))!.rows.map((r) => r[0])).toEqual(['2', '8']);
     expect(seriesTable(rep)!.rows[0][0]).toBe('one-for-all r=2'); // a method run at several ranks is told apart
     expect(renderMarkdownReport(rep)).toMatch(/## Rank sweep/);
+  });
+
+  it('without noise measurements (--draws 0) the reports leave weight noise out; with them they show it', () => {
+    const clean = report([base({ testMetrics: { mse: 0.3, mae: 0.4 } }), base({ method: 'linear', baseline: true, testMetrics: { mse: 0.5, mae: 0.6 } })]);
+    for (const text of [renderMarkdownReport(clean), renderHtmlReport(clean)]) {
+      expect(text).not.toMatch(/weight noise|σ|No noise measurements/);
+      expect(text).toMatch(/Test split/);
+    }
+    const md = renderMarkdownReport(clean);
+    expect(md.split('\n').find((l) => l.startsWith('| method'))).toBe('| method | trainable params | mse | train time | peak memory |');
+    const noisy = report([base({ noise: [{ sigma: 0.1, mean: 0.6, std: 0.01, draws: 2 }] }), base({ method: 'linear', baseline: true })]);
+    for (const text of [renderMarkdownReport(noisy), renderHtmlReport(noisy)]) expect(text).toMatch(/Metric under weight noise[^]*σ=0\.1/);
+    expect(renderMarkdownReport(noisy)).toMatch(/\| mse @ σ=0\.1 \| mse @ σ=0\.2 \|/);
   });
 });
