@@ -32,7 +32,7 @@ import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, traini
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
-import { trainableStateBytes } from '../experiments/compare.js';
+import { trainingState } from '../experiments/compare.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
 import type { Task } from '../tasks/task.js';
@@ -217,7 +217,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     const proc = processMemory();
     Object.assign(summary, proc);
     write(formatProcessMemory(proc) + '\n');
-    const extra: Partial<MethodResult> = { stateBytes: trainableStateBytes(r.adapted) };
+    const extra: Partial<MethodResult> = trainingState(r.adapted);
     if (task.testBatches) {
       const test = task.evaluate(model, task.testBatches());
       summary.test = test.metrics;

@@ -142,7 +142,7 @@ function seriesHtml(report: ExperimentReport): string[] {
   const out: string[] = [];
   const table = seriesTable(report);
   if (table) {
-    out.push('<h2>Test split</h2>', '<p class="note">Every task metric on the held-out test split after training; trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.</p>', htmlTable(table));
+    out.push('<h2>Test split</h2>', '<p class="note">Every task metric on the held-out test split after training; trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter; for a layer-wise method such as LISA or GRASS, of what one step trains: the tensors every step trains and its largest active blocks); peak heap = the most WebAssembly heap bytes live at once in training.</p>', htmlTable(table));
   }
   const sweep = rankSweepSvg(report);
   if (sweep) out.push('<h2>Rank sweep</h2>', `<figure>${sweep}</figure>`, htmlTable(rankSweepTable(report)!));

@@ -214,7 +214,7 @@ export function generationSamples(report: ExperimentReport): string[] {
 function seriesMarkdown(report: ExperimentReport): string[] {
   const out: string[] = [];
   const table = seriesTable(report);
-  if (table) out.push('## Test split', '', 'Every task metric on the held-out test split after training, and what each method cost: trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.', '', markdownTable(table));
+  if (table) out.push('## Test split', '', 'Every task metric on the held-out test split after training, and what each method cost: trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter; for a layer-wise method such as LISA or GRASS, of what one step trains: the tensors every step trains and its largest active blocks); peak heap = the most WebAssembly heap bytes live at once in training.', '', markdownTable(table));
   const sweep = rankSweepTable(report);
   if (sweep) out.push('## Rank sweep', '', 'The same method at each rank r under alpha/sqrt(r) (rsLoRA, One-for-All\'s) and alpha/r (LoRA\'s); report.html plots it.', '', markdownTable(sweep));
   const forecasts = forecastTable(report);
