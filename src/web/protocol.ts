@@ -13,7 +13,8 @@ import type { TaskKind } from '../models/families.js';
 
 /** Where a checkpoint's or a dataset's files come from: a base URL the worker fetches from, or files the page read. */
 export type FilesSpec =
-  | { url: string }
+  /** A base URL; `files`, when known, lists the names under it (see UrlSourceOptions.files). */
+  | { url: string; files?: string[] }
   /** Names (a dropped folder's relative paths are fine) to bytes, Blobs or Files. */
   | { files: Record<string, Uint8Array | Blob>; label?: string };
 
