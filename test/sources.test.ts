@@ -113,6 +113,33 @@ describe('urlSource', () => {
     expect(seen).toEqual([['https://models.example/tiny/a.bin', { headers: { authorization: 'Bearer t' } }]]);
   });
 
+  it('lists the files it is given, and reads an unlisted name as missing without a request', async () => {
+    const plain = W.urlSource(`${base}/tiny-roberta/`);
+    expect(plain.list).toBeUndefined(); // HTTP has no directory listing
+    const names = readdirSync(CKPT).sort();
+    const requested: string[] = [];
+    const listed = W.urlSource(`${base}/tiny-roberta/`, {
+      files: names,
+      fetch: (url, init) => {
+        requested.push(url);
+        return fetch(url, init);
+      },
+    });
+    expect(await listed.list!()).toEqual(names);
+    expect(await listed.read('pytorch_model.bin')).toBeNull();
+    expect(requested).toEqual([]);
+    expect(await listed.read('config.json')).toEqual(await plain.read('config.json'));
+    expect(requested).toEqual([`${base}/tiny-roberta/config.json`]);
+    // The loaders use the listing: the same model as from the directory, and the weights hint.
+    const model = await W.fromPretrained(listed);
+    model.dispose();
+    await expect(W.fromPretrained(W.urlSource(`${base}/tiny-roberta/`, { files: ['config.json', 'pytorch_model.bin'] }))).rejects.toThrow(
+      /has no model\.safetensors; it has pytorch_model\.bin \(pickle\): convert it/,
+    );
+    expect(() => W.urlSource(`${base}/x/`, { files: ['../secret.json'] })).toThrow(/files holds "\.\.\/secret\.json"; list names relative to the base URL/);
+    expect(() => W.urlSource(`${base}/x/`, { files: ['a.json', 'a.json'] })).toThrow(/lists "a\.json" twice/);
+  });
+
   it('a relative base without a page location is refused with what to pass', () => {
     expect(() => W.urlSource('models/tiny/')).toThrow(/not an absolute URL .* pass e\.g\. "https:\/\/host\/path\/"/);
   });

@@ -8,10 +8,15 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { expandSweeps, parseMethodSpec, runCompare } from '../src/cli/compare.js';
-import { reportMethodName, describeConfig } from '../src/adapters/registry.js';
+import { methodName, describeConfig, presetFor } from '../src/adapters/registry.js';
+import { adapterFiles, applyAdapter, loadAdapter, type AdaptedModel } from '../src/adapters/index.js';
+import { trainingState } from '../src/experiments/compare.js';
+import { createReferenceBackend } from '../src/backend/reference/index.js';
+import * as W from '../src/index.js';
+import { makeModel } from './adapters-models.js';
 import type { AdapterConfig } from '../src/adapters/types.js';
 import { forecastSvgs, forecastTable, rankSweepSvg, rankSweepTable, seriesTable } from '../src/report/series.js';
-import { renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
+import { renderHtmlReport, renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
 import { patchCount, seasonalSeries, type SeriesTable } from '../src/timeseries/index.js';
 import { tempDirs } from './helpers.js';
 
@@ -55,11 +60,53 @@ describe('--sweep and the One-for-All labels', () => {
     const config = (spec: string) => ({
       peft_type: 'LORA', r: 16, lora_alpha: 16, target_modules: ['gpt2.wpe', 'out_layer'], use_rslora: true, init_lora_weights: 'gaussian', ...parseMethodSpec(spec).adapter,
     }) as AdapterConfig;
-    expect(reportMethodName(config('one-for-all:scaling=standard'))).toBe('one-for-all (alpha/r)');
-    expect(reportMethodName(config('one-for-all:scaling=rs'))).toBe('one-for-all');
-    expect(reportMethodName({ peft_type: 'LORA', r: 8, lora_alpha: 16, use_rslora: false } as AdapterConfig)).toBe('lora');
+    expect(methodName(config('one-for-all:scaling=standard'))).toBe('one-for-all (alpha/r)');
+    expect(methodName(config('one-for-all:scaling=rs'))).toBe('one-for-all');
+    expect(methodName({ peft_type: 'LORA', r: 8, lora_alpha: 16, use_rslora: false } as AdapterConfig)).toBe('lora');
     expect(describeConfig(config('one-for-all:r=8,scaling=standard'))).toMatch(/^One-for-All \(alpha\/r\) r=8 α=16/);
     expect(describeConfig(config('one-for-all:r=8'))).toMatch(/^One-for-All \(alpha\/sqrt\(r\)\) r=8/);
+  });
+
+  it('an adapted model and its reloaded adapter files name the method as the reports do', () => {
+    W.withBackend(createReferenceBackend(), () => {
+      for (const [spec, name] of [['one-for-all:scaling=standard', 'one-for-all (alpha/r)'], ['one-for-all', 'one-for-all'], ['lora', 'lora'], ['rslora', 'rslora']] as const) {
+        const { method, adapter } = parseMethodSpec(spec);
+        const adapted = applyAdapter(makeModel('gpt2'), { ...presetFor(method), ...adapter } as AdapterConfig);
+        expect(adapted.method, spec).toBe(name);
+        const files = adapterFiles(adapted);
+        const reloaded = loadAdapter(makeModel('gpt2'), new TextDecoder().decode(files.get('adapter_config.json')!), files.get('adapter_model.safetensors')!);
+        expect(reloaded.method, spec).toBe(name);
+      }
+    });
+  });
+});
+
+describe('trainable + optimizer state of what one step trains', () => {
+  it('LISA and GRASS count the always-trained tensors and their largest blocks; other methods every trainable tensor', () => {
+    W.withBackend(createReferenceBackend(), () => {
+      const sizes = (a: AdaptedModel) => a.namedTrainable().map(([k, t]) => [k, t.size] as const);
+      const block = (k: string) => /(?:^|\.)h\.(\d+)\./.exec(k)?.[1];
+      for (const [peft, frozen] of [['LISA', 'drop'], ['GRASS', 'drop'], ['LISA', 'keep']] as const) {
+        const adapted = applyAdapter(makeModel('gpt2'), { peft_type: peft, frozen_state: frozen } as AdapterConfig);
+        const all = sizes(adapted);
+        const perBlock = new Map<string, number>();
+        let always = 0;
+        for (const [k, n] of all) {
+          const b = block(k);
+          if (b === undefined) always += n;
+          else perBlock.set(b, (perBlock.get(b) ?? 0) + n);
+        }
+        expect(perBlock.size).toBe(2); // the tiny model's two blocks; gamma defaults to 1 of them
+        const step = always + Math.max(...perBlock.values());
+        const total = all.reduce((n, [, x]) => n + x, 0);
+        expect(trainingState(adapted)).toEqual({
+          stateBytes: 4 * step + 8 * (frozen === 'keep' ? total : step), stepTrainable: { params: step, blocks: 1, of: 2 },
+        });
+        expect(step).toBeLessThan(total);
+      }
+      const lora = applyAdapter(makeModel('gpt2'), { ...presetFor('lora') } as AdapterConfig);
+      expect(trainingState(lora)).toEqual({ stateBytes: 12 * lora.parameterCounts().trainable });
+    });
   });
 });
 
@@ -166,5 +213,30 @@ describe('series report parts on hand-made results', () => {
     expect(rankSweepTable(report([at(2, 'rs', 0.3), { ...at(8, 'standard', 0.2), method: 'one-for-all (alpha/r)' }, at(8, 'rs', 0.25), other]))!.rows.map((r) => r[0])).toEqual(['2', '8']);
     expect(seriesTable(rep)!.rows[0][0]).toBe('one-for-all r=2'); // a method run at several ranks is told apart
     expect(renderMarkdownReport(rep)).toMatch(/## Rank sweep/);
+  });
+
+  it('a layer-wise row says what one step trains, and its state bytes are one step\'s', () => {
+    const rep = report([
+      base({ method: 'lisa', trainableParams: 1000, totalParams: 1000, stateBytes: 12 * 400, stepTrainable: { params: 400, blocks: 1, of: 4 }, testMetrics: { mse: 0.3 } }),
+      base({ method: 'full', trainableParams: 1000, totalParams: 1000, stateBytes: 12 * 1000, testMetrics: { mse: 0.2 } }),
+    ]);
+    validateReport(rep);
+    const rows = seriesTable(rep)!.rows;
+    expect(rows[0].slice(2, 4)).toEqual(['1000 (per step: 400, 1 of 4 blocks)', '4.7 KiB per step']);
+    expect(rows[1].slice(2, 4)).toEqual(['1000', '11.7 KiB']);
+    expect(() => validateReport(report([base({ stepTrainable: { params: 11, blocks: 1, of: 2 } })]))).toThrow(/stepTrainable\.params/);
+  });
+
+  it('without noise measurements (--draws 0) the reports leave weight noise out; with them they show it', () => {
+    const clean = report([base({ testMetrics: { mse: 0.3, mae: 0.4 } }), base({ method: 'linear', baseline: true, testMetrics: { mse: 0.5, mae: 0.6 } })]);
+    for (const text of [renderMarkdownReport(clean), renderHtmlReport(clean)]) {
+      expect(text).not.toMatch(/weight noise|σ|No noise measurements/);
+      expect(text).toMatch(/Test split/);
+    }
+    const md = renderMarkdownReport(clean);
+    expect(md.split('\n').find((l) => l.startsWith('| method'))).toBe('| method | trainable params | mse | train time | peak memory |');
+    const noisy = report([base({ noise: [{ sigma: 0.1, mean: 0.6, std: 0.01, draws: 2 }] }), base({ method: 'linear', baseline: true })]);
+    for (const text of [renderMarkdownReport(noisy), renderHtmlReport(noisy)]) expect(text).toMatch(/Metric under weight noise[^]*σ=0\.1/);
+    expect(renderMarkdownReport(noisy)).toMatch(/\| mse @ σ=0\.1 \| mse @ σ=0\.2 \|/);
   });
 });

@@ -1,9 +1,9 @@
 /** Fine-tuning methods: full, BitFit, GPT4TS's norms-and-positions rule, LoRA/rsLoRA/One-for-All, (IA)3, GRASP, StochGRASP, LISA, GRASS; adapter files; noise robustness. */
 export type {
   AdaptableLayer, AdapterConfig, AdapterMethod, AttachedLayer, Attachment, BitFitConfig, ConfigOf, FullConfig, GraspConfig,
-  IA3Config, LoraConfig, NormsAndPositionsConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector, LisaConfig, GrassConfig, LayerwiseFields,
+  IA3Config, LoraConfig, NormsAndPositionsConfig, PeftType, StochGraspConfig, TargetModules, TrainableSelector, StepShare, LisaConfig, GrassConfig, LayerwiseFields,
 } from './types.js';
-export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodName } from './registry.js';
+export { ADAPTERS, defaultLr, describeConfig, METHOD_NAMES, METHOD_PRESETS, methodFor, methodName, presetFor, type MethodLabel, type MethodName } from './registry.js';
 export { AdaptedModel, applyAdapter, PEFT_PREFIX, validateAdapterConfig, type ParameterCounts } from './model.js';
 export { defaultTargets, findTargets, matchesTarget, modelFamily, seededPermutation, type ModelFamily } from './targets.js';
 export { loraParameterCount, loraScaling } from './lora.js';

@@ -10,7 +10,7 @@ import type { Module } from '../nn/module.js';
 import { Generator } from '../ops/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkNumber } from './targets.js';
-import type { LayerwiseFields, TrainableSelector } from './types.js';
+import type { LayerwiseFields, StepShare, TrainableSelector } from './types.js';
 
 export type Trainable = readonly (readonly [string, Tensor])[];
 
@@ -160,6 +160,14 @@ export abstract class LayerwiseSelector implements TrainableSelector {
   /** Positions (in block order) of the blocks active now. */
   activeBlocks(): readonly number[] {
     return this.active;
+  }
+
+  largestStep(trainable: Trainable): StepShare {
+    const { blocks, always } = this.blocks(trainable);
+    const size = new Map(trainable.map(([k, t]) => [k, t.size]));
+    const largest = blocks.map((b) => b.size).sort((a, b) => b - a).slice(0, this.c.gamma);
+    const elements = always.reduce((n, k) => n + size.get(k)!, 0) + largest.reduce((n, s) => n + s, 0);
+    return { elements, units: largest.length, of: blocks.length };
   }
 
   groups(trainable: Trainable): string[][] {

@@ -9,7 +9,7 @@ import { FAMILIES, familyOf } from '../models/families.js';
 import type { Module } from '../nn/module.js';
 import { add, mul } from '../ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { methodFor, methodName, type MethodName } from './registry.js';
+import { methodFor, methodName, type MethodLabel } from './registry.js';
 import { matchesTarget } from './targets.js';
 import type { AdapterConfig, AttachedLayer, TrainableSelector } from './types.js';
 import { writeInto } from './weights.js';
@@ -67,8 +67,8 @@ export class AdaptedModel<M extends Module = Module> {
     for (const n of [...this.headNames, ...this.baseNames]) own.get(n)!.requiresGrad = true;
   }
 
-  /** `full`, `bitfit`, `lora`, `rslora`, `ia3`, `grasp` or `stochgrasp`. */
-  get method(): MethodName {
+  /** The method's name ({@link methodName}): `full`, `lora`, `one-for-all`, `one-for-all (alpha/r)`, `grasp`, ... */
+  get method(): MethodLabel {
     return methodName(this.config);
   }
 

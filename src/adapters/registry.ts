@@ -39,20 +39,24 @@ export const METHOD_PRESETS = {
 export type MethodName = keyof typeof METHOD_PRESETS;
 export const METHOD_NAMES = Object.keys(METHOD_PRESETS) as MethodName[];
 
-/** The method's name in reports: rsLoRA is LoRA with a flag, One-for-All is rsLoRA with Gaussian init. */
-export function methodName(config: AdapterConfig): MethodName {
-  if (config.peft_type === 'LORA') return config.use_rslora ? (config.init_lora_weights === 'gaussian' ? 'one-for-all' : 'rslora') : 'lora';
-  return config.peft_type.toLowerCase() as MethodName;
-}
+/**
+ * A resolved config's method as the CLI, reports, the adapter model and the web session all name it:
+ * a method name, or `one-for-all (alpha/r)` for One-for-All under LoRA's own scaling.
+ */
+export type MethodLabel = MethodName | 'one-for-all (alpha/r)';
 
 /**
- * The method as reports name it: {@link methodName}, except that a Gaussian-initialised LoRA with
- * LoRA's own scaling (`one-for-all:scaling=standard`) is `one-for-all (alpha/r)`, not `lora`: it
- * is One-for-All with the other scaling, which a rank sweep sets side by side with alpha/sqrt(r).
+ * The method of a resolved config: rsLoRA is LoRA with a flag, One-for-All is rsLoRA with Gaussian
+ * init, and a Gaussian-initialised LoRA with LoRA's own scaling (`one-for-all:scaling=standard`) is
+ * `one-for-all (alpha/r)`, not `lora`: it is One-for-All with the other scaling, which a rank sweep
+ * sets side by side with alpha/sqrt(r).
  */
-export function reportMethodName(config: AdapterConfig): string {
-  if (config.peft_type === 'LORA' && config.init_lora_weights === 'gaussian' && !config.use_rslora) return 'one-for-all (alpha/r)';
-  return methodName(config);
+export function methodName(config: AdapterConfig): MethodLabel {
+  if (config.peft_type === 'LORA') {
+    if (config.init_lora_weights === 'gaussian') return config.use_rslora ? 'one-for-all' : 'one-for-all (alpha/r)';
+    return config.use_rslora ? 'rslora' : 'lora';
+  }
+  return config.peft_type.toLowerCase() as MethodName;
 }
 
 export function methodFor<T extends PeftType>(type: T): AdapterMethod<T> {

@@ -228,6 +228,21 @@ export interface TrainableSelector {
   setState(state: unknown): void;
   /** A JSON summary for the metrics log each time the active set changes (e.g. sampling probabilities per block). */
   describe?(): Record<string, unknown>;
+  /**
+   * The most one training step trains: elements in the tensors every step trains plus the `units`
+   * largest of the `of` units switched together (cost reports count this, not every tensor that can train).
+   */
+  largestStep(trainable: readonly (readonly [string, Tensor])[]): StepShare;
+}
+
+/** What one step of a selector-driven method trains at most (see {@link TrainableSelector.largestStep}). */
+export interface StepShare {
+  /** Elements trained in one step: the always-trained tensors and the `units` largest units. */
+  elements: number;
+  /** Units (blocks) trained per step. */
+  units: number;
+  /** Units to choose from. */
+  of: number;
 }
 
 /** What attaching a method did to a model. */

@@ -6,6 +6,13 @@
  * Input gradients are reduced to the input's shape here (`sumToShape`), accumulated with `+`, and
  * gradients no longer needed are freed as soon as their node has run, which keeps the peak memory of
  * the backward pass close to that of the forward.
+ *
+ * Graphs can overlap: two losses computed from one hidden state, or a result used to compute another.
+ * A backward without retainGraph consumes only the part of the graph no other live graph reads (a
+ * tensor's `consumers` counts the live nodes reading it; more than this graph's own means another
+ * graph needs it and everything below it), so the other graph's backward still finds its nodes and
+ * saved tensors. Running backward again through a part that was consumed throws, rather than
+ * stopping the gradient there in silence.
  */
 import { noGrad } from '../tensor/engine.js';
 import { fmtShape, shapesEqual, type Shape } from '../backend/strides.js';
@@ -81,17 +88,45 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     throw new Error(`backward: gradient ${fmtShape(grad.shape)} must have the output's shape ${fmtShape(root.shape)}`);
   }
   const order = topoOrder(root);
+  for (const t of order) {
+    if (!t.node && t.graphConsumed) {
+      throw new Error(
+        `backward: ${t.describe()}${t === root ? '' : ` (reached from ${root.describe()})`} was computed by ops whose graph an ` +
+          'earlier backward() already consumed; pass { retainGraph: true } to the earlier backward() to run backward through it again',
+      );
+    }
+  }
+  const retain = opts.retainGraph ?? false;
+  const shared = retain ? new Set<Tensor>() : sharedWithOtherGraphs(order);
   const created = pushScope();
   try {
-    const retain = opts.retainGraph ?? false;
-    noGrad(() => sweep(root, grad ?? filledLike(root, 1), order, created, retain, retain ? null : releasable(order)));
+    noGrad(() => sweep(root, grad ?? filledLike(root, 1), order, created, retain, shared, retain ? null : releasable(order, shared)));
   } finally {
     // Everything the sweep created is garbage now: leaf gradients were copied out (and untracked).
     popScope();
     for (const t of created) t.dispose();
   }
-  // The graph is consumed: tensors a tidy() kept only for it can go.
-  if (!opts.retainGraph) root.releaseGraphRefs();
+  // The graph is consumed: tensors a tidy() kept only for it can go (unless another graph reads the root).
+  if (!retain && !shared.has(root)) root.releaseGraphRefs();
+}
+
+/**
+ * The tensors of this graph that another live graph also needs: those read by more live nodes than
+ * the graph's own (`consumers`), and every tensor below one of them. Their nodes and saved tensors
+ * stay for the other graph's backward. Empty in the usual case of one loss per graph.
+ */
+function sharedWithOtherGraphs(order: Tensor[]): Set<Tensor> {
+  const readsHere = new Map<Tensor, number>();
+  for (const t of order) for (const x of t.node?.inputs ?? []) readsHere.set(x, (readsHere.get(x) ?? 0) + 1);
+  const shared = new Set<Tensor>();
+  // Reverse post-order: every reader of t inside the graph is decided before t itself.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i];
+    if (!shared.has(t) && t.consumers <= (readsHere.get(t) ?? 0)) continue;
+    shared.add(t);
+    for (const x of t.node?.inputs ?? []) shared.add(x);
+  }
+  return shared;
 }
 
 /**
@@ -99,18 +134,22 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
  * (a tidy() returned a tensor of it and no other holder shares them; no user code can reach them),
  * with the number of nodes that read each. Leaves keep their storage (their .grad lives there).
  */
-function releasable(order: Tensor[]): Map<Tensor, number> {
+function releasable(order: Tensor[], shared: Set<Tensor>): Map<Tensor, number> {
   const held = new Set<Tensor>();
   for (const t of order) for (const r of t.graphRefs ?? []) if (r.holds === 1 && (r.node || !r.requiresGrad)) held.add(r);
+  // What a node left for another graph reads stays (that graph's backward reads it).
+  for (const t of shared) for (const s of t.node?.saved ?? []) if (s) held.delete(s);
   const readers = new Map<Tensor, number>();
   for (const t of order) {
+    if (shared.has(t)) continue;
     for (const s of t.node?.saved ?? []) if (s && held.has(s)) readers.set(s, (readers.get(s) ?? 0) + 1);
   }
   return readers;
 }
 
 function sweep(
-  root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean, readers: Map<Tensor, number> | null,
+  root: Tensor, seed: Tensor, order: Tensor[], created: Set<Tensor>, retain: boolean, shared: Set<Tensor>,
+  readers: Map<Tensor, number> | null,
 ): void {
   const grads = new Map<Tensor, Tensor>([[root, seed]]);
   const uses = new Map<Tensor, number>([[seed, 1]]);
@@ -145,7 +184,11 @@ function sweep(
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     const g = grads.get(t);
-    if (!g) continue;
+    const consume = !retain && !shared.has(t);
+    if (!g) {
+      if (consume) t.dropNode(true); // no gradient reached it: consumed all the same
+      continue;
+    }
     grads.delete(t);
     const node = t.node;
     if (!node) {
@@ -160,7 +203,7 @@ function sweep(
         if (!gi || !input.requiresGrad) return;
         store(input, sumToShape(gi, input.shape));
       });
-      if (!retain) t.node = null;
+      if (consume) t.dropNode(true);
       // Saved tensors no remaining node reads give their storage back now, not at the end of backward.
       if (readers) {
         for (const s of node.saved) {

@@ -111,7 +111,7 @@ export function apply<A>(spec: OpSpec<A>, inputs: readonly Tensor[], attrs: NoIn
         profilingActive() ? timeBackward(spec.name, () => spec.backward(ctx, dy, attrs)) : spec.backward(ctx, dy, attrs),
     };
     if (anomaly) node.backward = checkedBackward(node, label);
-    out.node = node;
+    out.attachNode(node);
   }
   return out;
 }

@@ -93,7 +93,7 @@ export async function runSeriesCompare(o: SeriesCompareOptions): Promise<Experim
     notes: [
       `${s.source}; ${task.trainExamples} training / ${task.validationExamples} validation windows; the summary's ${task.metric} is on the validation split, the test table on the test split; seed${o.seeds ? `s ${o.seeds.join(', ')}` : ` ${seed}`}.`,
       `AdamW, warmup ${D.warmupRatio * 100}% then linear decay, batch ${o.batchSize ?? D.batchSize}, ${o.epochs ?? D.epochs} epochs, the final model scored (no early stopping); peak learning rates ${[...new Set(o.runs.map((r) => `${r.method} ${o.lr ?? defaultLr(r.method)}`))].join(', ')}${results.some((r) => r.baseline) ? `, linear ${o.lr ?? BASELINE_LR}` : ''}; the head's ${o.headLr ?? `min(lr, ${DEFAULT_HEAD_LR})`}.`,
-      'Trainable + optimizer state counts each trainable float32 value with its two AdamW moments (12 bytes per parameter); peak heap is the most WebAssembly heap bytes live at once in training (parameters, gradients, optimizer state, activations).',
+      'Trainable + optimizer state counts each trainable float32 value with its two AdamW moments (12 bytes per parameter); a layer-wise method (LISA, GRASS) counts what one step trains (the tensors every step trains and its gamma largest blocks; with frozen_state keep, plus the moments switched-off blocks keep), and its trainable params say how many of them one step trains; peak heap is the most WebAssembly heap bytes live at once in training (parameters, gradients, optimizer state, activations).',
       ...(draws > 0 ? [] : ['No weight-noise evaluation (--draws 0, the default for series tasks).']),
     ],
   };

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
 import { MEMORY_CATEGORIES, type MemoryBreakdown } from '../backend/memory.js';
 import { validateAdapterConfig } from '../adapters/model.js';
-import { METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
+import { describeConfig, METHOD_NAMES, methodName, presetFor, type MethodName } from '../adapters/registry.js';
 import { evaluateUnderNoise, type NoiseModel } from '../adapters/noise.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { detectAnomaly } from '../nn/anomaly.js';
@@ -32,8 +32,7 @@ import { e2eOptions, e2eSettings, seriesArgs, seriesOptions, taskOptions, traini
 import type { E2ETaskConfig } from '../tasks/e2e.js';
 import { renderHtmlReport, renderMarkdownReport } from '../report/index.js';
 import type { ExperimentReport, MethodResult } from '../report/types.js';
-import { describeConfig, reportMethodName } from '../adapters/registry.js';
-import { trainableStateBytes } from '../experiments/compare.js';
+import { trainingState } from '../experiments/compare.js';
 import { EVAL_SPLITS, prepareRun, type EvalSplit, type PreparedRun } from './setup.js';
 import { isSeriesTask, prepareSeriesRun, trainBaseline, type PreparedSeriesRun, type SeriesOptions } from './series.js';
 import type { Task } from '../tasks/task.js';
@@ -218,7 +217,7 @@ export async function runFinetuneCli(o: FinetuneCliOptions): Promise<FinetuneCli
     const proc = processMemory();
     Object.assign(summary, proc);
     write(formatProcessMemory(proc) + '\n');
-    const extra: Partial<MethodResult> = { stateBytes: trainableStateBytes(r.adapted) };
+    const extra: Partial<MethodResult> = trainingState(r.adapted);
     if (task.testBatches) {
       const test = task.evaluate(model, task.testBatches());
       summary.test = test.metrics;
@@ -297,7 +296,7 @@ function singleRunReport(o: FinetuneCliOptions, source: string, metric: string, 
   const counts = r.adapted.parameterCounts();
   const g = r.final.generation;
   const result: MethodResult = {
-    method: reportMethodName(r.adapted.config), label: describeConfig(r.adapted.config),
+    method: methodName(r.adapted.config), label: describeConfig(r.adapted.config),
     trainableParams: counts.trainable, totalParams: counts.total, paramsWithoutHead: counts.adapter + counts.trainedBase,
     metric: r.final.metrics[metric], metricName: metric, noise: noise ?? [],
     trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, trainTokens: r.trainTokens, lossCurve: r.lossCurve,

@@ -15,7 +15,7 @@ import { ProgressBar } from '../train/progress.js';
 import { LinearForecaster } from '../timeseries/baseline.js';
 import { GPT4TS_DEFAULTS } from '../timeseries/config.js';
 import { patchCount } from '../timeseries/pipeline.js';
-import { trainableStateBytes } from '../experiments/compare.js';
+import { trainingState } from '../experiments/compare.js';
 import type { MethodResult } from '../report/types.js';
 import { checkSeriesOptions, readSeriesTask, SERIES_TASK_KINDS, type SeriesOptions, type SeriesTaskData, type SeriesTaskName } from './series-data.js';
 
@@ -125,7 +125,7 @@ export async function trainBaseline(s: PreparedSeriesRun, config: FinetuneConfig
       method: 'linear', label: 'linear baseline: one Linear(input, output steps) shared by the channels', baseline: true,
       trainableParams: params, totalParams: params, metric: r.final.metrics[s.task.metric], metricName: s.task.metric, noise: [],
       trainSeconds: r.trainSeconds, peakMemoryBytes: r.peakMemoryBytes, peakMemory: r.peakMemory, steps: r.steps, finalLoss: r.finalLoss, lossCurve: r.lossCurve,
-      testMetrics: { ...test.metrics }, stateBytes: trainableStateBytes(r.adapted), ...(forecasts ? { forecasts } : {}),
+      testMetrics: { ...test.metrics }, ...trainingState(r.adapted), ...(forecasts ? { forecasts } : {}),
     };
     r.adapted.remove();
     return { summary, result };

@@ -4,7 +4,7 @@
  * metric clean and under weight noise, and collect a {@link MethodResult} per method for the report.
  */
 import type { AdaptedModel } from '../adapters/model.js';
-import { describeConfig, reportMethodName, type MethodName } from '../adapters/registry.js';
+import { describeConfig, methodName, type MethodName } from '../adapters/registry.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { DEFAULT_NOISE_SIGMAS, evaluateUnderNoise, meanStd, type NoiseModel } from '../adapters/noise.js';
 import type { MethodResult } from '../report/types.js';
@@ -78,7 +78,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     const forecasts = first && task.forecastSamples ? task.forecastSamples(model) : undefined;
     const c = r.adapted.config;
     const result: MethodResult = {
-      method: reportMethodName(r.adapted.config),
+      method: methodName(r.adapted.config),
       label: run.label ?? describeConfig(r.adapted.config),
       paramsWithoutHead: counts.adapter + counts.trainedBase,
       trainableParams: counts.trainable,
@@ -96,7 +96,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
       ...(r.final.generation ? { generation: { ...r.final.generation, scores: { ...r.final.generation.scores } } } : {}),
       ...(r.selection ? { selection: r.selection } : {}),
       ...(test ? { testMetrics: { ...test } } : {}),
-      stateBytes: trainableStateBytes(r.adapted),
+      ...trainingState(r.adapted),
       ...(forecasts ? { forecasts } : {}),
       ...(c.peft_type === 'LORA' ? { lora: { r: c.r, alpha: c.lora_alpha, scaling: c.use_rslora ? 'rs' as const : 'standard' as const } } : {}),
     };
@@ -111,9 +111,18 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
 /**
  * Bytes of what training keeps per trainable value: the value and AdamW's two moments, all float32
  * (12 bytes per parameter; the gradients come and go with each step and count in the heap peak).
+ * A method with a selector (LISA, GRASS) trains a few blocks per step: it counts what one step
+ * trains at most (`stepTrainable`), plus, with `frozen_state: "keep"`, the moments switched-off
+ * blocks keep.
  */
-export function trainableStateBytes(adapted: AdaptedModel<TaskModel>): number {
-  return adapted.namedTrainable().reduce((n, [, t]) => n + 3 * 4 * t.size, 0);
+export function trainingState(adapted: AdaptedModel<TaskModel>): Pick<MethodResult, 'stateBytes' | 'stepTrainable'> {
+  const trainable = adapted.namedTrainable();
+  const all = trainable.reduce((n, [, t]) => n + t.size, 0);
+  const sel = adapted.selector;
+  if (!sel) return { stateBytes: 12 * all };
+  const step = sel.largestStep(trainable);
+  const moments = sel.frozenState === 'keep' ? all : step.elements;
+  return { stateBytes: 4 * step.elements + 8 * moments, stepTrainable: { params: step.elements, blocks: step.units, of: step.of } };
 }
 
 /**

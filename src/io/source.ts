@@ -20,7 +20,10 @@ export interface FileSource {
   read(name: string): Promise<Uint8Array | null>;
   /** Where `name` is, for errors and safetensors messages: a path, a URL, or the name in a map. */
   locate(name: string): string;
-  /** The file names present, where a listing is cheap (directories, maps; not URLs). */
+  /**
+   * The file names present, where the source can know them (directories, maps, a URL source given
+   * its `files`). Absent where it cannot: HTTP has no directory listing.
+   */
   list?(): Promise<string[]>;
 }
 
@@ -61,6 +64,14 @@ export interface UrlSourceOptions {
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** Passed to every request (headers, credentials, cache mode, an AbortSignal). */
   init?: RequestInit;
+  /**
+   * The names of the files under the base, when the caller knows them (a manifest, a model hub's
+   * file list). The source then has `list()`, and reading a name not listed gives null without a
+   * request (no 404 round trip for each optional file a loader looks for). Without it the source has
+   * no `list()`: HTTP offers no directory listing, and guessing names would pass off files never
+   * asked for as absent.
+   */
+  files?: readonly string[];
 }
 
 /**
@@ -68,16 +79,19 @@ export interface UrlSourceOptions {
  * `config.json` from `https://host/models/tiny-roberta/config.json`. A missing trailing slash is
  * added (the base names a directory). A relative base is resolved against the page's location.
  * HTTP 404 means the file is missing (null); other HTTP errors and network failures reject with the
- * URL and status.
+ * URL and status. With `opts.files` the source lists those names (see {@link UrlSourceOptions.files}).
  */
 export function urlSource(baseUrl: string | URL, opts: UrlSourceOptions = {}): FileSource {
   const base = absoluteBase(baseUrl);
   const doFetch = opts.fetch ?? (typeof fetch === 'function' ? (u: string, i?: RequestInit) => fetch(u, i) : undefined);
   const locate = (name: string) => new URL(name, base).href;
+  const files = opts.files === undefined ? null : listedNames(opts.files);
   return {
     describe: base.href,
     locate,
+    ...(files ? { list: async () => [...files] } : {}),
     async read(name) {
+      if (files && !files.includes(name)) return null;
       const url = locate(name);
       if (doFetch === undefined) throw new Error(`urlSource: cannot read ${url}: fetch is not available here; pass urlSource(base, { fetch })`);
       let res: Response;
@@ -97,6 +111,20 @@ export function urlSource(baseUrl: string | URL, opts: UrlSourceOptions = {}): F
       return new Uint8Array(await res.arrayBuffer());
     },
   };
+}
+
+/** The `files` of a URL source, checked: relative names under the base, each once. */
+function listedNames(files: readonly string[]): string[] {
+  if (!Array.isArray(files)) throw new TypeError(`urlSource: files must be an array of file names, got ${typeof files}`);
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (typeof f !== 'string' || f === '' || f.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(f) || f.split('/').includes('..')) {
+      throw new TypeError(`urlSource: files holds ${JSON.stringify(f)}; list names relative to the base URL, such as "config.json" or "onnx/model.bin"`);
+    }
+    if (seen.has(f)) throw new TypeError(`urlSource: files lists ${JSON.stringify(f)} twice`);
+    seen.add(f);
+  }
+  return [...seen];
 }
 
 function absoluteBase(baseUrl: string | URL): URL {

@@ -102,7 +102,7 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
 function binaryNoGrad(op: 'eq' | 'gt', a: TensorLike, b: TensorLike): Tensor {
   const out = binary(op, a, b);
   out.requiresGrad = false;
-  out.node = null;
+  out.dropNode();
   return out;
 }
 

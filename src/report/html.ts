@@ -4,7 +4,7 @@
  * Tables reuse the Markdown report's table models; every piece of report text is escaped.
  */
 import {
-  allSigmas, formatShare, generationTable, formatSigma, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
+  formatShare, generationTable, formatSigma, hasNoise, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
 } from './markdown.js';
 import { selectionSvg } from './selection.js';
 import { forecastSvgs, rankSweepSvg, rankSweepTable, seriesTable } from './series.js';
@@ -142,7 +142,7 @@ function seriesHtml(report: ExperimentReport): string[] {
   const out: string[] = [];
   const table = seriesTable(report);
   if (table) {
-    out.push('<h2>Test split</h2>', '<p class="note">Every task metric on the held-out test split after training; trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.</p>', htmlTable(table));
+    out.push('<h2>Test split</h2>', '<p class="note">Every task metric on the held-out test split after training; trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter; for a layer-wise method such as LISA or GRASS, of what one step trains: the tensors every step trains and its largest active blocks); peak heap = the most WebAssembly heap bytes live at once in training.</p>', htmlTable(table));
   }
   const sweep = rankSweepSvg(report);
   if (sweep) out.push('<h2>Rank sweep</h2>', `<figure>${sweep}</figure>`, htmlTable(rankSweepTable(report)!));
@@ -165,17 +165,20 @@ export function renderHtmlReport(report: ExperimentReport): string {
     ['model', report.model],
     ['created', report.createdAt],
     ['metric', `${report.results[0].metricName} on the validation split`],
-    ['noise', noiseDescription(report)],
+    ...(hasNoise(report) ? [['noise', noiseDescription(report)] as [string, string]] : []),
   ];
   const body = [
     `<h1>${e(report.title)}</h1>`,
     `<dl>${settings.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('')}</dl>`,
     '<h2>Summary</h2>',
     htmlTable(summaryTable(report), labels),
-    '<h2>Metric under weight noise</h2>',
-    `<figure>${noiseChart(report)}</figure>`,
-    skipped.length ? `<p class="note">Not plotted (not measured): ${e(skipped.join('; '))}.</p>` : '',
-    allSigmas(report).length ? htmlTable(noiseCurveTable(report), labels) : '<p class="note">No noise measurements.</p>',
+    // No method measured under noise (series tasks by default, generation tasks): no noise section at all.
+    ...(hasNoise(report) ? [
+      '<h2>Metric under weight noise</h2>',
+      `<figure>${noiseChart(report)}</figure>`,
+      skipped.length ? `<p class="note">Not plotted (not measured): ${e(skipped.join('; '))}.</p>` : '',
+      htmlTable(noiseCurveTable(report), labels),
+    ] : []),
     ...generationHtml(report),
     '<h2>Trainable parameters</h2>',
     `<figure>${paramsChart(report)}</figure>`,

@@ -9,7 +9,10 @@ import { forecastTable, rankSweepTable, seriesTable } from './series.js';
 export { formatMiB, formatTrainTime, isPercentMetric, type TableModel };
 import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
 
-/** The noise levels the summary table always shows, so tables of different experiments line up. */
+/**
+ * The noise levels the summary table shows whenever any method was measured under noise, so tables of
+ * different experiments line up. A report without noise measurements has no noise columns or sections.
+ */
 export const SUMMARY_SIGMAS = [0.1, 0.2] as const;
 
 // toFixed keeps the sign of tiny negatives ("-0.000"), which reads as a real negative score
@@ -51,6 +54,11 @@ export function noiseAt(res: MethodResult, sigma: number): NoisePoint | undefine
   return res.noise.find((p) => Math.abs(p.sigma - sigma) < SIGMA_TOLERANCE);
 }
 
+/** Whether any method was measured under weight noise (else the report leaves noise out entirely). */
+export function hasNoise(report: ExperimentReport): boolean {
+  return report.results.some((r) => r.noise.length > 0);
+}
+
 /** Every sigma any method was measured at, ascending, near-duplicates merged. */
 export function allSigmas(report: ExperimentReport): number[] {
   const sorted = report.results.flatMap((r) => r.noise.map((p) => p.sigma)).sort((a, b) => a - b);
@@ -80,15 +88,16 @@ function summaryColumns(report: ExperimentReport): TableModel {
   const name = report.results[0].metricName;
   // the method's own cost beside the total: on small models the task head dominates the count
   const own = report.results.some((r) => r.paramsWithoutHead !== undefined);
+  const sigmas = hasNoise(report) ? SUMMARY_SIGMAS : [];
   return {
-    header: ['method', 'trainable params', ...(own ? ['outside head'] : []), name, ...SUMMARY_SIGMAS.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
-    align: ['left', 'right', ...(own ? ['right' as const] : []), 'right', 'right', 'right', 'right', 'right'],
+    header: ['method', 'trainable params', ...(own ? ['outside head'] : []), name, ...sigmas.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
+    align: ['left', 'right', ...(own ? ['right' as const] : []), 'right', ...sigmas.map(() => 'right' as const), 'right', 'right'],
     rows: report.results.map((r) => [
       r.method,
       String(r.trainableParams),
       ...(own ? [r.paramsWithoutHead === undefined ? '-' : String(r.paramsWithoutHead)] : []),
       (r.seeds ?? 1) > 1 ? formatMeanStd({ sigma: 0, mean: r.metric, std: r.metricStd ?? NaN, draws: r.seeds! }, name) : formatMetric(r.metric, name),
-      ...SUMMARY_SIGMAS.map((s) => formatMeanStd(noiseAt(r, s), name)),
+      ...sigmas.map((s) => formatMeanStd(noiseAt(r, s), name)),
       formatTrainTime(r.trainSeconds),
       r.baseline ? '-' : formatMiB(r.peakMemoryBytes),
     ]),
@@ -124,7 +133,8 @@ export function markdownTable(t: TableModel): string {
 
 /**
  * The summary table:
- * `| method | trainable params | <metricName> | <metricName> @ σ=0.1 | <metricName> @ σ=0.2 | train time | peak memory |`,
+ * `| method | trainable params | <metricName> | <metricName> @ σ=0.1 | <metricName> @ σ=0.2 | train time | peak memory |`
+ * (the σ columns only when some method was measured under noise),
  * one row per result in input order.
  */
 export function renderMarkdownTable(report: ExperimentReport): string {
@@ -204,7 +214,7 @@ export function generationSamples(report: ExperimentReport): string[] {
 function seriesMarkdown(report: ExperimentReport): string[] {
   const out: string[] = [];
   const table = seriesTable(report);
-  if (table) out.push('## Test split', '', 'Every task metric on the held-out test split after training, and what each method cost: trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter); peak heap = the most WebAssembly heap bytes live at once in training.', '', markdownTable(table));
+  if (table) out.push('## Test split', '', 'Every task metric on the held-out test split after training, and what each method cost: trainable + optimizer state = the trainable values and their two AdamW moments (12 bytes per float32 parameter; for a layer-wise method such as LISA or GRASS, of what one step trains: the tensors every step trains and its largest active blocks); peak heap = the most WebAssembly heap bytes live at once in training.', '', markdownTable(table));
   const sweep = rankSweepTable(report);
   if (sweep) out.push('## Rank sweep', '', 'The same method at each rank r under alpha/sqrt(r) (rsLoRA, One-for-All\'s) and alpha/r (LoRA\'s); report.html plots it.', '', markdownTable(sweep));
   const forecasts = forecastTable(report);
@@ -222,12 +232,12 @@ export function renderMarkdownReport(report: ExperimentReport): string {
     `- model: ${mdInline(report.model)}`,
     `- created: ${mdInline(report.createdAt)}`,
     `- metric: ${mdInline(report.results[0].metricName)} on the validation split`,
-    `- noise: ${mdInline(noiseDescription(report))}`,
+    ...(hasNoise(report) ? [`- noise: ${mdInline(noiseDescription(report))}`] : []),
     '',
     '## Summary',
     '',
     markdownTable(summaryTable(report)),
-    ...(allSigmas(report).length ? ['## Metric under weight noise', '', markdownTable(noiseCurveTable(report))] : []),
+    ...(hasNoise(report) ? ['## Metric under weight noise', '', markdownTable(noiseCurveTable(report))] : []),
   ];
   const gen = generationTable(report);
   if (gen) {

@@ -35,6 +35,8 @@ function testNames(report: ExperimentReport): string[] {
 /**
  * One row per method with its test metrics and what it cost; null when no result has test metrics.
  * The baseline rows (no pretrained model) show their own heap peak too: they train with the same loop.
+ * A layer-wise method's row says what one step trains beside its whole count, and its state bytes
+ * are those of one step (labelled so).
  */
 export function seriesTable(report: ExperimentReport): TableModel | null {
   if (!report.results.some((r) => r.testMetrics)) return null;
@@ -45,8 +47,8 @@ export function seriesTable(report: ExperimentReport): TableModel | null {
     rows: report.results.map((r) => [
       rowName(report, r),
       ...names.map((n) => (r.testMetrics && n in r.testMetrics ? formatSeriesMetric(r.testMetrics[n], n) : 'n/a')),
-      String(r.trainableParams),
-      r.stateBytes === undefined ? 'n/a' : formatBytes(r.stateBytes),
+      r.stepTrainable ? `${r.trainableParams} (per step: ${r.stepTrainable.params}, ${r.stepTrainable.blocks} of ${r.stepTrainable.of} blocks)` : String(r.trainableParams),
+      r.stateBytes === undefined ? 'n/a' : `${formatBytes(r.stateBytes)}${r.stepTrainable ? ' per step' : ''}`,
       r.peakMemoryBytes > 0 ? formatMiB(r.peakMemoryBytes) : '-',
       formatTrainTime(r.trainSeconds),
     ]),

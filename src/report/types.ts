@@ -75,8 +75,16 @@ export interface MethodResult {
   selection?: SelectionHistory;
   /** Every metric of the task on its test split, by name (series tasks), after training; means over seeds. */
   testMetrics?: Record<string, number>;
-  /** Bytes of the trainable values and their optimizer state (AdamW: two moments per value; 12 bytes per float32 parameter). */
+  /**
+   * Bytes of the trainable values and their optimizer state (AdamW: two moments per value; 12 bytes per
+   * float32 parameter); for a layer-wise method, of what one step trains (see {@link stepTrainable}).
+   */
   stateBytes?: number;
+  /**
+   * Layer-wise methods (LISA, GRASS): what one step trains at most, the always-trained tensors and the
+   * `blocks` largest of `of` blocks (`params` elements); `trainableParams` counts every tensor that can train.
+   */
+  stepTrainable?: { params: number; blocks: number; of: number };
   /** Forecasting: a few test windows' history, truth and prediction (the report's forecast plots). */
   forecasts?: ForecastSample[];
   /** LoRA-style methods: rank, alpha and scaling (`standard` alpha/r, `rs` alpha/sqrt(r)), for the rank-sweep plot. */
@@ -233,6 +241,11 @@ function validateResult(res: MethodResult, at: string, fail: Fail): void {
     for (const [k, v] of Object.entries(res.testMetrics)) measured(`${at}.testMetrics.${k}`, v);
   }
   if (res.stateBytes !== undefined) nonNeg(`${at}.stateBytes`, res.stateBytes);
+  if (res.stepTrainable !== undefined) {
+    const st = res.stepTrainable;
+    if (!(Number.isInteger(st?.params) && st.params >= 0 && st.params <= res.trainableParams)) fail(`${at}.stepTrainable.params`, st?.params, `must be an integer in 0..trainableParams (${res.trainableParams})`);
+    if (!(Number.isInteger(st.of) && st.of >= 1 && Number.isInteger(st.blocks) && st.blocks >= 1 && st.blocks <= st.of)) fail(`${at}.stepTrainable`, st, 'must have integers 1 <= blocks <= of');
+  }
   if (res.forecasts !== undefined) {
     if (!Array.isArray(res.forecasts)) fail(`${at}.forecasts`, res.forecasts, 'must be an array of {window, channel, history, truth, prediction} or absent');
     res.forecasts.forEach((f, j) => {

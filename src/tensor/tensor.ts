@@ -97,8 +97,15 @@ export class Tensor {
   requiresGrad = false;
   /** Accumulated gradient of a leaf after `backward()`; kept across scopes until `zeroGrad`. */
   grad: Tensor | null = null;
-  /** The op that produced this tensor, while its graph is alive. */
-  node: GradNode | null = null;
+  /**
+   * How many recorded nodes still alive read this tensor as an input (counted once per input slot).
+   * Backward compares it with the readers inside the graph it sweeps: a tensor some other live graph
+   * also reads keeps its node and saved tensors (see autograd/backward.ts).
+   */
+  consumers = 0;
+  /** Set when a backward without retainGraph consumed the node that produced this tensor. */
+  graphConsumed = false;
+  private _node: GradNode | null = null;
   /** Optional label used in error messages and reports. */
   name?: string;
   /**
@@ -119,6 +126,27 @@ export class Tensor {
       throw new Error(`Tensor: storage holds ${storage.buf.size} elements but shape ${fmtShape(shape)} needs ${this.size}`);
     }
     track(this);
+  }
+
+  /** The op that produced this tensor, while its graph is alive. */
+  get node(): GradNode | null {
+    return this._node;
+  }
+
+  /** Records the op that produced this tensor (autograd/op.ts); its inputs count one more consumer. */
+  attachNode(node: GradNode): void {
+    this.dropNode();
+    this._node = node;
+    for (const t of node.inputs) t.consumers++;
+  }
+
+  /** Forgets the producing op (the graph above its inputs is released); `consumed`: backward used it up. */
+  dropNode(consumed = false): void {
+    const node = this._node;
+    if (!node) return;
+    this._node = null;
+    for (const t of node.inputs) t.consumers--;
+    if (consumed) this.graphConsumed = true;
   }
 
   get rank(): number {
@@ -160,7 +188,7 @@ export class Tensor {
     } else if (this.node === null && this.graphRefs === null && this.grad === null) {
       return;
     }
-    this.node = null;
+    this.dropNode();
     this.releaseGraphRefs();
     if (this.grad) {
       this.grad.dispose();

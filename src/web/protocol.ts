@@ -8,12 +8,13 @@
  * these messages is structured-cloneable (no tensors, no functions); bytes travel as Uint8Array and
  * files as Blob/File. `stop` is answered at once, even while a `train` or `noise` call runs.
  */
-import type { MethodName } from '../adapters/registry.js';
+import type { MethodLabel, MethodName } from '../adapters/registry.js';
 import type { TaskKind } from '../models/families.js';
 
 /** Where a checkpoint's or a dataset's files come from: a base URL the worker fetches from, or files the page read. */
 export type FilesSpec =
-  | { url: string }
+  /** A base URL; `files`, when known, lists the names under it (see UrlSourceOptions.files). */
+  | { url: string; files?: string[] }
   /** Names (a dropped folder's relative paths are fine) to bytes, Blobs or Files. */
   | { files: Record<string, Uint8Array | Blob>; label?: string };
 
@@ -87,7 +88,8 @@ export interface TrainArgs {
 }
 
 export interface TrainSummary {
-  method: MethodName;
+  /** The trained method as reports name it (`one-for-all (alpha/r)` when the overrides chose that scaling). */
+  method: MethodLabel;
   steps: number;
   stopped: boolean;
   /** Per-step training loss, in order (step i + 1 at index i). */
@@ -147,7 +149,7 @@ export interface NoiseReply {
 /** The two files of a PEFT adapter directory. */
 export interface AdapterFiles {
   files: { name: 'adapter_config.json' | 'adapter_model.safetensors'; bytes: Uint8Array }[];
-  method: MethodName;
+  method: MethodLabel;
 }
 
 export interface LogitsReply {
@@ -163,7 +165,7 @@ export interface Ops {
   generate: { args: GenerateArgs; reply: GenerateReply };
   noise: { args: NoiseArgs; reply: NoiseReply };
   saveAdapter: { args: Record<string, never>; reply: AdapterFiles };
-  loadAdapter: { args: { files: FilesSpec }; reply: { method: MethodName; params: { trainable: number; total: number } } };
+  loadAdapter: { args: { files: FilesSpec }; reply: { method: MethodLabel; params: { trainable: number; total: number } } };
   logits: { args: { texts: string[] }; reply: LogitsReply };
   /** Ends a running train (after its current step) or noise sweep (after its current evaluation). */
   stop: { args: Record<string, never>; reply: { stopping: boolean } };

@@ -9,7 +9,7 @@
 import { adapterFiles, loadAdapterFrom } from '../adapters/io.js';
 import type { AdaptedModel } from '../adapters/model.js';
 import { evaluateUnderNoise } from '../adapters/noise.js';
-import { defaultLr, describeConfig, METHOD_NAMES, presetFor, type MethodName } from '../adapters/registry.js';
+import { defaultLr, describeConfig, METHOD_NAMES, methodName, presetFor, type MethodLabel, type MethodName } from '../adapters/registry.js';
 import { validateAdapterConfig } from '../adapters/model.js';
 import type { AdapterConfig } from '../adapters/types.js';
 import { readRequired, type FileSource } from '../io/source.js';
@@ -159,7 +159,7 @@ export class DemoSession {
         this.adapted = r.adapted;
         const counts = r.adapted.parameterCounts();
         return {
-          method: args.method, steps: r.steps, stopped: r.stopped, losses, trainSeconds: r.trainSeconds,
+          method: methodName(r.adapted.config), steps: r.steps, stopped: r.stopped, losses, trainSeconds: r.trainSeconds,
           tokensPerSecond: r.trainTokens / Math.max(1e-9, r.trainSeconds),
           params: { trainable: counts.trainable, total: counts.total },
           evaluation: { loss: r.final.loss, examples: r.final.examples, metrics: { ...r.final.metrics }, adapted: true },
@@ -245,7 +245,7 @@ export class DemoSession {
   }
 
   /** Attaches a saved adapter (PEFT files) to a fresh copy of the checkpoint. */
-  async loadAdapter(files: FilesSpec): Promise<{ method: MethodName; params: { trainable: number; total: number } }> {
+  async loadAdapter(files: FilesSpec): Promise<{ method: MethodLabel; params: { trainable: number; total: number } }> {
     return this.exclusive('loadAdapter', async () => {
       this.need();
       // Read before anything is released: missing files leave the current model and adapter in place.

@@ -8,7 +8,7 @@ import type { FilesSpec } from './protocol.js';
 
 /** A source from a protocol spec; relative URLs resolve against `base` (the worker's own location). */
 export function sourceOf(spec: FilesSpec, base?: string): FileSource {
-  if ('url' in spec) return urlSource(base ? new URL(spec.url, base) : spec.url);
+  if ('url' in spec) return urlSource(base ? new URL(spec.url, base) : spec.url, spec.files ? { files: spec.files } : {});
   const files = mapSource(spec.files);
   return spec.label === undefined ? files : { ...files, describe: spec.label, locate: (name) => `${spec.label}/${name}` };
 }
