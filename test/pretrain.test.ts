@@ -242,6 +242,11 @@ describe('pretrain: exact resume', () => {
     const readme = readFileSync(join(cont, 'README.md'), 'utf8');
     expect(readme).toContain(`starting from the weights of \`${base}\``);
     expect(readme).toContain(`--init ${base}`);
+    // stopped and resumed, the run still names its start (the weights then come from the training state)
+    const resumed = tmp('init-resumed');
+    await runPretrain({ ...tiny('roberta', resumed), ...nudge, steps: 2, stopAfter: 1, init: base });
+    await runPretrain({ ...tiny('roberta', resumed), ...nudge, steps: 2, init: base, resume: true });
+    expect(readFileSync(join(resumed, 'README.md'), 'utf8')).toContain(`starting from the weights of \`${base}\``);
     // the shape comes from the checkpoint when not given
     const { vocabSize: _v, layers: _l, dModel: _d, heads: _h, ffn: _f, seq: _s, ...noShape } = tiny('roberta', tmp('init-noshape'));
     const n = await runPretrain({ ...noShape, ...nudge, init: base });

@@ -219,7 +219,7 @@ export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Pro
     command: opts.command ?? pretrainCommandLine(config, corpus, opts.out, { weights: opts.weights, dedup: opts.dedup, tokenizer: opts.tokenizer, init: opts.init }),
     name: opts.name ?? basename(out),
     tokenizer,
-    init: start?.weights ? { weights: start.weights, source: opts.init! } : undefined,
+    init: start ? { weights: start.weights ?? undefined, source: opts.init! } : undefined,
   });
 }
 

@@ -89,10 +89,11 @@ export interface PretrainRunOptions {
   /**
    * Continued pretraining: the model starts from these weights (a checkpoint of the same
    * architecture and shape, loaded strictly) instead of its seeded init, e.g. to adapt a base model
-   * to a domain's text. `source` names the checkpoint in errors and the README. Ignored on resume
-   * (the training state holds the weights).
+   * to a domain's text. `source` names the checkpoint in errors and the README. The weights are not
+   * read on resume (the training state holds them), so a resumed run may pass `source` alone: the
+   * README still names where the run started.
    */
-  init?: { weights: Map<string, StateValue>; source: string };
+  init?: { weights?: Map<string, StateValue>; source: string };
   /** Milliseconds clock (default performance.now). */
   now?: () => number;
 }
@@ -128,6 +129,7 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   const task = new PretrainTask(config, tokenizer, corpus.train, corpus.validation);
   if (opts.init && !opts.resume) {
     try {
+      if (!opts.init.weights) throw new Error(`pretrain: init ${opts.init.source} has no weights; they are needed unless the run resumes`);
       task.model.loadStateDict(opts.init.weights, { strict: true, source: opts.init.source });
     } catch (err) {
       task.dispose();
