@@ -234,6 +234,13 @@ describe('parseMethodSpec', () => {
     });
   });
 
+  it('lr= and epochs= set that run\'s training settings, checked', () => {
+    expect(parseMethodSpec('full:lr=2e-4,epochs=5')).toEqual({ method: 'full', adapter: {}, train: { lr: 2e-4, epochs: 5 } });
+    expect(parseMethodSpec('lora:r=4,lr=1e-3')).toEqual({ method: 'lora', adapter: { r: 4 }, train: { lr: 1e-3 } });
+    expect(() => parseMethodSpec('full:lr=2')).toThrow('method spec "full:lr=2": lr=2 must be a learning rate in (0, 1)');
+    expect(() => parseMethodSpec('full:epochs=1.5')).toThrow(/epochs=1.5 must be a whole number of epochs >= 1/);
+  });
+
   it('rejects an unknown method, listing the names, and a malformed override', () => {
     expect(() => parseMethodSpec('gasp:num_groups=16')).toThrow(
       'unknown method "gasp"; choose one of full, bitfit, lora, rslora, one-for-all, gpt4ts, ia3, grasp, stochgrasp',
@@ -318,6 +325,8 @@ describe('wasmgrad compare', () => {
     expect(bitfit.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([24]);
     expect(grasp.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([16]);
     expect((rep.notes ?? []).join('\n')).toContain('peak learning rates bitfit 0.002 (epochs 3), grasp 0.01;');
+    expect(rep.results.find((r) => r.method === 'bitfit')!.label).toMatch(/, lr 0\.002, 3 epochs$/);
+    expect(rep.results.find((r) => r.method === 'grasp')!.label).not.toMatch(/lr/);
   });
 
   it('--seeds repeats each method and reports the mean and std over seeds, noise pooled over every draw', async () => {

@@ -82,9 +82,17 @@ export function parseMethodSpec(spec: string): MethodRun {
   const [name, rest] = spec.split(':', 2) as [string, string | undefined];
   presetFor(name);
   const adapter: Record<string, unknown> = {};
+  const train: Partial<FinetuneConfig> = {};
   for (const kv of rest ? rest.split(',') : []) {
     const [k, v] = kv.split('=', 2);
     if (!k || v === undefined) throw new Error(`method spec "${spec}": expected name:key=value,key=value (e.g. grasp:num_groups=16)`);
+    if (Object.hasOwn(TRAIN_OVERRIDES, k)) {
+      // A training setting of this run alone (the rest of the runs keep --lr / --epochs / the method's default).
+      const x = Number(v);
+      if (!TRAIN_OVERRIDES[k]!.ok(x)) throw new Error(`method spec "${spec}": ${k}=${v} ${TRAIN_OVERRIDES[k]!.need}`);
+      train[TRAIN_OVERRIDES[k]!.field] = x;
+      continue;
+    }
     if (k === 'scaling') {
       if (presetFor(name).peft_type !== 'LORA') throw new Error(`method spec "${spec}": scaling applies to LoRA methods (lora, rslora, one-for-all) only`);
       if (!Object.hasOwn(LORA_SCALINGS, v)) throw new Error(`method spec "${spec}": scaling=${v} is not known; use standard (alpha/r) or rs (alpha/sqrt(r))`);
@@ -97,8 +105,14 @@ export function parseMethodSpec(spec: string): MethodRun {
       adapter[k] = v;
     }
   }
-  return { method: name as MethodName, adapter: adapter as Partial<AdapterConfig> };
+  return { method: name as MethodName, adapter: adapter as Partial<AdapterConfig>, ...(Object.keys(train).length ? { train } : {}) };
 }
+
+/** Method-spec keys that set a training setting of that run instead of a method field. */
+const TRAIN_OVERRIDES: Record<string, { field: 'lr' | 'epochs'; ok: (x: number) => boolean; need: string }> = {
+  lr: { field: 'lr', ok: (x) => x > 0 && x < 1, need: 'must be a learning rate in (0, 1)' },
+  epochs: { field: 'epochs', ok: (x) => Number.isInteger(x) && x >= 1, need: 'must be a whole number of epochs >= 1' },
+};
 
 /** One file-safe name per run (its label, else its method), with -2, -3, ... on repeats. */
 function runNames(runs: readonly MethodRun[]): string[] {
@@ -106,7 +120,9 @@ function runNames(runs: readonly MethodRun[]): string[] {
   return runs.map((r) => {
     // A method run several times (a sweep) is told apart by its overrides: one-for-all-r8-use_rsloratrue.
     const repeated = runs.filter((q) => q.method === r.method).length > 1;
-    const overrides = repeated ? Object.entries(r.adapter ?? {}).map(([k, v]) => `-${k}${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
+    const overrides = repeated
+      ? Object.entries({ ...(r.adapter ?? {}), ...(r.train ?? {}) }).map(([k, v]) => `-${k}${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')
+      : '';
     const name = (r.label ?? `${r.method}${overrides}`).replace(/[^\w.-]+/g, '_');
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);

@@ -79,7 +79,7 @@ async function runOnce<B, E extends TaskEval>(o: CompareOptions<B, E>, run: Meth
     const c = r.adapted.config;
     const result: MethodResult = {
       method: methodName(r.adapted.config),
-      label: run.label ?? describeConfig(r.adapted.config),
+      label: run.label ?? describeConfig(r.adapted.config) + trainOverrides(run.train),
       paramsWithoutHead: counts.adapter + counts.trainedBase,
       trainableParams: counts.trainable,
       totalParams: counts.total,
@@ -165,4 +165,10 @@ export async function compareMethods<B, E extends TaskEval>(o: CompareOptions<B,
     results.push(aggregateSeeds(perSeed));
   }
   return results;
+}
+
+/** A run's own training settings, for its label (`, lr 0.0002, 5 epochs`); empty without any. */
+function trainOverrides(t: Partial<FinetuneConfig> | undefined): string {
+  if (!t) return '';
+  return (t.lr !== undefined ? `, lr ${t.lr}` : '') + (t.epochs !== undefined ? `, ${t.epochs} epochs` : '');
 }
