@@ -76,25 +76,12 @@ export function ranges(total: number, parts: number, align: number): [number, nu
 
 const ELEMENT_ALIGN = 64;
 
-/**
- * Memory-bound kernels (adds, strided copies, axpy/scale/where, the layer-norm backward) move a few
- * bytes per flop: at the training step's sizes (0.25-1M elements, operands in the caches) a second
- * thread made them slower (1.1-2x the one-thread time in the step's kernel profile on an idle
- * machine: the data then crosses between the cores' caches and the tasks are short), so below this
- * many elements their cost reads 0 and they run on the calling thread. A pool given a split
- * threshold of 0 (the thread-invariance tests) still splits them at every size.
- */
-export const MEMORY_BOUND_MIN_ELEMENTS = 1 << 22;
-
-/** A memory-bound kernel's cost: `n * nsPerElement`, or 0 below {@link MEMORY_BOUND_MIN_ELEMENTS}. */
-const memoryBound = (n: number, nsPerElement: number): number => (n < MEMORY_BOUND_MIN_ELEMENTS ? 0 : n * nsPerElement);
-
 /** Splits the index range of a kernel whose pointer arguments advance 4 bytes per element. */
 function elementwise<K extends ParallelKernel>(
-  kernel: K, ptrs: readonly number[], nArg: number, nsPerElement: number, counterArg?: number, bound: 'compute' | 'memory' = 'compute',
+  kernel: K, ptrs: readonly number[], nArg: number, nsPerElement: number, counterArg?: number,
 ): ParallelSpec<K> {
   return {
-    cost: (a) => (bound === 'memory' ? memoryBound(a[nArg] as number, nsPerElement) : (a[nArg] as number) * nsPerElement),
+    cost: (a) => (a[nArg] as number) * nsPerElement,
     split(a, parts) {
       return ranges(a[nArg] as number, parts, ELEMENT_ALIGN).map(([s, e]) => {
         const args = (a as number[]).slice();
@@ -243,7 +230,7 @@ function attentionRows<K extends 'attentionSoftmax' | 'attentionSoftmaxBackward'
 }
 
 const layerNormBackward: ParallelSpec<'layerNormBackward'> = {
-  cost: (a) => memoryBound(a[8] * a[9], 1.5),
+  cost: (a) => a[8] * a[9] * 1.5,
   split(a, parts, ctx) {
     const [x, , mean, rstd, dy, , dgamma, dbeta, rows, cols] = a;
     // dx by rows (without the parameter gradients), the parameter gradients by columns
@@ -280,7 +267,7 @@ function strided<K extends 'binary' | 'copyStrided'>(
   return {
     cost(a, ctx) {
       const { shape } = read(a, ctx);
-      return memoryBound(shape.reduce((p, d) => p * d, 1), nsPerElement);
+      return shape.reduce((p, d) => p * d, 1) * nsPerElement;
     },
     split(a, parts, ctx) {
       const { rank, shape, strides } = read(a, ctx);
@@ -307,9 +294,9 @@ export const PARALLEL: { [K in ParallelKernel]: ParallelSpec<K> } = {
   fill32: elementwise('fill32', [0], 1, 0.1),
   unary: elementwise('unary', [1, 2], 3, 1),
   unaryGrad: elementwise('unaryGrad', [1, 2, 3, 4], 5, 1),
-  axpy: elementwise('axpy', [1, 2], 3, 0.3, undefined, 'memory'),
-  scale: elementwise('scale', [1, 2], 3, 0.3, undefined, 'memory'),
-  where: elementwise('where', [0, 2, 3, 4], 5, 0.4, undefined, 'memory'),
+  axpy: elementwise('axpy', [1, 2], 3, 0.3),
+  scale: elementwise('scale', [1, 2], 3, 0.3),
+  where: elementwise('where', [0, 2, 3, 4], 5, 0.4),
   // attentionSoftmax(x, keep, keepIsInt, out, rows, cols, rowStart, ...); the backward (y, dy, dx, keep, keepIsInt, rows, ...)
   attentionSoftmax: attentionRows('attentionSoftmax', [0, 3], 4, 1.8),
   attentionSoftmaxBackward: attentionRows('attentionSoftmaxBackward', [0, 1, 2], 5, 0.8),
