@@ -10,6 +10,7 @@ import { afterAll, expect } from 'vitest';
 import type { Backend } from '../src/backend/kernels.js';
 import { createWasmBackendSync, type WasmBackend } from '../src/backend/wasm/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import type { SeriesTable } from '../src/timeseries/index.js';
 import { gradcheck, type GradcheckInput, type GradcheckOptions } from '../src/testing/gradcheck.js';
 import { compareBackends, type CompareOptions } from '../src/testing/compare.js';
 import * as W from '../src/index.js';
@@ -113,4 +114,11 @@ export function tempDirs(): (prefix: string) => string {
     dirs.push(d);
     return d;
   };
+}
+
+/** A series table as the CSV the series tasks read: a date column, then one column per channel (5 decimals). */
+export function seriesCsv(t: SeriesTable): string {
+  const lines = [['date', ...t.columns].join(',')];
+  t.dates.forEach((d, i) => lines.push([d, ...t.values.map((v) => v[i].toFixed(5))].join(',')));
+  return lines.join('\n') + '\n';
 }

@@ -9,17 +9,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runEvalCli, runFinetuneCli, type FinetuneCliOptions } from '../src/cli/finetune.js';
 import { runForecastCli } from '../src/cli/forecast.js';
-import { patchCount, seasonalSeries, seededUniform, type SeriesTable } from '../src/timeseries/index.js';
-import { tempDirs } from './helpers.js';
+import { patchCount, seasonalSeries, seededUniform } from '../src/timeseries/index.js';
+import { seriesCsv, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 const TINY = join(import.meta.dirname, '..', 'examples', 'checkpoints', 'tiny-gpt2'); // 64 positions, d 128, 2 blocks
-
-function toCsv(t: SeriesTable): string {
-  const lines = [['date', ...t.columns].join(',')];
-  t.dates.forEach((d, i) => lines.push([d, ...t.values.map((v) => v[i].toFixed(5))].join(',')));
-  return lines.join('\n') + '\n';
-}
 
 /** 30 series per class of 32 rows: a sine of period 8 or 16 with a random phase. */
 function classCsv(): string {
@@ -55,7 +49,7 @@ describe('wasmgrad finetune on the other series tasks', () => {
     expect(saved).toMatchObject({ architectures: ['GPT4TS'], input_length: 48, horizon: 48, series_task: 'anomaly' });
     // It passes for a forecaster by shape (horizon = input length) but is not one: forecast refuses it, naming the task.
     const csv = join(tmp('sensor'), 'sensor.csv');
-    writeFileSync(csv, toCsv(seasonalSeries({ length: 200, channels: 2, seed: 2 })));
+    writeFileSync(csv, seriesCsv(seasonalSeries({ length: 200, channels: 2, seed: 2 })));
     await expect(runForecastCli({ model: out, data: csv, out: join(tmp('f'), 'f.csv'), write: () => {} }))
       .rejects.toThrow(/fine-tuned for --task anomaly: it reconstructs its input window .*wasmgrad eval --task anomaly/);
     const scaler = JSON.parse(readFileSync(join(out, 'model', 'scaler.json'), 'utf8')) as { channels: string[] };
@@ -81,7 +75,7 @@ describe('wasmgrad finetune on the other series tasks', () => {
   it('impute and forecast-short: masked MSE/MAE and sMAPE/MASE/OWA on the test split', async () => {
     const path = join(tmp('gen'), 'gen.csv');
     const t = seasonalSeries({ length: 1200, channels: 2, seed: 5, noise: 0.1, periods: [24] });
-    writeFileSync(path, toCsv({ ...t, values: t.values.map((v) => v.map((x) => x + 4)) }));
+    writeFileSync(path, seriesCsv({ ...t, values: t.values.map((v) => v.map((x) => x + 4)) }));
     const imp = tmp('impute');
     await runFinetuneCli(base('impute', imp, { series: { data: path, inputLength: 48, maskRatio: 0.125 } }));
     const ri = JSON.parse(readFileSync(join(imp, 'results.json'), 'utf8')) as { test: Record<string, number> };
@@ -129,7 +123,7 @@ describe('wasmgrad finetune on the other series tasks', () => {
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, trainFraction: 0.5 } }))).rejects.toThrow(/--train-fraction is not supported by --task classify-series/);
     await expect(runFinetuneCli(base('classify-series', out, { series: { data: csv, idColumn: 'series' } }))).rejects.toThrow(/no 'series' column/);
     const numeric = join(tmp('num'), 'num.csv');
-    writeFileSync(numeric, toCsv(seasonalSeries({ length: 400, channels: 2, seed: 1 })));
+    writeFileSync(numeric, seriesCsv(seasonalSeries({ length: 400, channels: 2, seed: 1 })));
     await expect(runFinetuneCli(base('anomaly', out, { series: { data: numeric, labelColumn: 'anomaly' } }))).rejects.toThrow(/no label column 'anomaly' \(columns: x0, OT\)/);
     await expect(runFinetuneCli(base('impute', out, { series: { data: numeric, inputLength: 200 } }))).rejects.toThrow(/the val split has rows \[280, 320\) but needs at least one window of 200 rows/);
     // tiny-gpt2 has 64 positions: 64 patches at most, an input of (64 - 1) x 8 + 16 - 1 = 519 steps.

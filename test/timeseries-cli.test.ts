@@ -14,8 +14,8 @@ import { fromPretrained } from '../src/node/pretrained.js';
 import { gpt4tsFromGPT2Checkpoint } from '../src/node/timeseries-files.js';
 import { ForecastTask } from '../src/tasks/forecast.js';
 import { resolveFinetuneConfig, runFinetune } from '../src/train/finetune.js';
-import { forecastData, patchCount, seasonalSeries, type GPT4TS, type SeriesTable } from '../src/timeseries/index.js';
-import { tempDirs } from './helpers.js';
+import { forecastData, patchCount, seasonalSeries, type GPT4TS } from '../src/timeseries/index.js';
+import { seriesCsv, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 const TINY = join(import.meta.dirname, '..', 'examples', 'checkpoints', 'tiny-gpt2'); // 64 positions, d 128, 2 blocks
@@ -23,16 +23,10 @@ const L = 48;
 const H = 16;
 const N = patchCount(L, 16, 8); // 6
 
-function toCsv(t: SeriesTable): string {
-  const lines = [['date', ...t.columns].join(',')];
-  t.dates.forEach((d, i) => lines.push([d, ...t.values.map((v) => v[i].toFixed(5))].join(',')));
-  return lines.join('\n') + '\n';
-}
-
 /** 1,000 hourly rows of two channels (x0, OT); the 70/10/20 split gives 637 training windows. */
 function writeCsv(): string {
   const path = join(tmp('series'), 'sensors.csv');
-  writeFileSync(path, toCsv(seasonalSeries({ length: 1000, channels: 2, seed: 5, noise: 0.1, periods: [24] })));
+  writeFileSync(path, seriesCsv(seasonalSeries({ length: 1000, channels: 2, seed: 5, noise: 0.1, periods: [24] })));
   return path;
 }
 

@@ -17,21 +17,15 @@ import { makeModel } from './adapters-models.js';
 import type { AdapterConfig } from '../src/adapters/types.js';
 import { forecastSvgs, forecastTable, rankSweepSvg, rankSweepTable, seriesTable } from '../src/report/series.js';
 import { renderHtmlReport, renderMarkdownReport, validateReport, type ExperimentReport, type MethodResult } from '../src/report/index.js';
-import { patchCount, seasonalSeries, type SeriesTable } from '../src/timeseries/index.js';
-import { tempDirs } from './helpers.js';
+import { patchCount, seasonalSeries } from '../src/timeseries/index.js';
+import { seriesCsv, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 const TINY = join(import.meta.dirname, '..', 'examples', 'checkpoints', 'tiny-gpt2'); // 64 positions, d 128, 2 blocks
 
-function toCsv(t: SeriesTable): string {
-  const lines = [['date', ...t.columns].join(',')];
-  t.dates.forEach((d, i) => lines.push([d, ...t.values.map((v) => v[i].toFixed(5))].join(',')));
-  return lines.join('\n') + '\n';
-}
-
 function writeCsv(rows = 600): string {
   const path = join(tmp('series'), 'sensors.csv');
-  writeFileSync(path, toCsv(seasonalSeries({ length: rows, channels: 2, seed: 5, noise: 0.1, periods: [24] })));
+  writeFileSync(path, seriesCsv(seasonalSeries({ length: rows, channels: 2, seed: 5, noise: 0.1, periods: [24] })));
   return path;
 }
 
