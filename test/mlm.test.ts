@@ -109,6 +109,43 @@ describe('maskTokens', () => {
   });
 });
 
+describe('maskTokens: emphasis (sentiment masking)', () => {
+  it('selects emphasised ids with their own probability from the same draws; the other tokens decide exactly as without it', () => {
+    const ids = sampleIds(100_000, 3);
+    const chosen = new Set<number>();
+    for (let id = 5; id < V; id += 10) chosen.add(id);
+    const plain = mask(ids, new Generator(9));
+    const withEmphasis = (probability: number) =>
+      maskTokens(ids, { maskId: MASK, vocabSize: V, specialIds: SPECIALS, generator: new Generator(9), emphasis: { ids: chosen, probability } });
+    const all = withEmphasis(1);
+    const none = withEmphasis(0);
+    const half = withEmphasis(0.5);
+    let emphasised = 0;
+    let halfSelected = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (chosen.has(id)) {
+        emphasised++;
+        expect(all.labels[i]).toBe(id);
+        expect(none.labels[i]).toBe(IGNORE_INDEX);
+        if (half.labels[i] !== IGNORE_INDEX) halfSelected++;
+        // a token plain masking selected is selected at any higher probability, with the same replacement
+        if (plain.labels[i] !== IGNORE_INDEX) expect(half.inputs[i]).toBe(plain.inputs[i]);
+      } else {
+        expect(half.labels[i]).toBe(plain.labels[i]);
+        expect(half.inputs[i]).toBe(plain.inputs[i]);
+      }
+    }
+    expect(emphasised).toBeGreaterThan(5_000);
+    expect(Math.abs(halfSelected / emphasised - 0.5)).toBeLessThan(0.03);
+  });
+
+  it('rejects an emphasis probability outside [0, 1]', () => {
+    expect(() => maskTokens(new Int32Array([5]), { maskId: MASK, vocabSize: V, specialIds: SPECIALS, generator: new Generator(1), emphasis: { ids: new Set([5]), probability: 1.5 } }))
+      .toThrow(/emphasis probability 1.5 must be in \[0, 1\]/);
+  });
+});
+
 describe('causal LM blocks', () => {
   it('tokenStream separates documents, TokenBlocks cut it into full blocks and drop the tail', () => {
     const stream = tokenStream([[10, 11, 12], [20, 21], [30, 31, 32, 33]], 0);

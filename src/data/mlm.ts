@@ -19,6 +19,11 @@ export interface MlmMaskingOptions {
   /** Of the selected: fraction replaced by `<mask>` (default 0.8) and by a random token (default 0.1). */
   maskFraction?: number;
   randomFraction?: number;
+  /**
+   * Tokens selected with their own probability instead of `probability` (e.g. sentiment words under
+   * sentiment masking). The draws are the same either way: only the threshold differs.
+   */
+  emphasis?: { ids: ReadonlySet<number>; probability: number };
   /** Source of randomness; its counter advances by 3 per token, so a saved state resumes the same draws. */
   generator: Generator;
 }
@@ -38,6 +43,10 @@ export function maskTokens(ids: Int32Array, opts: MlmMaskingOptions): MlmExample
   const pMask = opts.maskFraction ?? 0.8;
   const pRandom = opts.randomFraction ?? 0.1;
   if (!(p >= 0 && p <= 1)) throw new Error(`maskTokens: probability ${p} must be in [0, 1]`);
+  const emphasis = opts.emphasis;
+  if (emphasis && !(emphasis.probability >= 0 && emphasis.probability <= 1)) {
+    throw new Error(`maskTokens: emphasis probability ${emphasis.probability} must be in [0, 1]`);
+  }
   if (!(pMask >= 0 && pRandom >= 0 && pMask + pRandom <= 1)) {
     throw new Error(`maskTokens: maskFraction ${pMask} + randomFraction ${pRandom} must be fractions summing to at most 1`);
   }
@@ -58,7 +67,7 @@ export function maskTokens(ids: Int32Array, opts: MlmMaskingOptions): MlmExample
     const id = ids[i]!;
     if (special.has(id)) continue;
     const e = (s.counter + 3 * i) >>> 0;
-    if (uniform24(h0, h1, e) >= p) continue;
+    if (uniform24(h0, h1, e) >= (emphasis?.ids.has(id) ? emphasis.probability : p)) continue;
     labels[i] = id;
     const kind = uniform24(h0, h1, (e + 1) >>> 0);
     if (kind < pMask) inputs[i] = opts.maskId;

@@ -19,6 +19,7 @@ import { FAMILIES } from '../models/families.js';
 import type { StateValue } from '../nn/module.js';
 import { runPretrain, type EncodedCorpus, type PretrainData, type PretrainStore } from '../train/pretrain-run.js';
 import { corpusLicences, listCorpus } from './corpora.js';
+import { loadPolarityLexicon } from './polarity-lexicon.js';
 import { writeFileAtomic } from './files.js';
 import { savePretrained } from './pretrained.js';
 import { FileTokenSource, TokenFileWriter, tokenDType } from './token-file.js';
@@ -201,14 +202,16 @@ export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Pro
   const config = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...fields, ...start?.shape });
   const corpus = opts.corpus ?? 'sotu';
   const out = resolve(opts.out);
+  const polarity = config.polarityLexicon !== null ? loadPolarityLexicon(config.polarityLexicon) : null;
   const tokenizerDir = opts.tokenizer ?? opts.init;
   const tokenizer = tokenizerDir !== undefined && !opts.resume ? await loadTokenizerFromDirectory(resolve(tokenizerDir)) : undefined;
   if (tokenizer && start && tokenizer.vocabSize !== start.shape.vocabSize) {
     throw new Error(`--tokenizer ${tokenizerDir}: ${tokenizer.vocabSize} tokens, but the --init checkpoint ${opts.init} has a ${start.shape.vocabSize}-token vocabulary; use its own tokenizer (drop --tokenizer)`);
   }
+  const data = corpusData(corpus, { validationFraction: config.validationFraction, seed: config.seed, cacheDir: join(out, TOKEN_CACHE_DIR), dedup: opts.dedup });
   return runPretrain({
     config,
-    data: corpusData(corpus, { validationFraction: config.validationFraction, seed: config.seed, cacheDir: join(out, TOKEN_CACHE_DIR), dedup: opts.dedup }),
+    data: polarity?.licence ? { ...data, licences: [...data.licences, `${config.polarityLexicon} (polarity lexicon): ${polarity.licence}`] } : data,
     store: directoryStore(out, { weights: opts.weights }),
     resume: opts.resume,
     stopAfter: opts.stopAfter,
@@ -220,6 +223,7 @@ export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Pro
     name: opts.name ?? basename(out),
     tokenizer,
     init: start ? { weights: start.weights ?? undefined, source: opts.init! } : undefined,
+    lexicon: polarity?.lexicon,
   });
 }
 
@@ -262,7 +266,8 @@ export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: stri
     `--d-model ${c.dModel}`, `--heads ${c.heads}`, `--ffn ${c.ffn}`, `--seq ${c.seq}`, `--batch ${c.batch}`,
     ...(c.accumulate > 1 ? [`--accumulate ${c.accumulate}`] : []), `--steps ${c.steps}`,
     `--lr ${c.lr}`, `--warmup ${c.warmup}`, ...(c.decay !== 'cosine' ? [`--decay ${c.decay}`] : []), ...(c.decay === 'wsd' ? [`--cooldown ${c.cooldown}`] : []), `--seed ${c.seed}`, `--eval-every ${c.evalEvery}`, `--save-every ${c.saveEvery}`, `--log-every ${c.logEvery}`,
-    `--eval-blocks ${c.evalBlocks}`, `--dropout ${c.dropout}`, ...(c.unigramBias ? ['--unigram-bias'] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
+    `--eval-blocks ${c.evalBlocks}`, `--dropout ${c.dropout}`, ...(c.unigramBias ? ['--unigram-bias'] : []),
+    ...(c.polarityLexicon !== null ? [`--polarity-lexicon ${c.polarityLexicon}`, `--polarity-weight ${c.polarityWeight}`, `--polarity-mask ${c.polarityMask}`] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
     ...(extra.tokenizer !== undefined ? [`--tokenizer ${extra.tokenizer}`] : []),
     ...(extra.init !== undefined ? [`--init ${extra.init}`] : []),
   ].join(' ');

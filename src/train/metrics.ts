@@ -23,6 +23,10 @@ export interface EvalRecord {
   baseline_ppl: number;
   /** Target tokens the losses average over. */
   val_tokens: number;
+  /** Sentiment-knowledge pretraining: the polarity head on the masked lexicon tokens among the targets. */
+  polarity_acc?: number;
+  polarity_loss?: number;
+  polarity_tokens?: number;
 }
 
 export interface EventRecord {

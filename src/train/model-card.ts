@@ -95,6 +95,9 @@ export function checkpointReadme(m: ModelCardInput): string {
     `| optimizer | AdamW, peak lr ${c.lr}, ${c.warmup} warmup steps, ${c.decay === "wsd" ? `constant, then linear decay over the last ${c.cooldown * 100}% of steps` : `${c.decay} decay`} to ${c.minLrRatio * 100}%, weight decay ${c.weightDecay}, clip 1.0 |`,
     `| training wall time | ${formatDuration(s.trainSeconds)} (last session incl. tokenizer and data: ${formatDuration(m.sessionSeconds)}) |`,
     `| throughput | ${Math.round(s.tokensPerSecond)} tokens/s |`,
+    ...(c.polarityLexicon !== null
+      ? [`| objective | masked LM plus word polarity prediction (after SKEP, Tian et al. 2020): tokens of the ${c.polarityLexicon} polarity lexicon are selected with probability ${c.polarityMask} (others 0.15), and a linear head (not saved) predicts their polarity from the encoder's output, loss weight ${c.polarityWeight}; validation targets use plain masking |`]
+      : []),
     '',
     '## Validation',
     '',

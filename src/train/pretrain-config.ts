@@ -42,6 +42,15 @@ export interface PretrainConfig {
    * of steps learning it (Adam moves a bias by about lr per step; log frequencies span ~10 nats).
    */
   unigramBias: boolean;
+  /**
+   * RoBERTa, sentiment-knowledge pretraining (src/train/polarity.ts): the name of the word-polarity
+   * lexicon (`afinn`, or a JSON file's path) whose single-token words are masked with probability
+   * `polarityMask` and whose polarity a linear head predicts at those positions, the loss weighted
+   * by `polarityWeight`; null for plain masked-LM pretraining.
+   */
+  polarityLexicon: string | null;
+  polarityWeight: number;
+  polarityMask: number;
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
@@ -69,6 +78,9 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   evalBlocks: 256,
   validationFraction: 0.05,
   unigramBias: false,
+  polarityLexicon: null,
+  polarityWeight: 1,
+  polarityMask: 0.5,
 };
 
 /** Throws listing every invalid field and what to change. */
@@ -93,6 +105,12 @@ export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
   if (!(c.cooldown > 0 && c.cooldown <= 1)) errs.push(`cooldown = ${c.cooldown} must be in (0, 1]`);
   if (typeof c.unigramBias !== 'boolean') errs.push(`unigramBias = ${String(c.unigramBias)} must be true or false`);
   if (c.unigramBias && c.arch !== 'roberta') errs.push('unigramBias applies to RoBERTa (GPT-2\'s head has no bias); drop it for gpt2');
+  if (c.polarityLexicon !== null && (typeof c.polarityLexicon !== 'string' || c.polarityLexicon.trim() === '')) {
+    errs.push(`polarityLexicon = ${JSON.stringify(c.polarityLexicon)} must be a lexicon name or path, or null`);
+  }
+  if (c.polarityLexicon !== null && c.arch !== 'roberta') errs.push('polarityLexicon applies to masked-LM pretraining (roberta); drop it for gpt2');
+  if (!(c.polarityWeight > 0)) errs.push(`polarityWeight = ${c.polarityWeight} must be > 0`);
+  if (!(c.polarityMask >= 0 && c.polarityMask <= 1)) errs.push(`polarityMask = ${c.polarityMask} must be in [0, 1]`);
   if (errs.length) throw new Error(`pretrain config: ${errs.join('; ')}`);
   return c;
 }

@@ -15,6 +15,7 @@ import { formatDuration, ProgressBar } from './progress.js';
 import { cooldownStart } from './schedule.js';
 import { Trainer } from './trainer.js';
 import type { StateValue } from '../nn/module.js';
+import type { PolarityLexicon } from './polarity.js';
 
 /** Where a run keeps what it writes: the checkpoint, the resumable state, metrics and README. */
 export interface PretrainStore {
@@ -94,6 +95,8 @@ export interface PretrainRunOptions {
    * README still names where the run started.
    */
   init?: { weights?: Map<string, StateValue>; source: string };
+  /** The word-polarity lexicon that `config.polarityLexicon` names (sentiment-knowledge pretraining; src/train/polarity.ts). */
+  lexicon?: PolarityLexicon;
   /** Milliseconds clock (default performance.now). */
   now?: () => number;
 }
@@ -126,7 +129,13 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   const corpus = await data.encode(tokenizer, sep);
   for (const note of corpus.notes) write(note + '\n');
   if (opts.init && config.unigramBias) throw new Error('pretrain: unigramBias sets the LM head bias of a fresh model; drop it when starting from a checkpoint (init)');
-  const task = new PretrainTask(config, tokenizer, corpus.train, corpus.validation);
+  let task: PretrainTask;
+  try {
+    task = new PretrainTask(config, tokenizer, corpus.train, corpus.validation, { lexicon: opts.lexicon });
+  } catch (err) {
+    corpus.close();
+    throw err;
+  }
   if (opts.init && !opts.resume) {
     try {
       if (!opts.init.weights) throw new Error(`pretrain: init ${opts.init.source} has no weights; they are needed unless the run resumes`);
@@ -141,6 +150,11 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   write(`data ${data.name}: ${corpus.trainDocs} training / ${corpus.validationDocs} validation documents, ` +
     `${task.train.source.length} / ${task.validation.source.length} tokens (${task.train.count} blocks of ${config.seq}), ready in ${formatDuration((now() - t1) / 1000)}\n`);
   write(`model: ${config.arch}, ${task.model.numParameters()} parameters; ${task.tokensPerStep} tokens per step\n`);
+  if (task.polarity) {
+    const t = task.polarity.tokens;
+    write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words are single tokens (${t.polarity.size} token ids), ` +
+      `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}\n`);
+  }
 
   let step = 0;
   let tokensSeen = 0;
@@ -150,7 +164,7 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   if (opts.resume) {
     const bytes = await store.readState();
     if (!bytes) throw new Error('--resume: no training state saved for this run; start without --resume');
-    const s = decodeTrainingState(bytes, task.model, task.optimizer);
+    const s = decodeTrainingState(bytes, task.trainedParameters, task.optimizer);
     const saved = s.extra.config as PretrainConfig;
     // With 'wsd' decay the steps may be re-planned while both schedules are still before their cooldown:
     // every learning rate used so far is the peak in both, so the run equals one planned that way from the start.
@@ -179,7 +193,7 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   const saveState = async (at: number) => {
     await store.saveModel(task.model);
     const extra = { config, host: task.hostState(), logInterval: { lossSum, lossN } };
-    await store.writeState(encodeTrainingState(task.model, task.optimizer, { step: at, tokensSeen, elapsedSeconds: trainSeconds(), extra }));
+    await store.writeState(encodeTrainingState(task.trainedParameters, task.optimizer, { step: at, tokensSeen, elapsedSeconds: trainSeconds(), extra }));
     await log({ type: 'save', step: at });
   };
   const bar = new ProgressBar({ total: config.steps, start: step, write, tty: opts.tty, now, deadline });
@@ -187,8 +201,10 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   const evaluate = async (at: number) => {
     const r = task.evaluate();
     last = { ...r, step: at };
-    await log({ type: 'eval', step: at, val_loss: r.loss, val_ppl: perplexity(r.loss), baseline_loss: r.baseline, baseline_ppl: perplexity(r.baseline), val_tokens: r.tokens });
-    bar.log(`step ${at}: validation loss ${r.loss.toFixed(4)} (ppl ${perplexity(r.loss).toFixed(1)}), unigram baseline ${r.baseline.toFixed(4)} (ppl ${perplexity(r.baseline).toFixed(1)})`);
+    const pol = r.polarity ? { polarity_acc: r.polarity.accuracy, polarity_loss: r.polarity.loss, polarity_tokens: r.polarity.tokens } : {};
+    await log({ type: 'eval', step: at, val_loss: r.loss, val_ppl: perplexity(r.loss), baseline_loss: r.baseline, baseline_ppl: perplexity(r.baseline), val_tokens: r.tokens, ...pol });
+    bar.log(`step ${at}: validation loss ${r.loss.toFixed(4)} (ppl ${perplexity(r.loss).toFixed(1)}), unigram baseline ${r.baseline.toFixed(4)} (ppl ${perplexity(r.baseline).toFixed(1)})` +
+      (r.polarity ? `; polarity ${(100 * r.polarity.accuracy).toFixed(1)}% of ${r.polarity.tokens} masked sentiment tokens` : ''));
   };
 
   let stopAt = Math.min(config.steps, opts.stopAfter ?? config.steps);

@@ -22,6 +22,9 @@ import { buildModel, FAMILIES, type Family } from '../models/families.js';
 import { unigramCrossEntropyFromCounts } from './metrics.js';
 import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
+import { PolarityHead, polarityTokens, type Polarity, type PolarityLexicon, type PolarityTokens } from './polarity.js';
+import type { ParameterSource } from './checkpoint.js';
+import { add, mul } from '../ops/elementwise.js';
 
 export { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainArch, type PretrainConfig } from './pretrain-config.js';
 
@@ -59,6 +62,14 @@ export interface EvalResult {
   /** The unigram baseline on exactly the same targets. */
   baseline: number;
   tokens: number;
+  /** With a polarity lexicon: the head's accuracy and cross-entropy on the masked sentiment tokens of the validation targets. */
+  polarity?: { accuracy: number; loss: number; tokens: number };
+}
+
+/** What the task needs beyond the config. */
+export interface PretrainTaskOptions {
+  /** The word-polarity lexicon that `config.polarityLexicon` names (required when it is set). */
+  lexicon?: PolarityLexicon;
 }
 
 export class PretrainTask {
@@ -75,12 +86,22 @@ export class PretrainTask {
   private readonly maskId: number;
   private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number }[] = [];
   private baselineLoss: number | null = null;
+  /** Sentiment-knowledge pretraining: the polarity head and the lexicon's single-token words. */
+  readonly polarity: { head: PolarityHead; tokens: PolarityTokens; ids: ReadonlySet<number> } | null = null;
+  /** What training updates and the training state holds: the model, and the polarity head if any. */
+  readonly trainedParameters: ParameterSource;
 
   /**
    * `train` / `validation`: the token ids of each document (no special tokens), or a stream already
    * joined with the separator after every document (e.g. a token file on disk, read block by block).
    */
-  constructor(readonly config: PretrainConfig, readonly tokenizer: ByteLevelBPETokenizer, train: readonly number[][] | TokenSource, validation: readonly number[][] | TokenSource) {
+  constructor(
+    readonly config: PretrainConfig,
+    readonly tokenizer: ByteLevelBPETokenizer,
+    train: readonly number[][] | TokenSource,
+    validation: readonly number[][] | TokenSource,
+    opts: PretrainTaskOptions = {},
+  ) {
     const c = validatePretrainConfig({ ...PRETRAIN_DEFAULTS, ...config });
     this.config = c;
     this.specialIds = tokenizer.addedTokens.filter((t) => t.special !== false).map((t) => t.id);
@@ -108,7 +129,23 @@ export class PretrainTask {
       const bias = this.model.lm_head.bias;
       bias.backend.write(bias.buf, logp.map((x) => x - mean));
     }
-    this.optimizer = new AdamW(this.model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+    if (c.polarityLexicon !== null) {
+      if (!opts.lexicon) throw new Error(`pretrain: polarityLexicon ${JSON.stringify(c.polarityLexicon)} is set but no lexicon was given to the task; pass its words (PretrainTaskOptions.lexicon)`);
+      const tokens = polarityTokens(tokenizer, opts.lexicon);
+      const special = new Set(this.specialIds);
+      for (const id of tokens.polarity.keys()) if (special.has(id)) throw new Error(`pretrain: polarity lexicon word maps to special token ${id}; remove it from the lexicon`);
+      if (tokens.polarity.size === 0) {
+        throw new Error(`pretrain: none of the ${tokens.lexiconWords} words of polarity lexicon ${c.polarityLexicon} is a single token of this tokenizer; use a larger vocabulary or another lexicon`);
+      }
+      // its own stream, so the model's init and dropout draws are those of a run without the head
+      const head = new PolarityHead(c.dModel, new Generator(BigInt(c.seed) + (3n << 32n)));
+      (this as { polarity: PretrainTask['polarity'] }).polarity = { head, tokens, ids: new Set(tokens.polarity.keys()) };
+    }
+    const head = this.polarity?.head;
+    this.trainedParameters = head
+      ? { namedParameters: () => [...this.model.namedParameters(), ...head.namedParameters().map(([n, p]): [string, Tensor] => [`polarity_head.${n}`, p])] }
+      : this.model;
+    this.optimizer = new AdamW(this.trainedParameters.namedParameters().map(([, p]) => p), { lr: c.lr, weightDecay: c.weightDecay });
     this.schedule = validateLrSchedule({ peak: c.lr, warmup: Math.min(c.warmup, c.steps), total: c.steps, decay: c.decay, minRatio: c.minLrRatio, cooldown: c.cooldown });
     this.tokensPerStep = c.batch * c.seq * c.accumulate;
 
@@ -123,8 +160,10 @@ export class PretrainTask {
     }
   }
 
-  private mask(ids: Int32Array, generator: Generator) {
-    return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator });
+  /** MLM masks; `emphasis` selects the polarity lexicon's tokens with `polarityMask` (training only: validation targets stay those of plain masking). */
+  private mask(ids: Int32Array, generator: Generator, emphasis = false) {
+    const e = emphasis && this.polarity ? { ids: this.polarity.ids, probability: this.config.polarityMask } : undefined;
+    return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator, emphasis: e });
   }
 
   /** Loss of the next training (micro-)batch (advances the data cursor and, for MLM, the masking stream). */
@@ -132,8 +171,13 @@ export class PretrainTask {
     const { batch: B, seq: T } = this.config;
     const ids = this.train.batch(this.sampler.next(B));
     if (this.model instanceof GPT2LMHeadModel) return this.model.loss(tensor(ids, [B, T], { dtype: 'int32' }));
-    const { inputs, labels } = this.mask(ids, this.maskGenerator);
-    return maskedLmLoss(this.model, inputs, labels, B, T, 'mean');
+    const { inputs, labels } = this.mask(ids, this.maskGenerator, true);
+    if (!this.polarity) return maskedLmLoss(this.model, inputs, labels, B, T, 'mean');
+    const m = maskedPositions(this.model, inputs, labels, B, T);
+    if (!m) return this.model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
+    const lm = maskedLmFromRows(this.model, m.picked, m.targets, 'mean');
+    const pol = polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'mean');
+    return pol ? add(lm, mul(pol.loss, this.config.polarityWeight)) : lm;
   }
 
   /** Mean cross-entropy over the validation targets (dropout off), with the unigram baseline on the same targets. */
@@ -141,27 +185,38 @@ export class PretrainTask {
     const T = this.config.seq;
     let sum = 0;
     let count = 0;
+    const pol = { loss: 0, correct: 0, tokens: 0 };
     this.model.eval();
     try {
       for (const b of this.evalBatches) {
-        const { total, n } = tidy(() => noGrad(() => this.batchLossSum(b.inputs, b.labels, b.rows, T)));
+        const { total, n } = tidy(() => noGrad(() => this.batchLossSum(b.inputs, b.labels, b.rows, T, pol)));
         sum += total;
         count += n;
       }
     } finally {
       this.model.train();
     }
-    return { loss: sum / count, baseline: this.baseline(), tokens: count };
+    const polarity = this.polarity ? { accuracy: pol.tokens ? pol.correct / pol.tokens : NaN, loss: pol.tokens ? pol.loss / pol.tokens : NaN, tokens: pol.tokens } : undefined;
+    return { loss: sum / count, baseline: this.baseline(), tokens: count, ...(polarity ? { polarity } : {}) };
   }
 
-  private batchLossSum(inputs: Int32Array, labels: Int32Array, B: number, T: number): { total: number; n: number } {
+  private batchLossSum(inputs: Int32Array, labels: Int32Array, B: number, T: number, pol: { loss: number; correct: number; tokens: number }): { total: number; n: number } {
     const ids = tensor(inputs, [B, T], { dtype: 'int32' });
     if (this.model instanceof GPT2LMHeadModel) {
       // model.loss averages over the B * (T - 1) shifted targets, all real tokens here
       return { total: this.model.loss(ids).item() * B * (T - 1), n: B * (T - 1) };
     }
-    const n = labels.reduce((k, v) => k + (v === IGNORE_INDEX ? 0 : 1), 0);
-    return { total: n === 0 ? 0 : maskedLmLoss(this.model, inputs, labels, B, T, 'sum').item(), n };
+    const m = maskedPositions(this.model, inputs, labels, B, T);
+    if (!m) return { total: 0, n: 0 };
+    if (this.polarity) {
+      const p = polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'sum');
+      if (p) {
+        pol.loss += p.loss.item();
+        pol.correct += p.correct();
+        pol.tokens += p.n;
+      }
+    }
+    return { total: maskedLmFromRows(this.model, m.picked, m.targets, 'sum').item(), n: m.targets.length };
   }
 
   /** Unigram cross-entropy on the validation targets: causal LM predicts every token after the first of a block, MLM the masked ones. */
@@ -194,6 +249,7 @@ export class PretrainTask {
   dispose(): void {
     this.optimizer.dispose();
     this.model.dispose();
+    this.polarity?.head.dispose();
   }
 }
 
@@ -204,6 +260,13 @@ export class PretrainTask {
  * with no masked token falls back to it.
  */
 export function maskedLmLoss(model: RobertaForMaskedLM, inputs: Int32Array, labels: Int32Array, B: number, T: number, reduction: 'mean' | 'sum'): Tensor {
+  const m = maskedPositions(model, inputs, labels, B, T);
+  if (!m) return model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
+  return maskedLmFromRows(model, m.picked, m.targets, reduction);
+}
+
+/** The encoder's output at the labelled positions, (n, C), and their targets; null if no position has a label. */
+function maskedPositions(model: RobertaForMaskedLM, inputs: Int32Array, labels: Int32Array, B: number, T: number): { picked: Tensor; targets: number[] } | null {
   const rows: number[] = [];
   const targets: number[] = [];
   for (let i = 0; i < labels.length; i++) {
@@ -211,11 +274,39 @@ export function maskedLmLoss(model: RobertaForMaskedLM, inputs: Int32Array, labe
     rows.push(i);
     targets.push(labels[i]!);
   }
-  const ids = tensor(inputs, [B, T], { dtype: 'int32' });
-  if (rows.length === 0) return model.loss(ids, tensor(labels, [B, T], { dtype: 'int32' }));
-  const h = model.roberta.forward(ids); // (B, T, C)
+  if (rows.length === 0) return null;
+  const h = model.roberta.forward(tensor(inputs, [B, T], { dtype: 'int32' })); // (B, T, C)
   const C = h.shape[2]!;
-  const picked = embedding(reshape(h, [B * T, C]), tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' })); // (n, C)
+  return { picked: embedding(reshape(h, [B * T, C]), tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' })), targets }; // (n, C)
+}
+
+function maskedLmFromRows(model: RobertaForMaskedLM, picked: Tensor, targets: readonly number[], reduction: 'mean' | 'sum'): Tensor {
   const logits = model.lm_head.forward(picked, model.roberta.embeddings.word_embeddings.weight); // (n, V)
-  return crossEntropy(logits, tensor(Int32Array.from(targets), [rows.length], { dtype: 'int32' }), { reduction });
+  return crossEntropy(logits, tensor(Int32Array.from(targets), [targets.length], { dtype: 'int32' }), { reduction });
+}
+
+/**
+ * Word polarity prediction: cross-entropy of the head's logits at the labelled positions whose
+ * target is a lexicon token, and (for evaluation) how many it gets right; null if there are none.
+ */
+export function polarityLoss(head: PolarityHead, polarity: ReadonlyMap<number, Polarity>, picked: Tensor, targets: readonly number[], reduction: 'mean' | 'sum'):
+  { loss: Tensor; n: number; correct: () => number } | null {
+  const at: number[] = [];
+  const cls: number[] = [];
+  targets.forEach((t, j) => {
+    const p = polarity.get(t);
+    if (p === undefined) return;
+    at.push(j);
+    cls.push(p);
+  });
+  if (at.length === 0) return null;
+  const logits = head.forward(embedding(picked, tensor(Int32Array.from(at), [at.length], { dtype: 'int32' }))); // (k, 2)
+  const loss = crossEntropy(logits, tensor(Int32Array.from(cls), [at.length], { dtype: 'int32' }), { reduction });
+  const correct = () => {
+    const l = logits.toArray();
+    let k = 0;
+    for (let i = 0; i < cls.length; i++) if ((l[2 * i + 1]! > l[2 * i]! ? 1 : 0) === cls[i]) k++;
+    return k;
+  };
+  return { loss, n: at.length, correct };
 }

@@ -1,0 +1,132 @@
+/**
+ * Sentiment-knowledge pretraining: lexicon words as single tokens, lexicon parsing, and pretraining
+ * with the polarity head (exact resume, the head learning, what the README and metrics record).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../src/node/pretrain-files.js';
+import { loadPolarityLexicon } from '../src/node/polarity-lexicon.js';
+import { parseMetrics, type EvalRecord } from '../src/train/metrics.js';
+import { parsePolarityLexicon, polarityTokens } from '../src/train/polarity.js';
+import { PretrainTask, PRETRAIN_DEFAULTS, specialTokensFor } from '../src/train/pretrain.js';
+import { Trainer } from '../src/train/trainer.js';
+import { trainByteLevelBPE } from '../src/tokenizer/train.js';
+import { tempDirs } from './helpers.js';
+
+const tmp = tempDirs();
+
+/** A stand-in tokenizer: each listed string is one token, anything else splits into characters. */
+const encoder = (vocab: string[]) => ({
+  encode: (text: string) => (vocab.includes(text) ? [vocab.indexOf(text)] : [...text].map((c) => 1000 + c.charCodeAt(0))),
+});
+
+describe('polarityTokens', () => {
+  it('maps every single-token form (word, Word, " word", " Word") to its polarity; multi-token words and zero valences are skipped', () => {
+    const enc = encoder(['good', ' good', ' Good', ' bad', 'Bad', ' meh', ' so-so']);
+    const t = polarityTokens(enc, { good: 3, bad: -2, meh: 0, terrible: -3 });
+    expect([...t.polarity.entries()].sort((a, b) => a[0] - b[0])).toEqual([[0, 1], [1, 1], [2, 1], [3, 0], [4, 0]]);
+    expect(t.words).toBe(2); // terrible has no single-token form
+    expect(t.lexiconWords).toBe(3); // meh (valence 0) is not a lexicon word
+  });
+
+  it('a token reached by words of opposite polarity is an error naming both', () => {
+    const enc = encoder([' good', ' Good']);
+    expect(() => polarityTokens(enc, { good: 2, Good: -1 })).toThrow(/"good" and "Good" share token 1 with opposite polarities/);
+  });
+});
+
+describe('parsePolarityLexicon / loadPolarityLexicon', () => {
+  it('rejects what is not an object of word -> finite number, or has no non-zero valence', () => {
+    expect(() => parsePolarityLexicon([1, 2], 'x.json')).toThrow(/expected a JSON object of word -> valence.*got an array/);
+    expect(() => parsePolarityLexicon({ good: '3' }, 'x.json')).toThrow(/valence of "good" is "3"/);
+    expect(() => parsePolarityLexicon({ fine: 0 }, 'x.json')).toThrow(/no word has a non-zero valence/);
+    expect(parsePolarityLexicon({ good: 3, bad: -3 }, 'x.json')).toEqual({ good: 3, bad: -3 });
+  });
+
+  it('afinn is AFINN-165 from the sentiment package; a missing file names the built-in lexicons', () => {
+    const { lexicon, licence } = loadPolarityLexicon('afinn');
+    expect(Object.keys(lexicon).length).toBeGreaterThan(3000);
+    expect(lexicon.good).toBeGreaterThan(0);
+    expect(lexicon.bad).toBeLessThan(0);
+    expect(licence).toMatch(/AFINN-165/);
+    expect(() => loadPolarityLexicon(join(tmp('none'), 'absent.json'))).toThrow(/not a built-in lexicon \(afinn\) and no file exists/);
+  });
+});
+
+/** Sentences whose words predict the polarity word: "calm ... peace", "angry ... war". */
+function writePolarCorpus(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const calm = ['calm', 'quiet', 'friends', 'home'];
+  const angry = ['angry', 'loud', 'enemies', 'fire'];
+  const filler = ['the', 'of', 'and', 'people', 'nation', 'year'];
+  for (let d = 0; d < 8; d++) {
+    const sentences: string[] = [];
+    for (let s = 0; s < 40; s++) {
+      const pos = (s * 5 + d) % 3 !== 0;
+      const ctx = pos ? calm : angry;
+      const w = [filler[(s + d) % filler.length]!, ctx[s % 4]!, ctx[(s + d + 1) % 4]!, filler[(s * 3) % filler.length]!, pos ? 'peace' : 'war'];
+      sentences.push(w.join(' ') + '.');
+    }
+    writeFileSync(join(dir, `doc${d}.txt`), sentences.join(' '));
+  }
+}
+
+describe('pretrain --polarity-lexicon', () => {
+  const corpus = tmp('polar-corpus');
+  writePolarCorpus(corpus);
+  const lexiconFile = join(tmp('lexicon'), 'lexicon.json');
+  writeFileSync(lexiconFile, JSON.stringify({ peace: 2, war: -2 }));
+  const tiny = (out: string): PretrainToDirectoryOptions => ({
+    arch: 'roberta', out, corpus, vocabSize: 300, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 16, batch: 4, steps: 6, lr: 3e-3, warmup: 2,
+    evalEvery: 3, saveEvery: 3, logEvery: 2, evalBlocks: 8, dropout: 0.1, validationFraction: 0.25, seed: 5, write: () => {}, tty: false,
+    polarityLexicon: lexiconFile, polarityMask: 0.6,
+  });
+  const evals = (dir: string) => parseMetrics(readFileSync(join(dir, 'metrics.jsonl'), 'utf8')).filter((r): r is EvalRecord => r.type === 'eval');
+
+  it('6 steps equal 3 steps + --resume for 3, bit for bit (the head and its moments are in the training state)', async () => {
+    const full = tmp('polar-full');
+    const log: string[] = [];
+    const a = await pretrainToDirectory({ ...tiny(full), write: (s) => log.push(s) });
+    expect(log.join('')).toMatch(/polarity lexicon .*lexicon\.json: 2 of 2 words are single tokens/);
+    const split = tmp('polar-split');
+    await pretrainToDirectory({ ...tiny(split), stopAfter: 3 });
+    const b = await pretrainToDirectory({ ...tiny(split), resume: true });
+    expect(Buffer.compare(readFileSync(join(full, 'model.safetensors')), readFileSync(join(split, 'model.safetensors')))).toBe(0);
+    expect(b.valLoss).toBe(a.valLoss);
+    expect(evals(split)).toEqual(evals(full));
+    const last = evals(full).at(-1)!;
+    expect(last.polarity_tokens).toBeGreaterThan(0);
+    expect(last.polarity_acc).toBeGreaterThanOrEqual(0);
+    const readme = readFileSync(join(full, 'README.md'), 'utf8');
+    expect(readme).toContain(`--polarity-lexicon ${lexiconFile} --polarity-weight 1 --polarity-mask 0.6`);
+    expect(readme).toContain('word polarity prediction');
+    // the saved checkpoint is a plain RobertaForMaskedLM: the head is not in it
+    const bytes = readFileSync(join(full, 'model.safetensors'));
+    expect(bytes.subarray(8, 8 + bytes.readUInt32LE(0)).toString('utf8')).not.toContain('polarity');
+  }, 120_000);
+
+  it('the head learns the polarity of masked lexicon words from their context', async () => {
+    // "calm" sentences end in peace, "angry" ones in war: only the context tells a masked word's polarity
+    const texts = Array.from({ length: 2000 }, (_, s) => (s % 3 !== 0 ? 'the calm quiet people peace.' : 'the angry loud people war.'));
+    const tok = trainByteLevelBPE(texts, { vocabSize: 300, specialTokens: specialTokensFor('roberta') });
+    const docs = texts.map((t) => tok.encode(t));
+    const config = { ...PRETRAIN_DEFAULTS, arch: 'roberta' as const, vocabSize: 300, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 16, batch: 4, steps: 1000, lr: 3e-3, warmup: 5, decay: 'constant' as const, evalBlocks: 200, polarityLexicon: 'test', polarityMask: 0.6 };
+    const task = new PretrainTask(config, tok, docs.slice(0, 1500), docs.slice(1500), { lexicon: { peace: 2, war: -2 } });
+    const before = task.evaluate().polarity!;
+    await new Trainer({ optimizer: task.optimizer, schedule: task.schedule, loss: () => task.trainLoss(), clipNorm: 1 }).run(0, 1000);
+    const after = task.evaluate().polarity!;
+    task.dispose();
+    expect(after.tokens).toBeGreaterThanOrEqual(40);
+    // a third of the words are war: always answering peace scores about 0.67 with a loss of about 0.64
+    expect(before.loss).toBeGreaterThan(0.6);
+    expect(after.accuracy).toBeGreaterThan(0.95);
+    expect(after.loss).toBeLessThan(0.15);
+  }, 120_000);
+
+  it('refuses GPT-2, unknown lexicons and bad probabilities', async () => {
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-gpt2')), arch: 'gpt2' })).rejects.toThrow(/polarityLexicon applies to masked-LM pretraining/);
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-missing')), polarityLexicon: 'nope' })).rejects.toThrow(/not a built-in lexicon/);
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-p')), polarityMask: 2 })).rejects.toThrow(/polarityMask = 2 must be in \[0, 1\]/);
+  }, 60_000);
+});
