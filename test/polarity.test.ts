@@ -124,9 +124,29 @@ describe('pretrain --polarity-lexicon', () => {
     expect(after.loss).toBeLessThan(0.15);
   }, 120_000);
 
+  it("--polarity-targets all trains the head on unselected lexicon tokens too; selected only on the selected ones", async () => {
+    const texts = Array.from({ length: 200 }, (_, s) => (s % 3 !== 0 ? 'the calm quiet people peace.' : 'the angry loud people war.'));
+    const tok = trainByteLevelBPE(texts, { vocabSize: 300, specialTokens: specialTokensFor('roberta') });
+    const docs = texts.map((t) => tok.encode(t));
+    // polarityMask 0: no lexicon token is ever selected, so only 'all' gives the head targets
+    const headMoves = async (polarityTargets: 'selected' | 'all') => {
+      const config = { ...PRETRAIN_DEFAULTS, arch: 'roberta' as const, vocabSize: 300, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 16, batch: 4, steps: 5, lr: 1e-2, warmup: 0, evalBlocks: 4, polarityLexicon: 'test', polarityMask: 0, polarityTargets };
+      const task = new PretrainTask(config, tok, docs.slice(0, 150), docs.slice(150), { lexicon: { peace: 2, war: -2 } });
+      const w = task.polarity!.head.dense.weight;
+      const before = w.toArray();
+      await new Trainer({ optimizer: task.optimizer, schedule: task.schedule, loss: () => task.trainLoss(), clipNorm: 1 }).run(0, 5);
+      const moved = Math.max(...w.toArray().map((x, i) => Math.abs(x - before[i]!)));
+      task.dispose();
+      return moved;
+    };
+    expect(await headMoves('selected')).toBe(0);
+    expect(await headMoves('all')).toBeGreaterThan(1e-3);
+  }, 60_000);
+
   it('refuses GPT-2, unknown lexicons and bad probabilities', async () => {
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-gpt2')), arch: 'gpt2' })).rejects.toThrow(/polarityLexicon applies to masked-LM pretraining/);
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-missing')), polarityLexicon: 'nope' })).rejects.toThrow(/not a built-in lexicon/);
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-p')), polarityMask: 2 })).rejects.toThrow(/polarityMask = 2 must be in \[0, 1\]/);
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-t')), polarityTargets: 'some' as 'all' })).rejects.toThrow(/polarityTargets 'some' must be selected or all/);
   }, 60_000);
 });

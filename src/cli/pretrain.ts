@@ -60,6 +60,7 @@ export function registerPretrain(program: Command): void {
     .option('--polarity-lexicon <name|file>', 'RoBERTa, sentiment-knowledge pretraining (after SKEP): mask this lexicon\'s words more often and predict their polarity with a linear head; afinn (AFINN-165 from the sentiment package) or a JSON file of word -> valence')
     .option('--polarity-weight <x>', 'weight of the polarity loss next to the masked-LM loss', num, d.polarityWeight)
     .option('--polarity-mask <p>', 'selection probability of lexicon tokens (other tokens keep 0.15)', num, d.polarityMask)
+    .option('--polarity-targets <which>', "where the polarity head learns: selected (the masked/selected lexicon tokens, as SKEP) or all (every lexicon token)", d.polarityTargets)
     .option('--tokenizer <dir>', 'use the tokenizer in <dir> instead of training one (e.g. from an earlier run on the same corpus)')
     .option('--init <dir>', "continued pretraining: start from this checkpoint's weights (same --arch) instead of a fresh init, e.g. to adapt a base model to your domain's text; its config sets the shape and its tokenizer is used")
     .option('--no-dedup', 'keep repeated paragraphs (default: exact paragraph-level deduplication)')

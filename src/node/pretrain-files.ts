@@ -267,7 +267,7 @@ export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: stri
     ...(c.accumulate > 1 ? [`--accumulate ${c.accumulate}`] : []), `--steps ${c.steps}`,
     `--lr ${c.lr}`, `--warmup ${c.warmup}`, ...(c.decay !== 'cosine' ? [`--decay ${c.decay}`] : []), ...(c.decay === 'wsd' ? [`--cooldown ${c.cooldown}`] : []), `--seed ${c.seed}`, `--eval-every ${c.evalEvery}`, `--save-every ${c.saveEvery}`, `--log-every ${c.logEvery}`,
     `--eval-blocks ${c.evalBlocks}`, `--dropout ${c.dropout}`, ...(c.unigramBias ? ['--unigram-bias'] : []),
-    ...(c.polarityLexicon !== null ? [`--polarity-lexicon ${c.polarityLexicon}`, `--polarity-weight ${c.polarityWeight}`, `--polarity-mask ${c.polarityMask}`] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
+    ...(c.polarityLexicon !== null ? [`--polarity-lexicon ${c.polarityLexicon}`, `--polarity-weight ${c.polarityWeight}`, `--polarity-mask ${c.polarityMask}`, ...(c.polarityTargets !== 'selected' ? [`--polarity-targets ${c.polarityTargets}`] : [])] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
     ...(extra.tokenizer !== undefined ? [`--tokenizer ${extra.tokenizer}`] : []),
     ...(extra.init !== undefined ? [`--init ${extra.init}`] : []),
   ].join(' ');

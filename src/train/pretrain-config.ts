@@ -51,6 +51,8 @@ export interface PretrainConfig {
   polarityLexicon: string | null;
   polarityWeight: number;
   polarityMask: number;
+  /** Where the polarity head is trained: the selected (mostly masked) lexicon tokens, as SKEP, or every lexicon token of the block. */
+  polarityTargets: 'selected' | 'all';
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
@@ -81,6 +83,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   polarityLexicon: null,
   polarityWeight: 1,
   polarityMask: 0.5,
+  polarityTargets: 'selected',
 };
 
 /** Throws listing every invalid field and what to change. */
@@ -110,6 +113,7 @@ export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
   }
   if (c.polarityLexicon !== null && c.arch !== 'roberta') errs.push('polarityLexicon applies to masked-LM pretraining (roberta); drop it for gpt2');
   if (!(c.polarityWeight > 0)) errs.push(`polarityWeight = ${c.polarityWeight} must be > 0`);
+  if (c.polarityTargets !== 'selected' && c.polarityTargets !== 'all') errs.push(`polarityTargets '${String(c.polarityTargets)}' must be selected or all`);
   if (!(c.polarityMask >= 0 && c.polarityMask <= 1)) errs.push(`polarityMask = ${c.polarityMask} must be in [0, 1]`);
   if (errs.length) throw new Error(`pretrain config: ${errs.join('; ')}`);
   return c;

@@ -176,7 +176,10 @@ export class PretrainTask {
     const m = maskedPositions(this.model, inputs, labels, B, T);
     if (!m) return this.model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
     const lm = maskedLmFromRows(this.model, m.picked, m.targets, 'mean');
-    const pol = polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'mean');
+    // 'all': every lexicon token of the block, masked or not (the states the features are read from); else the selected ones
+    const pol = this.config.polarityTargets === 'all'
+      ? polarityLoss(this.polarity.head, this.polarity.tokens.polarity, reshape(m.hidden, [B * T, m.hidden.shape[2]!]), Array.from(ids), 'mean')
+      : polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'mean');
     return pol ? add(lm, mul(pol.loss, this.config.polarityWeight)) : lm;
   }
 
@@ -266,7 +269,7 @@ export function maskedLmLoss(model: RobertaForMaskedLM, inputs: Int32Array, labe
 }
 
 /** The encoder's output at the labelled positions, (n, C), and their targets; null if no position has a label. */
-function maskedPositions(model: RobertaForMaskedLM, inputs: Int32Array, labels: Int32Array, B: number, T: number): { picked: Tensor; targets: number[] } | null {
+function maskedPositions(model: RobertaForMaskedLM, inputs: Int32Array, labels: Int32Array, B: number, T: number): { picked: Tensor; targets: number[]; hidden: Tensor } | null {
   const rows: number[] = [];
   const targets: number[] = [];
   for (let i = 0; i < labels.length; i++) {
@@ -277,7 +280,7 @@ function maskedPositions(model: RobertaForMaskedLM, inputs: Int32Array, labels: 
   if (rows.length === 0) return null;
   const h = model.roberta.forward(tensor(inputs, [B, T], { dtype: 'int32' })); // (B, T, C)
   const C = h.shape[2]!;
-  return { picked: embedding(reshape(h, [B * T, C]), tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' })), targets }; // (n, C)
+  return { picked: embedding(reshape(h, [B * T, C]), tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' })), targets, hidden: h }; // (n, C)
 }
 
 function maskedLmFromRows(model: RobertaForMaskedLM, picked: Tensor, targets: readonly number[], reduction: 'mean' | 'sum'): Tensor {
