@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../src/node/pretrain-files.js';
 import { loadPolarityLexicon } from '../src/node/polarity-lexicon.js';
 import { parseMetrics, type EvalRecord } from '../src/train/metrics.js';
-import { parsePolarityLexicon, polarityTokens } from '../src/train/polarity.js';
+import { parsePolarityLexicon, PolarityMatcher } from '../src/train/polarity.js';
 import { PretrainTask, PRETRAIN_DEFAULTS, specialTokensFor } from '../src/train/pretrain.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainByteLevelBPE } from '../src/tokenizer/train.js';
@@ -16,23 +16,63 @@ import { tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 
-/** A stand-in tokenizer: each listed string is one token, anything else splits into characters. */
-const encoder = (vocab: string[]) => ({
-  encode: (text: string) => (vocab.includes(text) ? [vocab.indexOf(text)] : [...text].map((c) => 1000 + c.charCodeAt(0))),
-});
+/**
+ * A stand-in tokenizer: byte-level style (a space is spelled Ġ), greedy longest match over `vocab`,
+ * any other character its own token (ids from 1000).
+ */
+function standIn(vocab: string[]) {
+  const all = [...vocab];
+  const idOf = (t: string) => {
+    let i = all.indexOf(t);
+    if (i < 0) i = all.push(t) - 1;
+    return i;
+  };
+  return {
+    encode(text: string): number[] {
+      const s = text.replace(/ /g, 'Ġ');
+      const out: number[] = [];
+      for (let i = 0; i < s.length; ) {
+        let best = s[i]!;
+        for (const v of vocab) if (v.length > best.length && s.startsWith(v, i)) best = v;
+        out.push(idOf(best));
+        i += best.length;
+      }
+      return out;
+    },
+    idToToken: (id: number) => all[id],
+  };
+}
 
-describe('polarityTokens', () => {
-  it('maps every single-token form (word, Word, " word", " Word") to its polarity; multi-token words and zero valences are skipped', () => {
-    const enc = encoder(['good', ' good', ' Good', ' bad', 'Bad', ' meh', ' so-so']);
-    const t = polarityTokens(enc, { good: 3, bad: -2, meh: 0, terrible: -3 });
-    expect([...t.polarity.entries()].sort((a, b) => a[0] - b[0])).toEqual([[0, 1], [1, 1], [2, 1], [3, 0], [4, 0]]);
-    expect(t.words).toBe(2); // terrible has no single-token form
-    expect(t.lexiconWords).toBe(3); // meh (valence 0) is not a lexicon word
+describe('PolarityMatcher', () => {
+  const tok = standIn(['Ġgood', 'good', 'Ġbad', 'ge', 'Ġdis', 'appoint', 'ed', 'Ġthe', 'Ġfilm', 'Good', 'Ġnot', 'Ġcool', 'Ġstuff', 'Ġdisappoint']);
+  const matcher = new PolarityMatcher(tok, { good: 3, bad: -3, disappointed: -2, 'cool stuff': 3, meh: 0 });
+  const labels = (text: string) => Array.from(matcher.label(tok.encode(text)));
+
+  it('labels every token of a matched word with its polarity, whatever number of tokens it takes', () => {
+    // Ġthe Ġfilm Ġdisappoint ed → the longest form wins
+    expect(labels(' the film disappointed')).toEqual([-1, -1, 0, 0]);
+    expect(labels(' good film')).toEqual([1, -1]);
+    expect(labels('Good film')).toEqual([1, -1]); // capitalised, at the start
+    expect(labels(' cool stuff')).toEqual([1, 1]); // a phrase
+    expect(labels(' cool film')).toEqual([-1, -1]);
   });
 
-  it('a token reached by words of opposite polarity is an error naming both', () => {
-    const enc = encoder([' good', ' Good']);
-    expect(() => polarityTokens(enc, { good: 2, Good: -1 })).toThrow(/"good" and "Good" share token 1 with opposite polarities/);
+  it('matches whole words only: not when a word character continues it or it starts inside a word', () => {
+    expect(labels(' badge')).toEqual([-1, -1]); // Ġbad ge
+    expect(labels(' bad!')).toEqual([0, -1]);
+    expect(tok.encode('xgood')).toHaveLength(2); // x good
+    expect(labels('xgood')).toEqual([-1, -1]); // "good" inside a word
+    expect(labels('(good)')).toEqual([-1, 1, -1]);
+  });
+
+  it('counts the words it can find and those that take one token; zero valences are not lexicon words', () => {
+    expect(matcher.lexiconWords).toBe(4);
+    expect(matcher.words).toBe(4);
+    expect(matcher.singleTokenWords).toBe(2); // Ġgood, Ġbad; not disappointed (Ġdisappoint ed) or the phrase
+  });
+
+  it('two words of opposite polarity with the same tokens are an error naming both', () => {
+    expect(() => new PolarityMatcher(standIn(['Ġgood']), { good: 2, Good: -1 })).toThrow(/"good" and "Good" encode to the same tokens with opposite polarities/);
   });
 });
 
@@ -88,7 +128,7 @@ describe('pretrain --polarity-lexicon', () => {
     const full = tmp('polar-full');
     const log: string[] = [];
     const a = await pretrainToDirectory({ ...tiny(full), write: (s) => log.push(s) });
-    expect(log.join('')).toMatch(/polarity lexicon .*lexicon\.json: 2 of 2 words are single tokens/);
+    expect(log.join('')).toMatch(/polarity lexicon .*lexicon\.json: 2 of 2 words encoded/);
     const split = tmp('polar-split');
     await pretrainToDirectory({ ...tiny(split), stopAfter: 3 });
     const b = await pretrainToDirectory({ ...tiny(split), resume: true });

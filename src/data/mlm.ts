@@ -20,10 +20,11 @@ export interface MlmMaskingOptions {
   maskFraction?: number;
   randomFraction?: number;
   /**
-   * Tokens selected with their own probability instead of `probability` (e.g. sentiment words under
-   * sentiment masking). The draws are the same either way: only the threshold differs.
+   * Positions selected with their own probability instead of `probability` (e.g. the tokens of
+   * sentiment words under sentiment masking): `at[i]` non-zero for each such position of `ids`. The
+   * draws are the same either way: only the threshold differs.
    */
-  emphasis?: { ids: ReadonlySet<number>; probability: number };
+  emphasis?: { at: ArrayLike<number>; probability: number };
   /** Source of randomness; its counter advances by 3 per token, so a saved state resumes the same draws. */
   generator: Generator;
 }
@@ -47,6 +48,7 @@ export function maskTokens(ids: Int32Array, opts: MlmMaskingOptions): MlmExample
   if (emphasis && !(emphasis.probability >= 0 && emphasis.probability <= 1)) {
     throw new Error(`maskTokens: emphasis probability ${emphasis.probability} must be in [0, 1]`);
   }
+  if (emphasis && emphasis.at.length !== ids.length) throw new Error(`maskTokens: emphasis marks ${emphasis.at.length} positions for ${ids.length} tokens; give one per token`);
   if (!(pMask >= 0 && pRandom >= 0 && pMask + pRandom <= 1)) {
     throw new Error(`maskTokens: maskFraction ${pMask} + randomFraction ${pRandom} must be fractions summing to at most 1`);
   }
@@ -67,7 +69,7 @@ export function maskTokens(ids: Int32Array, opts: MlmMaskingOptions): MlmExample
     const id = ids[i]!;
     if (special.has(id)) continue;
     const e = (s.counter + 3 * i) >>> 0;
-    if (uniform24(h0, h1, e) >= (emphasis?.ids.has(id) ? emphasis.probability : p)) continue;
+    if (uniform24(h0, h1, e) >= (emphasis && emphasis.at[i] ? emphasis.probability : p)) continue;
     labels[i] = id;
     const kind = uniform24(h0, h1, (e + 1) >>> 0);
     if (kind < pMask) inputs[i] = opts.maskId;

@@ -151,8 +151,8 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
     `${task.train.source.length} / ${task.validation.source.length} tokens (${task.train.count} blocks of ${config.seq}), ready in ${formatDuration((now() - t1) / 1000)}\n`);
   write(`model: ${config.arch}, ${task.model.numParameters()} parameters; ${task.tokensPerStep} tokens per step\n`);
   if (task.polarity) {
-    const t = task.polarity.tokens;
-    write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words are single tokens (${t.polarity.size} token ids), ` +
+    const t = task.polarity.matcher;
+    write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words encoded (${t.singleTokenWords} are one token after a space), ` +
       `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}\n`);
   }
 

@@ -22,7 +22,7 @@ import { buildModel, FAMILIES, type Family } from '../models/families.js';
 import { unigramCrossEntropyFromCounts } from './metrics.js';
 import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
-import { PolarityHead, polarityTokens, type Polarity, type PolarityLexicon, type PolarityTokens } from './polarity.js';
+import { NO_POLARITY, PolarityHead, PolarityMatcher, type PolarityLexicon } from './polarity.js';
 import type { ParameterSource } from './checkpoint.js';
 import { add, mul } from '../ops/elementwise.js';
 
@@ -84,10 +84,11 @@ export class PretrainTask {
   private readonly maskGenerator: Generator;
   private readonly specialIds: number[];
   private readonly maskId: number;
-  private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number }[] = [];
+  /** `ids`: the unmasked tokens (the polarity labels come from them). */
+  private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number; ids: Int32Array }[] = [];
   private baselineLoss: number | null = null;
-  /** Sentiment-knowledge pretraining: the polarity head and the lexicon's single-token words. */
-  readonly polarity: { head: PolarityHead; tokens: PolarityTokens; ids: ReadonlySet<number> } | null = null;
+  /** Sentiment-knowledge pretraining: the polarity head and the lexicon's words, as found in token ids. */
+  readonly polarity: { head: PolarityHead; matcher: PolarityMatcher } | null = null;
   /** What training updates and the training state holds: the model, and the polarity head if any. */
   readonly trainedParameters: ParameterSource;
 
@@ -131,15 +132,11 @@ export class PretrainTask {
     }
     if (c.polarityLexicon !== null) {
       if (!opts.lexicon) throw new Error(`pretrain: polarityLexicon ${JSON.stringify(c.polarityLexicon)} is set but no lexicon was given to the task; pass its words (PretrainTaskOptions.lexicon)`);
-      const tokens = polarityTokens(tokenizer, opts.lexicon);
-      const special = new Set(this.specialIds);
-      for (const id of tokens.polarity.keys()) if (special.has(id)) throw new Error(`pretrain: polarity lexicon word maps to special token ${id}; remove it from the lexicon`);
-      if (tokens.polarity.size === 0) {
-        throw new Error(`pretrain: none of the ${tokens.lexiconWords} words of polarity lexicon ${c.polarityLexicon} is a single token of this tokenizer; use a larger vocabulary or another lexicon`);
-      }
+      const matcher = new PolarityMatcher(tokenizer, opts.lexicon);
+      if (matcher.words === 0) throw new Error(`pretrain: polarity lexicon ${c.polarityLexicon} has no word with a non-zero valence that this tokenizer encodes; give another lexicon`);
       // its own stream, so the model's init and dropout draws are those of a run without the head
       const head = new PolarityHead(c.dModel, new Generator(BigInt(c.seed) + (3n << 32n)));
-      (this as { polarity: PretrainTask['polarity'] }).polarity = { head, tokens, ids: new Set(tokens.polarity.keys()) };
+      (this as { polarity: PretrainTask['polarity'] }).polarity = { head, matcher };
     }
     const head = this.polarity?.head;
     this.trainedParameters = head
@@ -156,13 +153,13 @@ export class PretrainTask {
     for (let i = 0; i < blocks.length; i += c.batch) {
       const rows = Math.min(c.batch, blocks.length - i);
       const ids = this.validation.batch(blocks.slice(i, i + rows));
-      this.evalBatches.push(gpt ? { inputs: ids, labels: causalLmLabels(ids), rows } : { ...this.mask(ids, evalGen), rows });
+      this.evalBatches.push(gpt ? { inputs: ids, labels: causalLmLabels(ids), rows, ids } : { ...this.mask(ids, evalGen), rows, ids });
     }
   }
 
   /** MLM masks; `emphasis` selects the polarity lexicon's tokens with `polarityMask` (training only: validation targets stay those of plain masking). */
-  private mask(ids: Int32Array, generator: Generator, emphasis = false) {
-    const e = emphasis && this.polarity ? { ids: this.polarity.ids, probability: this.config.polarityMask } : undefined;
+  private mask(ids: Int32Array, generator: Generator, polarity?: Int8Array) {
+    const e = polarity ? { at: polarity.map((p) => (p === NO_POLARITY ? 0 : 1)), probability: this.config.polarityMask } : undefined;
     return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator, emphasis: e });
   }
 
@@ -171,15 +168,15 @@ export class PretrainTask {
     const { batch: B, seq: T } = this.config;
     const ids = this.train.batch(this.sampler.next(B));
     if (this.model instanceof GPT2LMHeadModel) return this.model.loss(tensor(ids, [B, T], { dtype: 'int32' }));
-    const { inputs, labels } = this.mask(ids, this.maskGenerator, true);
-    if (!this.polarity) return maskedLmLoss(this.model, inputs, labels, B, T, 'mean');
+    const polarity = this.polarity?.matcher.label(ids);
+    const { inputs, labels } = this.mask(ids, this.maskGenerator, polarity);
+    if (!this.polarity || !polarity) return maskedLmLoss(this.model, inputs, labels, B, T, 'mean');
     const m = maskedPositions(this.model, inputs, labels, B, T);
     if (!m) return this.model.loss(tensor(inputs, [B, T], { dtype: 'int32' }), tensor(labels, [B, T], { dtype: 'int32' }));
     const lm = maskedLmFromRows(this.model, m.picked, m.targets, 'mean');
-    // 'all': every lexicon token of the block, masked or not (the states the features are read from); else the selected ones
-    const pol = this.config.polarityTargets === 'all'
-      ? polarityLoss(this.polarity.head, this.polarity.tokens.polarity, reshape(m.hidden, [B * T, m.hidden.shape[2]!]), Array.from(ids), 'mean')
-      : polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'mean');
+    // 'all': every lexicon token of the block, masked or not (the states features are read from); else the selected ones
+    const all = this.config.polarityTargets === 'all';
+    const pol = polarityLoss(this.polarity.head, m.hidden, polarity, (i) => all || labels[i] !== IGNORE_INDEX, 'mean');
     return pol ? add(lm, mul(pol.loss, this.config.polarityWeight)) : lm;
   }
 
@@ -192,7 +189,7 @@ export class PretrainTask {
     this.model.eval();
     try {
       for (const b of this.evalBatches) {
-        const { total, n } = tidy(() => noGrad(() => this.batchLossSum(b.inputs, b.labels, b.rows, T, pol)));
+        const { total, n } = tidy(() => noGrad(() => this.batchLossSum(b, T, pol)));
         sum += total;
         count += n;
       }
@@ -203,7 +200,8 @@ export class PretrainTask {
     return { loss: sum / count, baseline: this.baseline(), tokens: count, ...(polarity ? { polarity } : {}) };
   }
 
-  private batchLossSum(inputs: Int32Array, labels: Int32Array, B: number, T: number, pol: { loss: number; correct: number; tokens: number }): { total: number; n: number } {
+  private batchLossSum(b: { inputs: Int32Array; labels: Int32Array; rows: number; ids: Int32Array }, T: number, pol: { loss: number; correct: number; tokens: number }): { total: number; n: number } {
+    const { inputs, labels, rows: B } = b;
     const ids = tensor(inputs, [B, T], { dtype: 'int32' });
     if (this.model instanceof GPT2LMHeadModel) {
       // model.loss averages over the B * (T - 1) shifted targets, all real tokens here
@@ -212,7 +210,7 @@ export class PretrainTask {
     const m = maskedPositions(this.model, inputs, labels, B, T);
     if (!m) return { total: 0, n: 0 };
     if (this.polarity) {
-      const p = polarityLoss(this.polarity.head, this.polarity.tokens.polarity, m.picked, m.targets, 'sum');
+      const p = polarityLoss(this.polarity.head, m.hidden, this.polarity.matcher.label(b.ids), (i) => labels[i] !== IGNORE_INDEX, 'sum');
       if (p) {
         pol.loss += p.loss.item();
         pol.correct += p.correct();
@@ -289,21 +287,23 @@ function maskedLmFromRows(model: RobertaForMaskedLM, picked: Tensor, targets: re
 }
 
 /**
- * Word polarity prediction: cross-entropy of the head's logits at the labelled positions whose
- * target is a lexicon token, and (for evaluation) how many it gets right; null if there are none.
+ * Word polarity prediction: cross-entropy of the head's logits at the positions of `hidden`
+ * (B, T, C) that are lexicon tokens (`polarity[i] !== NO_POLARITY`) and that `use` accepts, and
+ * (for evaluation) how many it gets right; null if there are none.
  */
-export function polarityLoss(head: PolarityHead, polarity: ReadonlyMap<number, Polarity>, picked: Tensor, targets: readonly number[], reduction: 'mean' | 'sum'):
+export function polarityLoss(head: PolarityHead, hidden: Tensor, polarity: Int8Array, use: (i: number) => boolean, reduction: 'mean' | 'sum'):
   { loss: Tensor; n: number; correct: () => number } | null {
   const at: number[] = [];
   const cls: number[] = [];
-  targets.forEach((t, j) => {
-    const p = polarity.get(t);
-    if (p === undefined) return;
-    at.push(j);
-    cls.push(p);
-  });
+  for (let i = 0; i < polarity.length; i++) {
+    if (polarity[i] === NO_POLARITY || !use(i)) continue;
+    at.push(i);
+    cls.push(polarity[i]!);
+  }
   if (at.length === 0) return null;
-  const logits = head.forward(embedding(picked, tensor(Int32Array.from(at), [at.length], { dtype: 'int32' }))); // (k, 2)
+  const C = hidden.shape[hidden.rank - 1]!;
+  const rows = embedding(reshape(hidden, [polarity.length, C]), tensor(Int32Array.from(at), [at.length], { dtype: 'int32' })); // (k, C)
+  const logits = head.forward(rows); // (k, 2)
   const loss = crossEntropy(logits, tensor(Int32Array.from(cls), [at.length], { dtype: 'int32' }), { reduction });
   const correct = () => {
     const l = logits.toArray();
