@@ -15,6 +15,8 @@ export interface ImportEdge {
   specifier: string;
   /** `import type` / `export type ... from`: erased at runtime, but still a dependency. */
   typeOnly: boolean;
+  /** `import('...')` or `require('...')`: loaded when that code runs, not when the importing file loads. */
+  dynamic: boolean;
 }
 
 const toPosix = (p: string) => p.split(path.sep).join('/');
@@ -63,6 +65,8 @@ export function importsOf(file: string, text: string): ImportEdge[] {
       to: resolveSpecifier(file, ref.fileName),
       specifier: ref.fileName,
       typeOnly: typeOnly.has(ref.pos),
+      // the call's opening parenthesis just before the quote
+      dynamic: /\b(?:import|require)\s*\(\s*$/.test(text.slice(Math.max(0, ref.pos - 40), ref.pos)),
     });
   }
   return edges;
@@ -200,4 +204,22 @@ export function checkLayers(
     return !ex;
   });
   return { upward, unplaced, stale: exceptions.filter((x) => !used.has(x)) };
+}
+
+/**
+ * The files loading `entry` loads before any of its code runs: everything reachable over static
+ * imports, without type-only and dynamic ones (sorted; `entry` included).
+ */
+export function loadedAtStartup(entry: string, edges: readonly ImportEdge[]): string[] {
+  const seen = new Set([entry]);
+  const queue = [entry];
+  while (queue.length) {
+    const from = queue.pop()!;
+    for (const e of edges) {
+      if (e.from !== from || e.typeOnly || e.dynamic || seen.has(e.to)) continue;
+      seen.add(e.to);
+      queue.push(e.to);
+    }
+  }
+  return [...seen].sort();
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  checkLayers, findCycles, importGraph, importsOf, listSources, type ImportEdge, type LayerException,
+  checkLayers, findCycles, importGraph, importsOf, listSources, loadedAtStartup, type ImportEdge, type LayerException,
 } from './import-graph.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,13 +56,16 @@ describe('the import graph walker', () => {
       "const e = await import('./e.js');",
       "import 'node:fs';",
     ].join('\n');
-    expect(importsOf('src/x/file.ts', text).map((e) => [e.to, e.typeOnly])).toEqual([
-      ['src/x/a.ts', true],
-      ['src/b/b.ts', false],
-      ['src/x/c.ts', true],
-      ['src/x/d/index.ts', false],
-      ['src/x/e.ts', false],
+    expect(importsOf('src/x/file.ts', text).map((e) => [e.to, e.typeOnly, e.dynamic])).toEqual([
+      ['src/x/a.ts', true, false],
+      ['src/b/b.ts', false, false],
+      ['src/x/c.ts', true, false],
+      ['src/x/d/index.ts', false, false],
+      ['src/x/e.ts', false, true],
     ]);
+    const edges = importsOf('a.ts', "import './b.js';\nimport type { T } from './t.js';\nconst c = () => import('./c.js');")
+      .concat(importsOf('b.ts', "export * from './d.js';"));
+    expect(loadedAtStartup('a.ts', edges)).toEqual(['a.ts', 'b.ts', 'd.ts']);
   });
 
   it('finds cycles of any length, self-imports included, and nothing in a DAG', () => {
@@ -77,7 +80,7 @@ describe('the import graph walker', () => {
   });
 
   it('reports upward imports, imports leaving the tree, unplaced directories and stale exceptions', () => {
-    const edge = (from: string, to: string): ImportEdge => ({ from, to, specifier: '', typeOnly: false });
+    const edge = (from: string, to: string): ImportEdge => ({ from, to, specifier: '', typeOnly: false, dynamic: false });
     const layers = [['low'], ['mid', 'peer'], ['top']];
     const files = ['s/low/a.ts', 's/mid/b.ts', 's/peer/c.ts', 's/top.ts', 's/new/d.ts'];
     const edges = [
@@ -115,6 +118,14 @@ describe('src/ imports', () => {
       c.slice(1).map((to, i) => fmtEdge(byPair.get(`${c[i]}\0${to}`)!)).join(', '),
     );
     expect(cycles, 'break each cycle by moving the shared piece down a layer').toEqual([]);
+  });
+
+  it('let the command line start without the library: commands load their implementation when they run', () => {
+    const loaded = loadedAtStartup('src/cli/index.ts', edges);
+    // the tensor engine, kernels, ops, models and methods are what makes a start slow
+    const heavy = loaded.filter((f) => /^src\/(index\.ts|backend|tensor|autograd|ops|nn|optim|models|tokenizer|timeseries)\//.test(f + '/') || f === 'src/adapters/registry.ts');
+    expect(heavy, 'import these lazily (await import() in the action) or move the constant the options need to a small module').toEqual([]);
+    expect(loaded).toContain('src/cli/commands/compare.ts');
   });
 
   it('point down the layer order', () => {

@@ -114,6 +114,39 @@ describe('renderMarkdownTable', () => {
     expect(() => renderMarkdownTable(report([result('lora', 2, { seeds: 0 })]))).toThrow(/results\[0\]\.seeds = 0 must be a positive integer/);
   });
 
+  it('tells apart two runs of one method by their labels, in every table of both reports; single runs keep the bare method', () => {
+    const runs = [
+      result('full', 0, { label: 'full fine-tuning' }),
+      result('full', 1, { label: 'full fine-tuning, lr 0.0002, 5 epochs' }),
+      result('lora', 2, { label: 'LoRA r=8 α=16 (query,value)' }),
+      result('full', 3, { label: 'full fine-tuning' }), // the same run again
+    ];
+    const rep = report(runs);
+    const names = ['full (full fine-tuning)', 'full (full fine-tuning, lr 0.0002, 5 epochs)', 'lora', 'full (full fine-tuning) #2'];
+    expect(parseTable(renderMarkdownTable(rep)).rows.map((row) => row[0])).toEqual(names);
+    const md = renderMarkdownReport(rep);
+    const tables = md.split('\n## ').filter((s) => /^(Summary|Metric under weight noise)/.test(s));
+    expect(tables).toHaveLength(2);
+    for (const t of tables) expect(parseTable(t.slice(t.indexOf('|'))).rows.map((row) => row[0])).toEqual(names);
+    const html = renderHtmlReport(rep);
+    expect(html).toContain('<td>full (full fine-tuning, lr 0.0002, 5 epochs)</td>'); // the label is in the name: not repeated under it
+    expect(html).toContain('<td>lora<span class="label">LoRA r=8 α=16 (query,value)</span></td>');
+  });
+
+  it('names generation rows and sample outputs of a repeated method by their labels', () => {
+    const gen = (bleu: number, output: string) => ({
+      scores: { bleu }, decoding: 'greedy', decodeSeconds: 1, instances: 1, skipped: 0, generatedTokens: 3, samples: [{ input: 'name[X]', output, reference: 'X.' }],
+    });
+    const rep = report([
+      result('full', 0, { label: 'full fine-tuning', generation: gen(0.5, 'X is here.') }),
+      result('full', 1, { label: 'full fine-tuning, lr 0.0002', generation: gen(0.6, 'X.') }),
+    ]);
+    const md = renderMarkdownReport(rep);
+    expect(md).toMatch(/\| full \(full fine-tuning\) \| 0\.500 \|/);
+    expect(md).toMatch(/\| full \(full fine-tuning, lr 0\.0002\) \| 0\.600 \|/);
+    expect(md).toContain('  - full (full fine-tuning, lr 0.0002): X.');
+  });
+
   it('escapes pipes so a label or method cannot add columns', () => {
     const { rows } = parseTable(renderMarkdownTable(report([result('lo|ra', 0)])).replace(/\\\|/g, '¦'));
     expect(rows[0][0]).toBe('lo¦ra');

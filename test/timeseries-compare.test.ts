@@ -205,7 +205,10 @@ describe('series report parts on hand-made results', () => {
     // another LoRA method in the same report is not mixed into the sweep
     const other = { ...at(32, 'standard', 0.9), method: 'lora' };
     expect(rankSweepTable(report([at(2, 'rs', 0.3), { ...at(8, 'standard', 0.2), method: 'one-for-all (alpha/r)' }, at(8, 'rs', 0.25), other]))!.rows.map((r) => r[0])).toEqual(['2', '8']);
-    expect(seriesTable(rep)!.rows[0][0]).toBe('one-for-all r=2'); // a method run at several ranks is told apart
+    // a method run at several ranks (and here under both scalings) is told apart
+    expect(seriesTable(rep)!.rows.map((r) => r[0])).toEqual(['one-for-all r=2, alpha/sqrt(r)', 'one-for-all r=2, alpha/r', 'one-for-all r=8, alpha/sqrt(r)', 'one-for-all r=8, alpha/r']);
+    const oneScaling = report([at(2, 'rs', 0.3), at(8, 'rs', 0.2)]);
+    expect(seriesTable(oneScaling)!.rows.map((r) => r[0])).toEqual(['one-for-all r=2', 'one-for-all r=8']);
     expect(renderMarkdownReport(rep)).toMatch(/## Rank sweep/);
   });
 

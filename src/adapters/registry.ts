@@ -1,6 +1,6 @@
 /**
  * Every method by its PEFT type, as a mapped type: adding a type to AdapterConfig without an
- * implementation here does not compile. `METHOD_NAMES` maps the CLI/report names to configs.
+ * implementation here does not compile. `METHOD_NAMES` (presets.ts) maps the CLI/report names to configs.
  */
 import { BITFIT, FULL } from './bitfit.js';
 import { GRASP } from './grasp.js';
@@ -10,34 +10,14 @@ import { IA3 } from './ia3.js';
 import { LORA } from './lora.js';
 import { NORMS_AND_POSITIONS } from './norms.js';
 import { STOCHGRASP } from './stochgrasp.js';
+import { METHOD_NAMES, METHOD_PRESETS, type MethodName } from './presets.js';
 import type { AdapterConfig, AdapterMethod, PeftType } from './types.js';
 
 export const ADAPTERS: { [T in PeftType]: AdapterMethod<T> } = {
   FULL, BITFIT, GPT4TS: NORMS_AND_POSITIONS, LORA, IA3, GRASP, STOCHGRASP, LISA, GRASS,
 };
 
-/** The method names users type (`--method grasp`) and the partial config each stands for. */
-export const METHOD_PRESETS = {
-  full: { peft_type: 'FULL' },
-  bitfit: { peft_type: 'BITFIT' },
-  lora: { peft_type: 'LORA' },
-  rslora: { peft_type: 'LORA', use_rslora: true },
-  /**
-   * One-for-All (Dey et al.): Gaussian rsLoRA, r 16, alpha 16, dropout 0.01 as the official code,
-   * training its LoRA factors only (no head); targets are the family's LoRA defaults (on a GPT4TS:
-   * `gpt2.wpe` and `out_layer`).
-   */
-  'one-for-all': { peft_type: 'LORA', use_rslora: true, init_lora_weights: 'gaussian', r: 16, lora_alpha: 16, lora_dropout: 0.01, modules_to_save: [] },
-  gpt4ts: { peft_type: 'GPT4TS' },
-  ia3: { peft_type: 'IA3' },
-  grasp: { peft_type: 'GRASP' },
-  stochgrasp: { peft_type: 'STOCHGRASP' },
-  lisa: { peft_type: 'LISA' },
-  grass: { peft_type: 'GRASS' },
-} as const satisfies Record<string, Partial<AdapterConfig>>;
-
-export type MethodName = keyof typeof METHOD_PRESETS;
-export const METHOD_NAMES = Object.keys(METHOD_PRESETS) as MethodName[];
+export { METHOD_NAMES, METHOD_PRESETS, type MethodName } from './presets.js';
 
 /**
  * A resolved config's method as the CLI, reports, the adapter model and the web session all name it:

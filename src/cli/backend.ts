@@ -1,7 +1,8 @@
-/** Backend selection shared by the commands. */
-import { init } from '../index.js';
+/**
+ * Backend selection shared by the commands. The library is imported when a command first needs a
+ * backend, not when the command line starts, so `--help` and option errors do not wait for it.
+ */
 import type { WasmBackend } from '../backend/wasm/index.js';
-import { activeBackend } from '../tensor/engine.js';
 
 let threads: 'auto' | number | undefined;
 
@@ -22,7 +23,9 @@ export function setCliThreads(value: string | undefined): void {
  * fastest WebAssembly build on the `--threads` count (default 1) and says on stderr which it chose.
  */
 export async function ensureBackend(write: (s: string) => void = (s) => void process.stderr.write(s)): Promise<void> {
+  const { activeBackend } = await import('../tensor/engine.js');
   if (activeBackend() !== null) return;
+  const { init } = await import('../index.js');
   const be = await init({ threads });
   const { variant, threads: n } = be as WasmBackend;
   write(`kernels: WebAssembly ${variant}, ${n} thread${n === 1 ? '' : 's'}${threads === undefined && n === 1 ? ' (--threads auto uses all cores)' : ''}\n`);

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-/** The `wasmgrad` command line. */
+/**
+ * The `wasmgrad` command line. Each command registers its options from small modules and imports its
+ * implementation (and the library) only when it runs, so `--help` and option errors answer at once.
+ */
 import { Command } from 'commander';
-import { registerCompare } from './compare.js';
-import { registerFinetune } from './finetune.js';
-import { registerForecast } from './forecast.js';
-import { registerPretrain } from './pretrain.js';
-import { registerScore } from './score.js';
-import { registerProbe } from './probe.js';
-import { registerServe } from './serve.js';
+import { registerCompare } from './commands/compare.js';
+import { registerFinetune } from './commands/finetune.js';
+import { registerForecast } from './commands/forecast.js';
+import { registerPretrain } from './commands/pretrain.js';
+import { registerScore } from './commands/score.js';
+import { registerProbe } from './commands/probe.js';
+import { registerServe } from './commands/serve.js';
 
 const program = new Command();
 program.name('wasmgrad').description('Fine-tune transformers on WebAssembly SIMD: tools and benchmarks');

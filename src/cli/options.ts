@@ -1,7 +1,7 @@
 /** Command-line options several commands share, spelled and described once. */
 import type { Command } from 'commander';
 import { setCliThreads } from './backend.js';
-import { E2E_DEFAULTS, type E2ETaskConfig } from '../tasks/e2e.js';
+import { E2E_DEFAULTS, type E2ETaskConfig } from '../tasks/e2e-config.js';
 
 /** --task, --datasets, --format: which classification data to read and how. */
 export function taskOptions(cmd: Command): Command {

@@ -6,9 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { ensureBackend } from './backend.js';
-import { taskOptions } from './options.js';
 import { writeFileAtomic } from '../node/files.js';
 import { resolveModelDir } from '../node/paths.js';
 import { fromPretrained } from '../node/pretrained.js';
@@ -111,22 +109,4 @@ export function parseProbeLayers(spec: string, layers: number): number[] {
     throw new Error(`--layers ${spec}: use last, all, or a comma-separated list of 0..${layers} (0 = the embeddings' output, ${layers} = the final hidden states)`);
   }
   return [...new Set(out)];
-}
-
-/** Adds `probe` to the CLI. */
-export function registerProbe(program: Command): void {
-  const cmd = program
-    .command('probe')
-    .description('linear probe (L2 logistic regression, C by cross-validation) on frozen pooled features, or the bag-of-words baseline, on a binary task');
-  taskOptions(cmd)
-    .option('--model <name|dir>', 'checkpoint directory or bundled name (tiny-roberta, tiny-gpt2, ...)')
-    .option('--method <probe|bow>', 'probe: frozen features of --model; bow: binary word presence (no model)', 'probe')
-    .option('--pool <list>', `poolings to probe: ${PROBE_POOLINGS.join(', ')}`, 'mean,first')
-    .option('--layers <list>', "hidden states to probe: last, all, or a list of 0..layers (0 = the embeddings' output)", 'last')
-    .option('--folds <n>', 'cross-validation folds on the training split for choosing C', Number, 5)
-    .option('--max-length <n>', 'token cap per text (default: the model maximum)', Number)
-    .option('--json <file>', 'also write the rows as JSON')
-    .action(async (o: ProbeCommandOptions) => {
-      await runProbeCommand(o);
-    });
 }

@@ -5,7 +5,6 @@
  * .csv extension or `--refs-format`). Outputs: one line per instance, in the references' order.
  */
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import { readE2E } from '../nlg/e2e.js';
 import { scoreGeneration, type GenerationScores } from '../nlg/metrics/index.js';
 import { parseHypothesisLines, parseReferenceGroups } from '../nlg/references.js';
@@ -73,18 +72,4 @@ export async function runScore(opts: ScoreCliOptions): Promise<GenerationScores>
   const scores = scoreGeneration(hyps, refs, { synonyms: opts.synonyms === false ? undefined : loadWordNet() });
   write(opts.json ? JSON.stringify({ refs: opts.refs, hyps: opts.hyps, ...scores }, null, 2) + '\n' : formatScores(scores));
   return scores;
-}
-
-export function registerScore(program: Command): void {
-  program
-    .command('score')
-    .description("score generated texts with the E2E NLG challenge's metrics (BLEU, NIST, METEOR, ROUGE-L, CIDEr)")
-    .requiredOption('--refs <file>', 'references: one per line with a blank line between instances, or an E2E CSV (mr,ref)')
-    .requiredOption('--hyps <file>', 'system outputs, one line per instance in the references\' order')
-    .option('--refs-format <format>', 'auto (CSV when the name ends in .csv), text or csv', 'auto')
-    .option('--json', 'print the scores as JSON')
-    .option('--no-synonyms', "METEOR without its WordNet synonym stage (exact and stem matches only)")
-    .action(async (o: { refs: string; hyps: string; refsFormat: RefsFormat; json?: boolean; synonyms: boolean }) => {
-      await runScore({ refs: o.refs, hyps: o.hyps, refsFormat: o.refsFormat, json: o.json, synonyms: o.synonyms });
-    });
 }

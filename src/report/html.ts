@@ -4,7 +4,7 @@
  * Tables reuse the Markdown report's table models; every piece of report text is escaped.
  */
 import {
-  formatShare, generationTable, formatSigma, hasNoise, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, summaryTable, type TableModel,
+  formatShare, generationTable, formatSigma, hasNoise, isPercentMetric, methodLines, noiseCurveTable, noiseDescription, rowName, rowNames, summaryTable, type TableModel,
 } from './markdown.js';
 import { selectionSvg } from './selection.js';
 import { forecastSvgs, rankSweepSvg, rankSweepTable, seriesTable } from './series.js';
@@ -26,6 +26,12 @@ figure{margin:12px 0}svg{max-width:100%;height:auto;border:1px solid #e4e4e4}
 /** Legend and axis name of a result: its label if given, else its method. */
 function displayName(r: MethodResult): string {
   return r.label ?? r.method;
+}
+
+/** Per result, its label where its row name does not already show it (the line under the name in the method column). */
+function extraLabels(report: ExperimentReport, results: readonly MethodResult[] = report.results): (string | undefined)[] {
+  const names = rowNames(report);
+  return results.map((r) => (r.label && !names[report.results.indexOf(r)]!.includes(r.label) ? r.label : undefined));
 }
 
 function htmlTable(t: TableModel, labels?: (string | undefined)[]): string {
@@ -115,13 +121,13 @@ function generationHtml(report: ExperimentReport): string[] {
   const withGen = report.results.filter((r) => r.generation);
   const g = withGen[0].generation!;
   const samples = g.samples.map((s, i) => {
-    const lines = withGen.map((r) => `<li>${e(r.method)}: ${e(r.generation!.samples[i]?.output || '(empty)')}</li>`).join('');
+    const lines = withGen.map((r) => `<li>${e(rowName(report, r))}: ${e(r.generation!.samples[i]?.output || '(empty)')}</li>`).join('');
     return `<li><code>${e(s.input)}</code><ul>${lines}<li>reference: ${e(s.reference)}</li></ul></li>`;
   });
   return [
     '<h2>Generation</h2>',
     `<p class="note">Decoding: ${e(g.decoding)}; ${g.instances} held-out inputs. Decode time is outside train time.</p>`,
-    htmlTable(table, withGen.map((r) => r.label)),
+    htmlTable(table, extraLabels(report, withGen)),
     samples.length ? `<h3>Sample outputs</h3><ul>${samples.join('')}</ul>` : '',
   ];
 }
@@ -157,7 +163,7 @@ function seriesHtml(report: ExperimentReport): string[] {
 export function renderHtmlReport(report: ExperimentReport): string {
   validateReport(report, 'renderHtmlReport');
   const e = escapeXml;
-  const labels = report.results.map((r) => r.label);
+  const labels = extraLabels(report);
   const skipped = skippedNoise(report);
   const loss = lossChart(report);
   const settings: [string, string][] = [

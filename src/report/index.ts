@@ -4,7 +4,7 @@ export {
 } from './types.js';
 export {
   formatMeanStd, formatMetric, formatMiB, formatShare, formatTrainTime, generationSamples, generationTable, isPercentMetric, markdownTable, noiseCurveTable,
-  renderMarkdownReport, renderMarkdownTable, summaryTable, SUMMARY_SIGMAS, type TableModel,
+  renderMarkdownReport, renderMarkdownTable, rowName, rowNames, summaryTable, SUMMARY_SIGMAS, type TableModel,
 } from './markdown.js';
 export { lossChartSvg, noiseChartSvg, paramsChartSvg, renderHtmlReport } from './html.js';
 export { selectionGrid, selectionSvg, selectionText, shade, type SelectionGrid } from './selection.js';

@@ -3,10 +3,10 @@
  * both formats always show the same numbers formatted the same way.
  */
 import { selectionText } from './selection.js';
-import { formatMiB, formatTrainTime, isPercentMetric, type TableModel } from './format.js';
+import { formatMiB, formatTrainTime, isPercentMetric, rowName, rowNames, type TableModel } from './format.js';
 import { forecastTable, rankSweepTable, seriesTable } from './series.js';
 
-export { formatMiB, formatTrainTime, isPercentMetric, type TableModel };
+export { formatMiB, formatTrainTime, isPercentMetric, rowName, rowNames, type TableModel };
 import { PEAK_PARTS, SIGMA_TOLERANCE, validateReport, type ExperimentReport, type MethodResult, type NoisePoint } from './types.js';
 
 /**
@@ -68,7 +68,7 @@ export function allSigmas(report: ExperimentReport): number[] {
 }
 
 /**
- * The summary: one row per method. Assumes a validated report. When any result has a peak-memory
+ * The summary: one row per result, named by {@link rowName}. Assumes a validated report. When any result has a peak-memory
  * split, four columns follow the peak: its parameters, gradients, optimizer state and activations.
  */
 export function summaryTable(report: ExperimentReport): TableModel {
@@ -89,11 +89,12 @@ function summaryColumns(report: ExperimentReport): TableModel {
   // the method's own cost beside the total: on small models the task head dominates the count
   const own = report.results.some((r) => r.paramsWithoutHead !== undefined);
   const sigmas = hasNoise(report) ? SUMMARY_SIGMAS : [];
+  const names = rowNames(report);
   return {
     header: ['method', 'trainable params', ...(own ? ['outside head'] : []), name, ...sigmas.map((s) => `${name} @ σ=${s}`), 'train time', 'peak memory'],
     align: ['left', 'right', ...(own ? ['right' as const] : []), 'right', ...sigmas.map(() => 'right' as const), 'right', 'right'],
-    rows: report.results.map((r) => [
-      r.method,
+    rows: report.results.map((r, i) => [
+      names[i]!,
       String(r.trainableParams),
       ...(own ? [r.paramsWithoutHead === undefined ? '-' : String(r.paramsWithoutHead)] : []),
       (r.seeds ?? 1) > 1 ? formatMeanStd({ sigma: 0, mean: r.metric, std: r.metricStd ?? NaN, draws: r.seeds! }, name) : formatMetric(r.metric, name),
@@ -108,10 +109,11 @@ function summaryColumns(report: ExperimentReport): TableModel {
 export function noiseCurveTable(report: ExperimentReport): TableModel {
   const name = report.results[0].metricName;
   const sigmas = allSigmas(report);
+  const names = rowNames(report);
   return {
     header: ['method', ...sigmas.map((s) => `σ=${formatSigma(s)}`)],
     align: ['left', ...sigmas.map(() => 'right' as const)],
-    rows: report.results.map((r) => [r.method, ...sigmas.map((s) => formatMeanStd(noiseAt(r, s), name))]),
+    rows: report.results.map((r, i) => [names[i]!, ...sigmas.map((s) => formatMeanStd(noiseAt(r, s), name))]),
   };
 }
 
@@ -135,7 +137,8 @@ export function markdownTable(t: TableModel): string {
  * The summary table:
  * `| method | trainable params | <metricName> | <metricName> @ σ=0.1 | <metricName> @ σ=0.2 | train time | peak memory |`
  * (the σ columns only when some method was measured under noise),
- * one row per result in input order.
+ * one row per result in input order, named by {@link rowName} (a method run more than once shows what
+ * tells its runs apart).
  */
 export function renderMarkdownTable(report: ExperimentReport): string {
   validateReport(report, 'renderMarkdownTable');
@@ -180,7 +183,7 @@ export function generationTable(report: ExperimentReport): TableModel | null {
     rows: rows.map((r) => {
       const g = r.generation!;
       return [
-        r.method,
+        rowName(report, r),
         ...names.map((n) => (n in g.scores ? formatMetric(g.scores[n], n) : 'n/a')),
         String(r.trainableParams),
         formatMiB(r.peakMemoryBytes),
@@ -203,7 +206,7 @@ export function generationSamples(report: ExperimentReport): string[] {
     out.push(`- input: \`${mdInline(s.input)}\``);
     for (const r of withGen) {
       const o = r.generation!.samples[i];
-      if (o && o.input === s.input) out.push(`  - ${mdInline(r.method)}: ${mdInline(o.output || '(empty)')}`);
+      if (o && o.input === s.input) out.push(`  - ${mdInline(rowName(report, r))}: ${mdInline(o.output || '(empty)')}`);
     }
     out.push(`  - reference: ${mdInline(s.reference)}`);
   });

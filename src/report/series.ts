@@ -4,7 +4,7 @@
  * truth and each method's prediction for a few test windows) and the rank sweep (metric against r
  * under alpha/r and alpha/sqrt(r)). Tables feed report.md and report.html alike; plots are inline SVG.
  */
-import { formatMiB, formatTrainTime, isPercentMetric, type TableModel } from './format.js';
+import { formatMiB, formatTrainTime, isPercentMetric, rowName, rowNames, SCALINGS, type TableModel } from './format.js';
 import { lineChart, type LineSeries } from './svg.js';
 import type { ExperimentReport, MethodResult } from './types.js';
 
@@ -21,12 +21,6 @@ export function formatBytes(bytes: number): string {
   return bytes < 2 ** 20 ? `${(bytes / 1024).toFixed(1)} KiB` : formatMiB(bytes);
 }
 
-/** A result's name in series tables and legends: its method, with its rank when several results share the method (a sweep). */
-export function rowName(report: ExperimentReport, r: MethodResult): string {
-  const shared = report.results.filter((q) => q.method === r.method).length > 1;
-  return shared && r.lora ? `${r.method} r=${r.lora.r}` : r.method;
-}
-
 /** The metric names of the test columns, in the first result's order, then any others. */
 function testNames(report: ExperimentReport): string[] {
   return [...new Set(report.results.flatMap((r) => Object.keys(r.testMetrics ?? {})))];
@@ -41,11 +35,12 @@ function testNames(report: ExperimentReport): string[] {
 export function seriesTable(report: ExperimentReport): TableModel | null {
   if (!report.results.some((r) => r.testMetrics)) return null;
   const names = testNames(report);
+  const rowNamesOf = rowNames(report);
   return {
     header: ['method', ...names.map((n) => `test ${n}`), 'trainable params', 'trainable + optimizer state', 'peak heap', 'train time'],
     align: ['left', ...names.map(() => 'right' as const), 'right', 'right', 'right', 'right'],
-    rows: report.results.map((r) => [
-      rowName(report, r),
+    rows: report.results.map((r, i) => [
+      rowNamesOf[i]!,
       ...names.map((n) => (r.testMetrics && n in r.testMetrics ? formatSeriesMetric(r.testMetrics[n], n) : 'n/a')),
       r.stepTrainable ? `${r.trainableParams} (per step: ${r.stepTrainable.params}, ${r.stepTrainable.blocks} of ${r.stepTrainable.of} blocks)` : String(r.trainableParams),
       r.stateBytes === undefined ? 'n/a' : `${formatBytes(r.stateBytes)}${r.stepTrainable ? ' per step' : ''}`,
@@ -125,8 +120,6 @@ export function forecastSvgs(report: ExperimentReport): string[] {
 function sweepValue(r: MethodResult, name: string): number {
   return r.testMetrics && name in r.testMetrics ? r.testMetrics[name] : r.metric;
 }
-
-const SCALINGS = { rs: 'alpha/sqrt(r)', standard: 'alpha/r' } as const;
 
 /**
  * The rank sweep: LoRA-style results by scaling, ordered by r; null unless some scaling was run at

@@ -30,9 +30,9 @@ export type GenerationResult = Omit<TaskGeneration, 'scores'> & {
 
 /** One fine-tuning method's outcome. */
 export interface MethodResult {
-  /** 'full' | 'bitfit' | 'lora' | 'grasp' | 'stochgrasp' | 'rslora' | 'ia3' | ...; the table's first column, verbatim. */
+  /** 'full' | 'bitfit' | 'lora' | 'grasp' | 'stochgrasp' | 'rslora' | 'ia3' | ...; the tables' first column (with what tells the runs apart when several results share it: see rowName). */
   method: string;
-  /** Human-readable variant, e.g. 'LoRA r=8 (q,v)', 'GRASP K=8'; used in chart legends. Defaults to `method`. */
+  /** Human-readable variant, e.g. 'LoRA r=8 (q,v)', 'GRASP K=8'; used in chart legends, and in table rows of a method run more than once. Defaults to `method`. */
   label?: string;
   /** Parameters updated by the optimiser: a plain integer. */
   trainableParams: number;

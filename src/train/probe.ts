@@ -15,9 +15,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 import { DenseDesign, fitLogistic, predictLogistic, type Design } from './logistic.js';
 
-/** How token states become one vector: their mean, the first token's (`<s>`), or the last token's (GPT-2's summary of the text). */
-export type ProbePooling = 'mean' | 'first' | 'last';
-export const PROBE_POOLINGS: readonly ProbePooling[] = ['mean', 'first', 'last'];
+import type { ProbePooling } from './probe-pooling.js';
+
+export { PROBE_POOLINGS, type ProbePooling } from './probe-pooling.js';
 
 export type ProbeModel = GPT2LMHeadModel | RobertaForMaskedLM | RobertaForSequenceClassification | RobertaModel;
 

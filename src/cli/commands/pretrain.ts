@@ -4,13 +4,14 @@
  * (config.json, model.safetensors, tokenizer files, metrics.jsonl, README.md). Periodic checkpoints
  * add `training_state/state.safetensors` (weights, AdamW moments, generators, data cursor) so
  * `--resume` continues bit for bit; it is removed once the run completes. The run itself is
- * src/train/pretrain-run.ts; the files and corpora are src/node/pretrain-files.ts.
+ * src/train/pretrain-run.ts; the files and corpora are src/node/pretrain-files.ts, loaded when the
+ * command runs.
  */
 import type { Command } from 'commander';
-import { ensureBackend, setCliThreads } from './backend.js';
-import { CORPUS_SOURCES } from '../node/corpora.js';
-import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../node/pretrain-files.js';
-import { PRETRAIN_DEFAULTS } from '../train/pretrain-config.js';
+import { ensureBackend, setCliThreads } from '../backend.js';
+import { CORPUS_SOURCES } from '../../node/corpora.js';
+import type { PretrainToDirectoryOptions } from '../../node/pretrain-files.js';
+import { PRETRAIN_DEFAULTS } from '../../train/pretrain-config.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -73,9 +74,9 @@ export function registerPretrain(program: Command): void {
       const { vocab, weights, threads, ...rest } = o;
       setCliThreads(threads as string | undefined);
       await ensureBackend();
+      const { pretrainToDirectory } = await import('../../node/pretrain-files.js');
       const w = String(weights).toUpperCase();
       if (w !== 'F32' && w !== 'F16') throw new Error(`--weights ${String(weights)}: use f32 or f16`);
       await pretrainToDirectory({ ...rest, vocabSize: vocab, weights: w } as unknown as PretrainToDirectoryOptions);
     });
 }
-
