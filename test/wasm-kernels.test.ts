@@ -14,8 +14,6 @@
  *   exponential, the relative error of the result grows with the magnitude of that argument, and the
  *   tolerance says so explicitly.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Buf, UnaryOp } from '../src/backend/kernels.js';
@@ -33,7 +31,6 @@ const EPS = 2 ** -24;
  */
 const UF = 2 ** -149;
 const RUNS = 25;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** f32 ulp of v (denormal spacing below the normal range). */
 function ulp(v: number): number {

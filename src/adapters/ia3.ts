@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import {
   checkKnownFields, checkModulesToSave, checkTargets, defaultModulesToSave, defaultTargets, findTargets, matchesTarget,
 } from './targets.js';
-import type { AdaptableLayer, AdapterMethod, AttachedLayer, IA3Config } from './types.js';
+import type { AdaptableLayer, AdapterMethod, AttachedLayer } from './types.js';
 import { detachHook, layerBias, layerGeometry, readF64, weightIndex, writeInto } from './weights.js';
 
 const FIELDS = ['peft_type', 'target_modules', 'feedforward_modules', 'fan_in_fan_out', 'modules_to_save', 'base_model_name_or_path'] as const;

@@ -16,8 +16,7 @@ import { detectAnomaly } from '../nn/anomaly.js';
 import { saveAdapter, loadAdapterFromDirectory } from '../node/adapter-files.js';
 import { writeFileAtomic } from '../node/files.js';
 import { FileMomentStore } from '../node/moment-file.js';
-import { fromPretrained, savePretrained } from '../node/pretrained.js';
-import type { LoadTaskOptions } from '../node/tasks.js';
+import { savePretrained } from '../node/pretrained.js';
 import type { GlueTask } from '../tasks/glue.js';
 import { saveTokenizer } from '../node/tokenizer-files.js';
 import { FINETUNE_DEFAULTS, resolveFinetuneConfig, type FinetuneConfig } from '../train/finetune-config.js';
@@ -39,7 +38,6 @@ import type { ByteLevelBPETokenizer } from '../tokenizer/tokenizer.js';
 const STATE = join('training_state', 'state.safetensors');
 
 /** Where a task's files are and how to read them. */
-type TaskData = Pick<LoadTaskOptions, 'datasetsDir' | 'format'>;
 
 export interface FinetuneCliOptions extends Partial<FinetuneConfig> {
   model: string;

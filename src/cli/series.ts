@@ -8,7 +8,7 @@ import { chooseArchitecture, familiesBuiltOn, FAMILIES, familyForModelType, arch
 import { fromBaseCheckpoint, fromPretrained, readPretrainedConfig } from '../node/pretrained.js';
 import { resolveModelDir } from '../node/paths.js';
 import { Generator } from '../ops/random.js';
-import type { Task, TaskModel } from '../tasks/task.js';
+import type { TaskModel } from '../tasks/task.js';
 import type { FinetuneConfig } from '../train/finetune-config.js';
 import { runFinetune } from '../train/finetune.js';
 import { ProgressBar } from '../train/progress.js';

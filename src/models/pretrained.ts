@@ -6,7 +6,7 @@
  */
 import type { Backend } from '../backend/kernels.js';
 import { parseSafetensors } from '../io/safetensors.js';
-import { readJsonObject, readRequired, urlSource, type FileSource } from '../io/source.js';
+import { readJsonObject, urlSource, type FileSource } from '../io/source.js';
 import type { LoadReport } from '../nn/module.js';
 import type { Generator } from '../ops/random.js';
 import { withBackend } from '../tensor/engine.js';

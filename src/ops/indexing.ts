@@ -2,7 +2,7 @@
 import { broadcastShapes, fmtShape, shapesEqual } from '../backend/strides.js';
 import { apply, defineOp } from '../autograd/op.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
-import { lift, tensor, zeros, zerosLike, type TensorLike } from './create.js';
+import { lift, zeros, zerosLike, type TensorLike } from './create.js';
 import { broadcastTo } from './shape.js';
 
 export const whereOp = defineOp<Record<string, never>>({

@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { pointAdjustedScores } from '../timeseries/anomaly.js';
 import { mseLoss } from '../timeseries/model.js';
 import type { ReconstructionData, ReconstructionSet } from '../timeseries/reconstruction.js';
-import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import type { Task, TaskEval, TaskModel } from './task.js';
 import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type ReconstructionBatch = WindowBatch<ReconstructionSet>;

@@ -16,7 +16,7 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ForecastData, WindowSet } from '../timeseries/dataset.js';
 import { mase, naive2, owa, smape } from '../timeseries/metrics.js';
-import type { ForecastSample, Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import type { ForecastSample, Task, TaskEval, TaskModel } from './task.js';
 import { forecastSamples } from './forecast.js';
 import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 

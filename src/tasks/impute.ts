@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { fillMasked, randomMask } from '../timeseries/masking.js';
 import type { ReconstructionData, ReconstructionSet } from '../timeseries/reconstruction.js';
 import type { ReconstructionBatch } from './anomaly.js';
-import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import type { Task, TaskEval, TaskModel } from './task.js';
 import { setOf, WindowSplitsTask } from './windows.js';
 
 export interface ImputeEval extends TaskEval {

@@ -9,7 +9,7 @@ import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LabelledSeriesData, LabelledSet } from '../timeseries/labelled.js';
 import { accuracy } from './metrics.js';
-import type { Task, TaskEval, TaskModel, TrainBatches } from './task.js';
+import type { Task, TaskEval, TaskModel } from './task.js';
 import { setOf, WindowSplitsTask, type WindowBatch } from './windows.js';
 
 export type SeriesClassBatch = WindowBatch<LabelledSet>;
