@@ -70,8 +70,9 @@ export async function runSeriesCompare(o: SeriesCompareOptions): Promise<Experim
     ...runsProgress(write, o.tty ?? process.stderr.isTTY === true),
     onRecord: (_method, rec, i) => appendFile(join(out, `${o.names[i]}.metrics.jsonl`), metricsLine(rec)),
     afterMethod: (run, result, adapted) => {
-      if (result.testMetrics) write(`${result.method}: test ${Object.entries(result.testMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
-      return saveAdapter(adapted, join(out, 'adapters', o.names[o.runs.indexOf(run)]!));
+      const name = o.names[o.runs.indexOf(run)]!; // distinct per run (as its files), where the method may repeat
+      if (result.testMetrics) write(`${name}: test ${Object.entries(result.testMetrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}\n`);
+      return saveAdapter(adapted, join(out, 'adapters', name));
     },
   });
   const wantBaseline = o.baseline ?? true;
