@@ -1,6 +1,6 @@
 /**
- * The main job: fine-tune the bundled small RoBERTa (4 layers, d 256, pretrained here on 4.9M tokens
- * of English text) on the `sentiment` package's 3,000 labelled sentences (IMDb, Amazon and Yelp
+ * The main job: fine-tune the bundled small-roberta-sentiment (4 layers, d 256, pretrained here on a
+ * 4.9M-token English corpus, then with the AFINN word polarities: sentiment-knowledge pretraining) on the `sentiment` package's 3,000 labelled sentences (IMDb, Amazon and Yelp
  * reviews) with full fine-tuning, BitFit, LoRA, GRASP and StochGRASP, each over 3 data-order seeds;
  * measure accuracy clean and under hardware weight noise, beside a bag-of-words baseline, and print
  * the comparison table. Also writes runs/demo/report.md, report.html (plots), results.json, metrics
@@ -9,7 +9,7 @@
  * instead, so a smoke run never replaces a full run's report.
  *
  * The same run from the command line, with every knob:
- *   npx wasmgrad compare --model small-roberta --task sentiment --threads auto --seeds 0,1,2 --epochs 3 --group-by-length 8 --draws 3 --sigmas 0,0.1,0.2,0.3 --no-epoch-evals \
+ *   npx wasmgrad compare --model small-roberta-sentiment --task sentiment --threads auto --seeds 0,1,2 --epochs 3 --group-by-length 8 --draws 3 --sigmas 0,0.1,0.2,0.3 --no-epoch-evals \
  *     --methods "full;bitfit;lora;grasp:num_groups=32;stochgrasp:num_groups=32" --out runs/demo
  */
 import { parseMethodSpec, runCompare } from '../src/cli/compare.js';
@@ -23,7 +23,7 @@ setCliThreads('auto');
 const DEMO_EPOCHS = 3;
 
 await runCompare({
-  model: 'small-roberta',
+  model: 'small-roberta-sentiment',
   task: 'sentiment',
   // K = 32 groups: 24 modulated layers x 64 values = 1,536, over 20x fewer than LoRA r=8 on q and v
   // (32,768), the regime the GRASP paper compares in. LoRA keeps its paper setting (r = 8, alpha = 8, q and v).

@@ -308,7 +308,7 @@ describe('training pieces', () => {
 
 describe('committed checkpoints', () => {
   const root = join(import.meta.dirname, '..', 'examples', 'checkpoints');
-  for (const [name, arch] of [['tiny-roberta', 'RobertaForMaskedLM'], ['tiny-gpt2', 'GPT2LMHeadModel'], ['small-roberta', 'RobertaForMaskedLM'], ['small-gpt2', 'GPT2LMHeadModel']] as const) {
+  for (const [name, arch] of [['tiny-roberta', 'RobertaForMaskedLM'], ['tiny-gpt2', 'GPT2LMHeadModel'], ['small-roberta', 'RobertaForMaskedLM'], ['small-roberta-sentiment', 'RobertaForMaskedLM'], ['small-gpt2', 'GPT2LMHeadModel']] as const) {
     it(`${name} loads with fromPretrained, its tokenizer loads, and it runs`, async () => {
       const dir = join(root, name);
       expect(readdirSync(dir).sort()).toEqual(['README.md', 'config.json', 'merges.txt', 'metrics.jsonl', 'model.safetensors', 'tokenizer.json', 'vocab.json']);

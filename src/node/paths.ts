@@ -16,7 +16,7 @@ export function packageRoot(): string {
 }
 
 /** Checkpoints shipped in examples/checkpoints, by name. */
-export const BUNDLED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2', 'small-roberta', 'small-gpt2'] as const;
+export const BUNDLED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2', 'small-roberta', 'small-roberta-sentiment', 'small-gpt2'] as const;
 
 /** The checkpoints the npm package ships (package.json `files`); the rest live in the repository. */
 export const PACKAGED_CHECKPOINTS = ['tiny-roberta', 'tiny-gpt2'] as const;
