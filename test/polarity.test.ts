@@ -183,6 +183,14 @@ describe('pretrain --polarity-lexicon', () => {
     expect(await headMoves('all')).toBeGreaterThan(1e-3);
   }, 60_000);
 
+  it('a task with a polarity lexicon named but no words given is an error', () => {
+    const texts = ['the calm people peace.', 'the angry people war.'];
+    const tok = trainByteLevelBPE(texts, { vocabSize: 280, specialTokens: specialTokensFor('roberta') });
+    const docs = texts.map((t) => tok.encode(t));
+    const config = { ...PRETRAIN_DEFAULTS, arch: 'roberta' as const, vocabSize: 280, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 8, batch: 1, evalBlocks: 1, polarityLexicon: 'afinn' };
+    expect(() => new PretrainTask(config, tok, docs, docs)).toThrow(/polarityLexicon "afinn" is set but no lexicon was given/);
+  });
+
   it('refuses GPT-2, unknown lexicons and bad probabilities', async () => {
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-gpt2')), arch: 'gpt2' })).rejects.toThrow(/polarityLexicon applies to masked-LM pretraining/);
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-missing')), polarityLexicon: 'nope' })).rejects.toThrow(/not a built-in lexicon/);

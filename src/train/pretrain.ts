@@ -117,6 +117,13 @@ export class PretrainTask {
     this.modelGenerator = new Generator(c.seed);
     this.maskGenerator = new Generator(BigInt(c.seed) + (1n << 32n));
     this.sampler = new BlockSampler(this.train.count, (c.seed ^ 0x5bd1e995) >>> 0);
+    // the lexicon is checked before any tensor exists, so a bad one leaves nothing allocated
+    let matcher: PolarityMatcher | null = null;
+    if (c.polarityLexicon !== null) {
+      if (!opts.lexicon) throw new Error(`pretrain: polarityLexicon ${JSON.stringify(c.polarityLexicon)} is set but no lexicon was given to the task; pass its words (PretrainTaskOptions.lexicon)`);
+      matcher = new PolarityMatcher(tokenizer, opts.lexicon);
+      if (matcher.words === 0) throw new Error(`pretrain: polarity lexicon ${c.polarityLexicon} has no word with a non-zero valence that this tokenizer encodes; give another lexicon`);
+    }
     this.model = buildPretrainModel(c, tokenizer, this.modelGenerator);
     if (c.unigramBias && this.model instanceof RobertaForMaskedLM) {
       // log of add-one smoothed frequencies, centred; special tokens (never targets) get the floor
@@ -130,10 +137,7 @@ export class PretrainTask {
       const bias = this.model.lm_head.bias;
       bias.backend.write(bias.buf, logp.map((x) => x - mean));
     }
-    if (c.polarityLexicon !== null) {
-      if (!opts.lexicon) throw new Error(`pretrain: polarityLexicon ${JSON.stringify(c.polarityLexicon)} is set but no lexicon was given to the task; pass its words (PretrainTaskOptions.lexicon)`);
-      const matcher = new PolarityMatcher(tokenizer, opts.lexicon);
-      if (matcher.words === 0) throw new Error(`pretrain: polarity lexicon ${c.polarityLexicon} has no word with a non-zero valence that this tokenizer encodes; give another lexicon`);
+    if (matcher) {
       // its own stream, so the model's init and dropout draws are those of a run without the head
       const head = new PolarityHead(c.dModel, new Generator(BigInt(c.seed) + (3n << 32n)));
       (this as { polarity: PretrainTask['polarity'] }).polarity = { head, matcher };
