@@ -127,6 +127,38 @@ describe('autograd', () => {
     });
   });
 
+  it('keeps the graph of a tensor kept inside tidy (nested too) until backward consumes it', () => {
+    W.withBackend(ref, () => {
+      const x = W.tensor([1, 2, 3], [3], { requiresGrad: true });
+      const before = ref.liveBytes();
+      let y: W.Tensor | undefined;
+      W.tidy(() => {
+        const e = x.exp(); // exp's output, which its backward reads, made in the outer scope
+        W.tidy(() => {
+          y = W.keep(e.mul(2).sum()); // kept in the inner one: both scopes keep what its graph needs
+        });
+        e.mul(5); // a temporary outside y's graph: freed with the scope
+      });
+      y!.backward();
+      expect(Array.from(x.grad!.toArray())).toEqual([1, 2, 3].map((v) => 2 * Math.exp(v)));
+      expect(ref.liveBytes()).toBe(before + 8 + 3 * 8); // y and x.grad: the graph is consumed
+      y!.dispose();
+      x.grad!.dispose();
+      x.grad = null;
+      // a kept result disposed without backward frees its graph as well
+      W.tidy(() => {
+        W.keep(x.exp().mul(2).sum()).dispose();
+      });
+      let z: W.Tensor | undefined;
+      W.tidy(() => {
+        z = W.keep(x.exp().mul(2).sum());
+      });
+      z!.dispose();
+      expect(ref.liveBytes()).toBe(before);
+      x.dispose();
+    });
+  });
+
   it('reports use of a disposed tensor', () => {
     W.withBackend(ref, () => {
       const t = W.zeros([2]);

@@ -8,18 +8,28 @@
  */
 import { adoptIntoCurrentScope, nextTensorId, popScope, pushScope, Tensor, untrack } from './tensor.js';
 
-/** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result. */
+/**
+ * Tensors `keep()` exempted while each open `tidy` ran (innermost last): their graphs are protected
+ * like those of returned tensors, so a tensor kept inside a scope can still be backpropagated.
+ */
+const keptInScopes: Tensor[][] = [];
+
+/** Calls `fn` in a new scope and disposes the tensors it created, except those reachable from its result or kept. */
 export function tidy<T>(fn: () => T): T {
   const firstId = nextTensorId();
   const scope = pushScope();
+  const kept: Tensor[] = [];
+  keptInScopes.push(kept);
   let result: T;
   try {
     result = fn();
   } catch (err) {
+    keptInScopes.pop();
     popScope();
     for (const t of scope) t.dispose();
     throw err;
   }
+  keptInScopes.pop();
   popScope();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
@@ -33,7 +43,8 @@ export function tidy<T>(fn: () => T): T {
   const direct = new Set(collectTensors(result));
   const graphs = new Map<Tensor, Set<Tensor>>();
   const read = new Set<Tensor>();
-  for (const root of direct) if (root.node) graphs.set(root, graphOf(root, read, firstId));
+  // kept tensors are out of every scope already; what their graphs need from this one stays too
+  for (const root of [...direct, ...kept]) if (root.node && !root.isDisposed && !graphs.has(root)) graphs.set(root, graphOf(root, read, firstId));
   const vertexOnly = new Set<Tensor>();
   for (const [root, graph] of graphs) {
     const refs: Tensor[] = [];
@@ -56,9 +67,16 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Exempts tensors from scope disposal; they live until `dispose()` is called on them. */
+/**
+ * Exempts tensors from scope disposal; they live until `dispose()` is called on them. Inside
+ * `tidy`, what a kept tensor's autograd graph needs survives the scope too (as for a returned
+ * tensor), until backward consumes the graph or the tensor is disposed.
+ */
 export function keep<T extends Tensor | readonly Tensor[]>(x: T): T {
-  for (const t of collectTensors(x)) untrack(t);
+  for (const t of collectTensors(x)) {
+    untrack(t);
+    for (const k of keptInScopes) k.push(t);
+  }
   return x;
 }
 
