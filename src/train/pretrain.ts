@@ -161,7 +161,7 @@ export class PretrainTask {
     }
   }
 
-  /** MLM masks; `emphasis` selects the polarity lexicon's tokens with `polarityMask` (training only: validation targets stay those of plain masking). */
+  /** MLM masks; with `polarity` (per-position labels) the lexicon words' tokens are selected with `polarityMask` (training only: validation targets stay those of plain masking). */
   private mask(ids: Int32Array, generator: Generator, polarity?: Int8Array) {
     const e = polarity ? { at: polarity.map((p) => (p === NO_POLARITY ? 0 : 1)), probability: this.config.polarityMask } : undefined;
     return maskTokens(ids, { maskId: this.maskId, vocabSize: this.tokenizer.vocabSize, specialIds: this.specialIds, generator, emphasis: e });
