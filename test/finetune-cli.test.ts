@@ -249,6 +249,16 @@ describe('parseMethodSpec', () => {
   });
 });
 
+/** Runs `fn` with process.stdout.write silenced (runCompare prints its table there). */
+async function silentStdout<T>(fn: () => Promise<T>): Promise<T> {
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return await fn();
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe('wasmgrad compare', () => {
   it('two methods, 1 epoch, 2 draws: writes report.md, report.html, results.json, metrics JSONL per method and adapters/', async () => {
     const out = tmp('compare');
@@ -310,16 +320,10 @@ describe('wasmgrad compare', () => {
 
   it('epochEvals false: one validation record per run, after training; the notes give each run\'s own learning rate and epochs', async () => {
     const out = tmp('compare-final-eval');
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let rep: Awaited<ReturnType<typeof runCompare>>;
-    try {
-      rep = await runCompare({
-        model: ckpt, task, out, methods: [{ method: 'bitfit', train: { lr: 2e-3, epochs: 3 } }, 'grasp'], epochs: 2, batchSize: 8, draws: 0,
-        epochEvals: false, write: quiet, tty: false,
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    const rep = await silentStdout(() => runCompare({
+      model: ckpt, task, out, methods: [{ method: 'bitfit', train: { lr: 2e-3, epochs: 3 } }, 'grasp'], epochs: 2, batchSize: 8, draws: 0,
+      epochEvals: false, write: quiet, tty: false,
+    }));
     const bitfit = parseMetrics(readFileSync(join(out, 'bitfit.metrics.jsonl'), 'utf8'));
     const grasp = parseMetrics(readFileSync(join(out, 'grasp.metrics.jsonl'), 'utf8'));
     expect(bitfit.filter((r) => r.type === 'val').map((r) => r.step)).toEqual([24]);
@@ -331,16 +335,10 @@ describe('wasmgrad compare', () => {
 
   it('--seeds repeats each method and reports the mean and std over seeds, noise pooled over every draw', async () => {
     const out = tmp('compare-seeds');
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let rep: Awaited<ReturnType<typeof runCompare>>;
-    try {
-      rep = await runCompare({
-        model: ckpt, task, out, methods: ['grasp'].map(parseMethodSpec), epochs: 1, batchSize: 8,
-        draws: 2, sigmas: [0, 0.1], seeds: [0, 1, 2], write: quiet, tty: false,
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    const rep = await silentStdout(() => runCompare({
+      model: ckpt, task, out, methods: ['grasp'].map(parseMethodSpec), epochs: 1, batchSize: 8,
+      draws: 2, sigmas: [0, 0.1], seeds: [0, 1, 2], write: quiet, tty: false,
+    }));
     const [r] = rep.results;
     expect(r.seeds).toBe(3);
     expect(r.noise.map((p) => p.draws)).toEqual([3, 6]);
@@ -359,15 +357,10 @@ describe('wasmgrad compare', () => {
 
   it('two variants of one method (the documented "grasp:num_groups=4;grasp:num_groups=8") keep separate metrics and adapters', async () => {
     const out = tmp('compare-variants');
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      await runCompare({
-        model: ckpt, task, out, methods: ['grasp:num_groups=4', 'grasp:num_groups=8'].map(parseMethodSpec), epochs: 1, batchSize: 8,
-        draws: 1, sigmas: [0], write: quiet, tty: false,
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    await silentStdout(() => runCompare({
+      model: ckpt, task, out, methods: ['grasp:num_groups=4', 'grasp:num_groups=8'].map(parseMethodSpec), epochs: 1, batchSize: 8,
+      draws: 1, sigmas: [0], write: quiet, tty: false,
+    }));
     const adapters = readdirSync(join(out, 'adapters'));
     expect(adapters).toHaveLength(2);
     const groups = adapters.map((d) => (JSON.parse(readFileSync(join(out, 'adapters', d, 'adapter_config.json'), 'utf8')) as { num_groups: number }).num_groups);

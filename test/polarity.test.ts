@@ -172,7 +172,7 @@ describe('pretrain --polarity-lexicon', () => {
     const headMoves = async (polarityTargets: 'selected' | 'all') => {
       const config = { ...PRETRAIN_DEFAULTS, arch: 'roberta' as const, vocabSize: 300, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 16, batch: 4, steps: 5, lr: 1e-2, warmup: 0, evalBlocks: 4, polarityLexicon: 'test', polarityMask: 0, polarityTargets };
       const task = new PretrainTask(config, tok, docs.slice(0, 150), docs.slice(150), { lexicon: { peace: 2, war: -2 } });
-      const w = task.polarity!.head.dense.weight;
+      const w = task.polarity!.head.weight;
       const before = w.toArray();
       await new Trainer({ optimizer: task.optimizer, schedule: task.schedule, loss: () => task.trainLoss(), clipNorm: 1 }).run(0, 5);
       const moved = Math.max(...w.toArray().map((x, i) => Math.abs(x - before[i]!)));

@@ -9,10 +9,6 @@
  * Words are found in the token stream whatever number of tokens they take (PolarityMatcher), and
  * every token of a matched word is a sentiment token.
  */
-import { Linear } from '../nn/layers.js';
-import { Module } from '../nn/module.js';
-import type { Generator } from '../ops/random.js';
-import type { Tensor } from '../tensor/tensor.js';
 
 /** Word -> valence (negative < 0 < positive; 0 and non-finite entries are ignored). */
 export type PolarityLexicon = Readonly<Record<string, number>>;
@@ -53,11 +49,11 @@ const WORD_CHAR = /[A-Za-z0-9]/;
  */
 export class PolarityMatcher {
   /** Lexicon words (valence != 0) with at least one form that matching can find. */
-  readonly words: number = 0;
+  readonly words: number;
   /** Lexicon words with a valence != 0. */
-  readonly lexiconWords: number = 0;
+  readonly lexiconWords: number;
   /** Of `words`, those that are one token after a space (` word`). */
-  readonly singleTokenWords: number = 0;
+  readonly singleTokenWords: number;
   private readonly root: TrieNode = { next: new Map() };
   private readonly startsWord: (id: number) => boolean;
   private readonly endsWord: (id: number) => boolean;
@@ -73,12 +69,10 @@ export class PolarityMatcher {
     // a token continues the word before it if it begins with a word character (not `Ġ`, punctuation or a byte)
     this.startsWord = (id) => !WORD_CHAR.test(text(id).charAt(0));
     this.endsWord = (id) => !WORD_CHAR.test(text(id).slice(-1));
-    let words = 0;
-    let lexiconWords = 0;
-    let single = 0;
+    this.words = this.lexiconWords = this.singleTokenWords = 0;
     for (const [word, valence] of Object.entries(lexicon)) {
       if (typeof valence !== 'number' || !Number.isFinite(valence) || valence === 0 || word.trim() === '') continue;
-      lexiconWords++;
+      this.lexiconWords++;
       const p: Polarity = valence > 0 ? 1 : 0;
       const cap = word[0]!.toUpperCase() + word.slice(1);
       let lengths = 0;
@@ -101,11 +95,10 @@ export class PolarityMatcher {
         if (form === ' ' + word && ids.length === 1) oneToken = true;
       }
       if (lengths > 0) {
-        words++;
-        if (oneToken) single++;
+        this.words++;
+        if (oneToken) this.singleTokenWords++;
       }
     }
-    Object.assign(this, { words, lexiconWords, singleTokenWords: single });
   }
 
   /** Polarity of each position of `ids` (NO_POLARITY outside lexicon words). */
@@ -156,19 +149,4 @@ export function parsePolarityLexicon(json: unknown, source: string): PolarityLex
   }
   if (nonZero === 0) throw new Error(`polarity lexicon ${source}: no word has a non-zero valence; nothing to predict`);
   return out;
-}
-
-/** The word-polarity head: a linear map from the encoder's output at a position to 2 logits. */
-export class PolarityHead extends Module {
-  readonly dense: Linear;
-
-  constructor(dModel: number, generator: Generator) {
-    super();
-    this.dense = new Linear(dModel, 2, { generator });
-  }
-
-  /** (n, dModel) -> (n, 2) logits (negative, positive). */
-  forward(h: Tensor): Tensor {
-    return this.dense.forward(h);
-  }
 }

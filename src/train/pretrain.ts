@@ -22,7 +22,8 @@ import { buildModel, FAMILIES, type Family } from '../models/families.js';
 import { unigramCrossEntropyFromCounts } from './metrics.js';
 import { validateLrSchedule, type LrScheduleConfig } from './schedule.js';
 import { PRETRAIN_DEFAULTS, validatePretrainConfig, type PretrainConfig } from './pretrain-config.js';
-import { NO_POLARITY, PolarityHead, PolarityMatcher, type PolarityLexicon } from './polarity.js';
+import { NO_POLARITY, PolarityMatcher, type PolarityLexicon } from './polarity.js';
+import { Linear } from '../nn/layers.js';
 import type { ParameterSource } from './checkpoint.js';
 import { add, mul } from '../ops/elementwise.js';
 
@@ -72,6 +73,13 @@ export interface PretrainTaskOptions {
   lexicon?: PolarityLexicon;
 }
 
+interface EvalBatch {
+  inputs: Int32Array;
+  labels: Int32Array;
+  rows: number;
+  polarity?: Int8Array;
+}
+
 export class PretrainTask {
   readonly model: PretrainModel;
   readonly optimizer: AdamW;
@@ -84,11 +92,11 @@ export class PretrainTask {
   private readonly maskGenerator: Generator;
   private readonly specialIds: number[];
   private readonly maskId: number;
-  /** `ids`: the unmasked tokens (the polarity labels come from them). */
-  private readonly evalBatches: { inputs: Int32Array; labels: Int32Array; rows: number; ids: Int32Array }[] = [];
+  /** `polarity`: each position's lexicon polarity (with a polarity lexicon), from the unmasked tokens. */
+  private readonly evalBatches: EvalBatch[] = [];
   private baselineLoss: number | null = null;
-  /** Sentiment-knowledge pretraining: the polarity head and the lexicon's words, as found in token ids. */
-  readonly polarity: { head: PolarityHead; matcher: PolarityMatcher } | null = null;
+  /** Sentiment-knowledge pretraining: the polarity head (d -> 2 logits: negative, positive) and the lexicon's words, as found in token ids. */
+  readonly polarity: { head: Linear; matcher: PolarityMatcher } | null = null;
   /** What training updates and the training state holds: the model, and the polarity head if any. */
   readonly trainedParameters: ParameterSource;
 
@@ -139,8 +147,7 @@ export class PretrainTask {
     }
     if (matcher) {
       // its own stream, so the model's init and dropout draws are those of a run without the head
-      const head = new PolarityHead(c.dModel, new Generator(BigInt(c.seed) + (3n << 32n)));
-      (this as { polarity: PretrainTask['polarity'] }).polarity = { head, matcher };
+      this.polarity = { head: new Linear(c.dModel, 2, { generator: new Generator(BigInt(c.seed) + (3n << 32n)) }), matcher };
     }
     const head = this.polarity?.head;
     this.trainedParameters = head
@@ -157,7 +164,7 @@ export class PretrainTask {
     for (let i = 0; i < blocks.length; i += c.batch) {
       const rows = Math.min(c.batch, blocks.length - i);
       const ids = this.validation.batch(blocks.slice(i, i + rows));
-      this.evalBatches.push(gpt ? { inputs: ids, labels: causalLmLabels(ids), rows, ids } : { ...this.mask(ids, evalGen), rows, ids });
+      this.evalBatches.push(gpt ? { inputs: ids, labels: causalLmLabels(ids), rows } : { ...this.mask(ids, evalGen), rows, polarity: matcher?.label(ids) });
     }
   }
 
@@ -204,7 +211,7 @@ export class PretrainTask {
     return { loss: sum / count, baseline: this.baseline(), tokens: count, ...(polarity ? { polarity } : {}) };
   }
 
-  private batchLossSum(b: { inputs: Int32Array; labels: Int32Array; rows: number; ids: Int32Array }, T: number, pol: { loss: number; correct: number; tokens: number }): { total: number; n: number } {
+  private batchLossSum(b: EvalBatch, T: number, pol: { loss: number; correct: number; tokens: number }): { total: number; n: number } {
     const { inputs, labels, rows: B } = b;
     const ids = tensor(inputs, [B, T], { dtype: 'int32' });
     if (this.model instanceof GPT2LMHeadModel) {
@@ -213,8 +220,8 @@ export class PretrainTask {
     }
     const m = maskedPositions(this.model, inputs, labels, B, T);
     if (!m) return { total: 0, n: 0 };
-    if (this.polarity) {
-      const p = polarityLoss(this.polarity.head, m.hidden, this.polarity.matcher.label(b.ids), (i) => labels[i] !== IGNORE_INDEX, 'sum');
+    if (this.polarity && b.polarity) {
+      const p = polarityLoss(this.polarity.head, m.hidden, b.polarity, (i) => labels[i] !== IGNORE_INDEX, 'sum');
       if (p) {
         pol.loss += p.loss.item();
         pol.correct += p.correct();
@@ -295,7 +302,7 @@ function maskedLmFromRows(model: RobertaForMaskedLM, picked: Tensor, targets: re
  * (B, T, C) that are lexicon tokens (`polarity[i] !== NO_POLARITY`) and that `use` accepts, and
  * (for evaluation) how many it gets right; null if there are none.
  */
-export function polarityLoss(head: PolarityHead, hidden: Tensor, polarity: Int8Array, use: (i: number) => boolean, reduction: 'mean' | 'sum'):
+export function polarityLoss(head: Linear, hidden: Tensor, polarity: Int8Array, use: (i: number) => boolean, reduction: 'mean' | 'sum'):
   { loss: Tensor; n: number; correct: () => number } | null {
   const at: number[] = [];
   const cls: number[] = [];
