@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../src/node/pretrain-files.js';
-import { loadPolarityLexicon } from '../src/node/polarity-lexicon.js';
+import { loadPolarityLexicon, parseVaderLexicon } from '../src/node/polarity-lexicon.js';
 import { parseMetrics, type EvalRecord } from '../src/train/metrics.js';
 import { parsePolarityLexicon, PolarityMatcher } from '../src/train/polarity.js';
 import { PretrainTask, PRETRAIN_DEFAULTS, specialTokensFor } from '../src/train/pretrain.js';
@@ -76,6 +76,42 @@ describe('PolarityMatcher', () => {
   });
 });
 
+describe('PolarityMatcher with a negation scope', () => {
+  const tok = standIn(['Ġgood', 'Ġbad', 'Ġnot', 'Not', 'Ġdon', "'t", "'s", 'Ġit', 'Ġthe', 'Ġfilm', 'Ġwas', 'Ġvery', 'Ġreally', 'Ġno', 'Ġbut', 'Ġat', 'Ġall']);
+  const lexicon = { good: 3, bad: -3, no: -1 };
+  const negating = new PolarityMatcher(tok, lexicon, { negationScope: 2 });
+  const labels = (m: PolarityMatcher, text: string) => Array.from(m.label(tok.encode(text)));
+
+  it('flips the lexicon words within the scope after a negator, counting words, not tokens', () => {
+    expect(labels(negating, ' not good')).toEqual([-1, 0]);
+    expect(labels(negating, 'Not bad at all')).toEqual([-1, 1, -1, -1]);
+    expect(labels(negating, ' not very good')).toEqual([-1, -1, 0]); // 2nd word after `not`
+    expect(labels(negating, ' not very really good')).toEqual([-1, -1, -1, 1]); // 3rd: out of scope
+    // a contraction's tail is not a word of the scope: `it's` is one word, `good` the 2nd after `don't`
+    expect(labels(negating, " don't it's good")).toEqual([-1, -1, -1, -1, 0]);
+  });
+
+  it('ends the scope at clause punctuation; without a scope the labels are the lexicon\'s', () => {
+    expect(labels(negating, ' not, good')).toEqual([-1, -1, 1]);
+    expect(labels(negating, ' not! bad')).toEqual([-1, -1, 0]);
+    const plain = new PolarityMatcher(tok, lexicon);
+    expect(labels(plain, ' not good')).toEqual([-1, 1]);
+    expect(labels(plain, ' no good')).toEqual([0, 1]);
+  });
+
+  it('a lexicon word that is a negator negates instead of being a target', () => {
+    expect(labels(negating, ' no good')).toEqual([-1, 0]);
+    expect(negating.lexiconWords).toBe(3);
+    expect(negating.words).toBe(2); // `no` is a negator
+    expect(new PolarityMatcher(tok, lexicon, { negationScope: 2, negators: ['never'] }).label(tok.encode(' no good'))).toEqual(Int8Array.from([0, 1]));
+  });
+
+  it('rejects a scope that is not a non-negative integer', () => {
+    expect(() => new PolarityMatcher(tok, lexicon, { negationScope: 1.5 })).toThrow(/negationScope = 1.5 must be a non-negative integer/);
+    expect(() => new PolarityMatcher(tok, lexicon, { negationScope: -1 })).toThrow(/negationScope = -1/);
+  });
+});
+
 describe('parsePolarityLexicon / loadPolarityLexicon', () => {
   it('rejects what is not an object of word -> finite number, or has no non-zero valence', () => {
     expect(() => parsePolarityLexicon([1, 2], 'x.json')).toThrow(/expected a JSON object of word -> valence.*got an array/);
@@ -85,12 +121,37 @@ describe('parsePolarityLexicon / loadPolarityLexicon', () => {
   });
 
   it('afinn is AFINN-165 from the sentiment package; a missing file names the built-in lexicons', () => {
-    const { lexicon, licence } = loadPolarityLexicon('afinn');
+    const { lexicon, licences: [licence] } = loadPolarityLexicon('afinn');
     expect(Object.keys(lexicon).length).toBeGreaterThan(3000);
     expect(lexicon.good).toBeGreaterThan(0);
     expect(lexicon.bad).toBeLessThan(0);
     expect(licence).toMatch(/AFINN-165/);
-    expect(() => loadPolarityLexicon(join(tmp('none'), 'absent.json'))).toThrow(/not a built-in lexicon \(afinn\) and no file exists/);
+    expect(() => loadPolarityLexicon(join(tmp('none'), 'absent.json'))).toThrow(/not a built-in lexicon \(afinn, vader\) and no file exists/);
+  });
+
+  it('vader is the VADER lexicon\'s word entries; a comma list merges lexicons, the first to rate a word winning', () => {
+    const vader = loadPolarityLexicon('vader');
+    expect(Object.keys(vader.lexicon).length).toBeGreaterThan(7000);
+    expect(vader.lexicon.good).toBeGreaterThan(0);
+    expect(vader.lexicon["can't stand"]).toBeLessThan(0); // a multi-word entry
+    expect(Object.keys(vader.lexicon).some((w) => !/[a-z]/i.test(w))).toBe(false); // no emoticons
+    const dir = tmp('lex');
+    const own = join(dir, 'own.json');
+    writeFileSync(own, JSON.stringify({ good: -1, zorgful: 2 }));
+    const merged = loadPolarityLexicon(`${own},afinn`);
+    expect(merged.lexicon.good).toBe(-1); // the first list's rating
+    expect(merged.lexicon.zorgful).toBe(2);
+    expect(merged.lexicon.bad).toBeLessThan(0); // from afinn
+    expect(merged.licences).toHaveLength(1); // only built-ins carry a licence line
+    expect(merged.licences[0]).toMatch(/^afinn \(polarity lexicon\): AFINN-165/);
+    expect(loadPolarityLexicon('afinn,vader').licences.map((l) => l.split(' ')[0])).toEqual(['afinn', 'vader']);
+    expect(() => loadPolarityLexicon('afinn,,vader')).toThrow(/an empty name in the list/);
+    expect(() => loadPolarityLexicon('afinn,afinn')).toThrow(/afinn is listed twice/);
+  });
+
+  it('parseVaderLexicon keeps word entries and rejects a line without a valence', () => {
+    expect(parseVaderLexicon('good\t1.9\t0.9\t[2, 2]\n:)\t2.0\t1\t[]\ncan\'t stand\t-2\t0.6\t[]\n\n', 'v.txt')).toEqual({ good: 1.9, "can't stand": -2 });
+    expect(() => parseVaderLexicon('good\t1.9\nbad\n', 'v.txt')).toThrow(/v.txt:2: expected "token<TAB>mean valence<TAB>...", got "bad"/);
   });
 });
 
@@ -196,5 +257,25 @@ describe('pretrain --polarity-lexicon', () => {
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-missing')), polarityLexicon: 'nope' })).rejects.toThrow(/not a built-in lexicon/);
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-p')), polarityMask: 2 })).rejects.toThrow(/polarityMask = 2 must be in \[0, 1\]/);
     await expect(pretrainToDirectory({ ...tiny(tmp('polar-t')), polarityTargets: 'some' as 'all' })).rejects.toThrow(/polarityTargets 'some' must be selected or all/);
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-n')), polarityNegation: 1.5 })).rejects.toThrow(/polarityNegation = 1.5 must be a non-negative integer/);
+    await expect(pretrainToDirectory({ ...tiny(tmp('polar-nl')), polarityLexicon: undefined, polarityNegation: 3 })).rejects.toThrow(/polarityNegation needs a polarity lexicon/);
+  }, 60_000);
+
+  it('--polarity-negation reaches the labels, the log and the model card', async () => {
+    const out = tmp('polar-neg');
+    const log: string[] = [];
+    await pretrainToDirectory({ ...tiny(out), steps: 2, evalEvery: 2, saveEvery: 2, polarityNegation: 2, write: (s) => log.push(s) });
+    expect(log.join('')).toMatch(/polarity lexicon .*; labels flip within 2 words after a negator/);
+    const readme = readFileSync(join(out, 'README.md'), 'utf8');
+    expect(readme).toContain('--polarity-negation 2');
+    expect(readme).toMatch(/within 2 words after a negator .* is labelled with the opposite polarity/);
+    const texts = ['the people not peace.', 'the people war.'];
+    const tok = trainByteLevelBPE(texts, { vocabSize: 280, specialTokens: specialTokensFor('roberta') });
+    const docs = texts.map((t) => tok.encode(t));
+    const config = { ...PRETRAIN_DEFAULTS, arch: 'roberta' as const, vocabSize: 280, layers: 1, dModel: 16, heads: 2, ffn: 32, seq: 8, batch: 1, evalBlocks: 1, polarityLexicon: 'test', polarityNegation: 2 };
+    const task = new PretrainTask(config, tok, docs, docs, { lexicon: { peace: 2, war: -2 } });
+    const ids = tok.encode(' not peace');
+    expect([...task.polarity!.matcher.label(ids)].at(-1)).toBe(0); // `peace` after `not`: negative
+    task.dispose();
   }, 60_000);
 });

@@ -211,7 +211,7 @@ export async function pretrainToDirectory(opts: PretrainToDirectoryOptions): Pro
   const data = corpusData(corpus, { validationFraction: config.validationFraction, seed: config.seed, cacheDir: join(out, TOKEN_CACHE_DIR), dedup: opts.dedup });
   return runPretrain({
     config,
-    data: polarity?.licence ? { ...data, licences: [...data.licences, `${config.polarityLexicon} (polarity lexicon): ${polarity.licence}`] } : data,
+    data: polarity?.licences.length ? { ...data, licences: [...data.licences, ...polarity.licences] } : data,
     store: directoryStore(out, { weights: opts.weights }),
     resume: opts.resume,
     stopAfter: opts.stopAfter,
@@ -267,7 +267,7 @@ export function pretrainCommandLine(c: PretrainConfig, corpus: string, out: stri
     ...(c.accumulate > 1 ? [`--accumulate ${c.accumulate}`] : []), `--steps ${c.steps}`,
     `--lr ${c.lr}`, `--warmup ${c.warmup}`, ...(c.decay !== 'cosine' ? [`--decay ${c.decay}`] : []), ...(c.decay === 'wsd' ? [`--cooldown ${c.cooldown}`] : []), `--seed ${c.seed}`, `--eval-every ${c.evalEvery}`, `--save-every ${c.saveEvery}`, `--log-every ${c.logEvery}`,
     `--eval-blocks ${c.evalBlocks}`, `--dropout ${c.dropout}`, ...(c.unigramBias ? ['--unigram-bias'] : []),
-    ...(c.polarityLexicon !== null ? [`--polarity-lexicon ${c.polarityLexicon}`, `--polarity-weight ${c.polarityWeight}`, `--polarity-mask ${c.polarityMask}`, ...(c.polarityTargets !== 'selected' ? [`--polarity-targets ${c.polarityTargets}`] : [])] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
+    ...(c.polarityLexicon !== null ? [`--polarity-lexicon ${c.polarityLexicon}`, `--polarity-weight ${c.polarityWeight}`, `--polarity-mask ${c.polarityMask}`, ...(c.polarityTargets !== 'selected' ? [`--polarity-targets ${c.polarityTargets}`] : []), ...(c.polarityNegation > 0 ? [`--polarity-negation ${c.polarityNegation}`] : [])] : []), ...(extra.weights === 'F16' ? ['--weights f16'] : []), ...(extra.dedup === false ? ['--no-dedup'] : []),
     ...(extra.tokenizer !== undefined ? [`--tokenizer ${extra.tokenizer}`] : []),
     ...(extra.init !== undefined ? [`--init ${extra.init}`] : []),
   ].join(' ');

@@ -96,7 +96,7 @@ export function checkpointReadme(m: ModelCardInput): string {
     `| training wall time | ${formatDuration(s.trainSeconds)} (last session incl. tokenizer and data: ${formatDuration(m.sessionSeconds)}) |`,
     `| throughput | ${Math.round(s.tokensPerSecond)} tokens/s |`,
     ...(c.polarityLexicon !== null
-      ? [`| objective | masked LM plus word polarity prediction (after SKEP, Tian et al. 2020): tokens of the ${c.polarityLexicon} polarity lexicon are selected with probability ${c.polarityMask} (others 0.15), and a linear head (not saved) predicts ${c.polarityTargets === 'all' ? 'the polarity of every lexicon token of a block' : 'their polarity'} from the encoder's output, loss weight ${c.polarityWeight}; validation targets use plain masking |`]
+      ? [`| objective | masked LM plus word polarity prediction (after SKEP, Tian et al. 2020): tokens of the ${c.polarityLexicon} polarity lexicon are selected with probability ${c.polarityMask} (others 0.15), and a linear head (not saved) predicts ${c.polarityTargets === 'all' ? 'the polarity of every lexicon token of a block' : 'their polarity'} from the encoder's output, loss weight ${c.polarityWeight}${c.polarityNegation > 0 ? `; a lexicon word within ${c.polarityNegation} words after a negator (not, never, don't...; same clause) is labelled with the opposite polarity` : ''}; validation targets use plain masking |`]
       : []),
     '',
     '## Validation',

@@ -7,7 +7,10 @@
  * text with seed words; here the lexicon is given (e.g. AFINN-165's word valences).
  *
  * Words are found in the token stream whatever number of tokens they take (PolarityMatcher), and
- * every token of a matched word is a sentiment token.
+ * every token of a matched word is a sentiment token. With a negation scope, a lexicon word that
+ * follows a negator (`not`, `never`, `don't`...) within that many words of the same clause takes the
+ * opposite polarity: `not good` is negative, as the sentence means, where SKEP's context-free labels
+ * call it positive.
  */
 
 /** Word -> valence (negative < 0 < positive; 0 and non-finite entries are ignored). */
@@ -30,8 +33,36 @@ interface TrieNode {
   next: Map<number, TrieNode>;
   /** Set where a lexicon form ends. */
   polarity?: Polarity;
+  /** Set where a negator's form ends (negation on): the word flips the lexicon words after it. */
+  negator?: boolean;
   word?: string;
 }
+
+/**
+ * English negators for negation-aware polarity labels: `not` and the `n't` contractions (with and
+ * without the apostrophe, as reviews spell them), and the negative words that reverse what follows
+ * (`never`, `no`, `nothing`, `without`...). A lexicon word in this list (AFINN rates `no` -1) is a
+ * negator, not a polarity target, when negation is on.
+ */
+export const NEGATORS: readonly string[] = [
+  'not', 'no', 'never', 'nothing', 'nobody', 'none', 'neither', 'nor', 'nowhere', 'without', 'hardly', 'barely', 'cannot',
+  ...['can', 'do', 'does', 'did', 'is', 'are', 'was', 'were', 'wo', 'would', 'could', 'should', 'has', 'have', 'had', 'ai', 'must', 'need']
+    .flatMap((w) => [`${w}n't`, `${w}nt`]),
+];
+
+/** Options of PolarityMatcher. */
+export interface PolarityMatcherOptions {
+  /**
+   * Negation scope in words (default 0: off): a lexicon word starting within this many words after a
+   * negator, with no clause punctuation (. , ; : ! ?) between them, takes the opposite polarity.
+   */
+  negationScope?: number;
+  /** The negators (default NEGATORS); matched as lexicon words are, in the same four forms. */
+  negators?: readonly string[];
+}
+
+/** Characters that end a clause, and with it a negator's scope. */
+const CLAUSE_END = /[.,;:!?]/;
 
 /**
  * Characters that make a token continue a word: ASCII letters and digits. (Byte-level BPE spells a
@@ -54,12 +85,20 @@ export class PolarityMatcher {
   readonly lexiconWords: number;
   /** Of `words`, those that are one token after a space (` word`). */
   readonly singleTokenWords: number;
+  /** Negation scope in words (0: negation off). */
+  readonly negationScope: number;
   private readonly root: TrieNode = { next: new Map() };
   private readonly startsWord: (id: number) => boolean;
   private readonly endsWord: (id: number) => boolean;
+  /** The token holds a letter or digit and is no contraction's tail (it starts a word where it starts at a boundary). */
+  private readonly wordy: (id: number) => boolean;
+  private readonly endsClause: (id: number) => boolean;
 
   /** A token sequence reached by words of opposite polarity (e.g. a custom lexicon's `Good` and `good`) throws, naming both. */
-  constructor(tokenizer: PolarityEncoder, lexicon: PolarityLexicon) {
+  constructor(tokenizer: PolarityEncoder, lexicon: PolarityLexicon, opts: PolarityMatcherOptions = {}) {
+    const scope = opts.negationScope ?? 0;
+    if (!(Number.isInteger(scope) && scope >= 0)) throw new Error(`PolarityMatcher: negationScope = ${scope} must be a non-negative integer (words after a negator; 0 turns negation off)`);
+    this.negationScope = scope;
     const cache = new Map<number, string>();
     const text = (id: number) => {
       let t = cache.get(id);
@@ -69,14 +108,11 @@ export class PolarityMatcher {
     // a token continues the word before it if it begins with a word character (not `Ġ`, punctuation or a byte)
     this.startsWord = (id) => !WORD_CHAR.test(text(id).charAt(0));
     this.endsWord = (id) => !WORD_CHAR.test(text(id).slice(-1));
-    this.words = this.lexiconWords = this.singleTokenWords = 0;
-    for (const [word, valence] of Object.entries(lexicon)) {
-      if (typeof valence !== 'number' || !Number.isFinite(valence) || valence === 0 || word.trim() === '') continue;
-      this.lexiconWords++;
-      const p: Polarity = valence > 0 ? 1 : 0;
+    // a contraction's tail (`'s`, `'t`, `'ll`) is part of the word before it, not a word of the scope
+    this.wordy = (id) => WORD_CHAR.test(text(id)) && !text(id).startsWith("'");
+    this.endsClause = (id) => CLAUSE_END.test(text(id));
+    const forms = (word: string, visit: (node: TrieNode, ids: number[], form: string) => void) => {
       const cap = word[0]!.toUpperCase() + word.slice(1);
-      let lengths = 0;
-      let oneToken = false;
       for (const form of new Set([word, cap, ' ' + word, ' ' + cap])) {
         const ids = tokenizer.encode(form);
         if (ids.length === 0) continue;
@@ -86,6 +122,20 @@ export class PolarityMatcher {
           if (!n) node.next.set(id, (n = { next: new Map() }));
           node = n;
         }
+        visit(node, ids, form);
+      }
+    };
+    const negators = scope > 0 ? (opts.negators ?? NEGATORS).filter((w) => w.trim() !== '') : [];
+    const isNegator = new Set(negators.map((w) => w.toLowerCase()));
+    this.words = this.lexiconWords = this.singleTokenWords = 0;
+    for (const [word, valence] of Object.entries(lexicon)) {
+      if (typeof valence !== 'number' || !Number.isFinite(valence) || valence === 0 || word.trim() === '') continue;
+      this.lexiconWords++;
+      if (isNegator.has(word.toLowerCase())) continue; // a negator, not a target (negation on)
+      const p: Polarity = valence > 0 ? 1 : 0;
+      let lengths = 0;
+      let oneToken = false;
+      forms(word, (node, ids, form) => {
         if (node.polarity !== undefined && node.polarity !== p) {
           throw new Error(`polarity lexicon: ${JSON.stringify(node.word)} and ${JSON.stringify(word)} encode to the same tokens with opposite polarities; remove one of them`);
         }
@@ -93,31 +143,50 @@ export class PolarityMatcher {
         node.word = word;
         lengths++;
         if (form === ' ' + word && ids.length === 1) oneToken = true;
-      }
+      });
       if (lengths > 0) {
         this.words++;
         if (oneToken) this.singleTokenWords++;
       }
     }
+    for (const word of negators) {
+      forms(word, (node) => {
+        // a negator is not a polarity target: it flips what follows it
+        node.polarity = undefined;
+        node.negator = true;
+        node.word = word;
+      });
+    }
   }
 
-  /** Polarity of each position of `ids` (NO_POLARITY outside lexicon words). */
+  /**
+   * Polarity of each position of `ids` (NO_POLARITY outside lexicon words); with a negation scope, a
+   * lexicon word within the scope of a negator has the opposite of its lexicon polarity.
+   */
   label(ids: ArrayLike<number>): Int8Array {
     const out = new Int8Array(ids.length).fill(NO_POLARITY);
+    const negation = this.negationScope > 0;
+    let word = 0; // words started so far (a word starts at a boundary token holding a letter or digit)
+    let negatedThrough = -1; // the last word that a negator's scope reaches
     let i = 0;
     while (i < ids.length) {
+      const id = ids[i]!;
       // a word starts at i only if the token before it ends a word (or there is none) or i's token opens one
-      const boundary = i === 0 || this.endsWord(ids[i - 1]!) || this.startsWord(ids[i]!);
+      const boundary = i === 0 || this.endsWord(ids[i - 1]!) || this.startsWord(id);
+      if (negation) {
+        if (this.endsClause(id)) negatedThrough = -1;
+        if (boundary && this.wordy(id)) word++;
+      }
       let end = -1;
-      let polarity: Polarity | undefined;
+      let match: TrieNode | undefined;
       if (boundary) {
         let node: TrieNode | undefined = this.root;
         for (let j = i; j < ids.length; j++) {
           node = node.next.get(ids[j]!);
           if (!node) break;
-          if (node.polarity !== undefined && (j + 1 === ids.length || this.startsWord(ids[j + 1]!))) {
+          if ((node.polarity !== undefined || node.negator) && (j + 1 === ids.length || this.startsWord(ids[j + 1]!))) {
             end = j + 1;
-            polarity = node.polarity;
+            match = node;
           }
         }
       }
@@ -125,7 +194,12 @@ export class PolarityMatcher {
         i++;
         continue;
       }
-      out.fill(polarity!, i, end);
+      if (match!.negator) {
+        negatedThrough = word + this.negationScope;
+      } else {
+        const p = match!.polarity!;
+        out.fill(word <= negatedThrough ? 1 - p : p, i, end);
+      }
       i = end;
     }
     return out;

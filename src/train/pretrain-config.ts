@@ -53,6 +53,12 @@ export interface PretrainConfig {
   polarityMask: number;
   /** Where the polarity head is trained: the selected (mostly masked) lexicon tokens, as SKEP, or every lexicon token of the block. */
   polarityTargets: 'selected' | 'all';
+  /**
+   * Negation-aware polarity labels: a lexicon word within this many words after a negator (`not`,
+   * `never`, `don't`..., same clause) is labelled with the opposite polarity; 0 keeps the lexicon's
+   * context-free polarity (SKEP's labels).
+   */
+  polarityNegation: number;
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
@@ -84,6 +90,7 @@ export const PRETRAIN_DEFAULTS: PretrainConfig = {
   polarityWeight: 1,
   polarityMask: 0.5,
   polarityTargets: 'selected',
+  polarityNegation: 0,
 };
 
 /** Throws listing every invalid field and what to change. */
@@ -115,6 +122,8 @@ export function validatePretrainConfig(c: PretrainConfig): PretrainConfig {
   if (!(c.polarityWeight > 0)) errs.push(`polarityWeight = ${c.polarityWeight} must be > 0`);
   if (c.polarityTargets !== 'selected' && c.polarityTargets !== 'all') errs.push(`polarityTargets '${String(c.polarityTargets)}' must be selected or all`);
   if (!(c.polarityMask >= 0 && c.polarityMask <= 1)) errs.push(`polarityMask = ${c.polarityMask} must be in [0, 1]`);
+  if (!(Number.isInteger(c.polarityNegation) && c.polarityNegation >= 0)) errs.push(`polarityNegation = ${c.polarityNegation} must be a non-negative integer (words after a negator; 0 is off)`);
+  if (c.polarityNegation > 0 && c.polarityLexicon === null) errs.push('polarityNegation needs a polarity lexicon (polarityLexicon); drop it or give one');
   if (errs.length) throw new Error(`pretrain config: ${errs.join('; ')}`);
   return c;
 }

@@ -153,7 +153,8 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   if (task.polarity) {
     const t = task.polarity.matcher;
     write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words encoded (${t.singleTokenWords} are one token after a space), ` +
-      `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}\n`);
+      `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}` +
+      `${config.polarityNegation > 0 ? `; labels flip within ${config.polarityNegation} words after a negator` : ''}\n`);
   }
 
   let step = 0;

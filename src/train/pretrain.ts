@@ -129,7 +129,7 @@ export class PretrainTask {
     let matcher: PolarityMatcher | null = null;
     if (c.polarityLexicon !== null) {
       if (!opts.lexicon) throw new Error(`pretrain: polarityLexicon ${JSON.stringify(c.polarityLexicon)} is set but no lexicon was given to the task; pass its words (PretrainTaskOptions.lexicon)`);
-      matcher = new PolarityMatcher(tokenizer, opts.lexicon);
+      matcher = new PolarityMatcher(tokenizer, opts.lexicon, { negationScope: c.polarityNegation });
       if (matcher.words === 0) throw new Error(`pretrain: polarity lexicon ${c.polarityLexicon} has no word with a non-zero valence that this tokenizer encodes; give another lexicon`);
     }
     this.model = buildPretrainModel(c, tokenizer, this.modelGenerator);
