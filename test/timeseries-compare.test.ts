@@ -111,10 +111,14 @@ describe('wasmgrad compare on series tasks', () => {
     const L = 48;
     const H = 12;
     const specs = expandSweeps(['one-for-all'], ['r=2,4', 'scaling=standard,rs']);
+    const lines: string[] = [];
     const report = await compare({
       model: TINY, task: 'forecast', out, methods: specs.map(parseMethodSpec), epochs: 1, batchSize: 32, lr: 1e-3,
-      series: { data: csv, inputLength: L, horizon: H }, write: () => {}, tty: false,
+      series: { data: csv, inputLength: L, horizon: H }, write: (t) => void lines.push(t), tty: false,
     });
+    // each run's test line names the run as its files do, so the four one-for-all runs are told apart
+    const testLines = lines.join('').split('\n').filter((l) => / test mse \d/.test(l)).map((l) => l.split(':')[0]);
+    expect(testLines).toEqual(['one-for-all-r2-use_rslorafalse', 'one-for-all-r2-use_rsloratrue', 'one-for-all-r4-use_rslorafalse', 'one-for-all-r4-use_rsloratrue']);
     const N = patchCount(L, 16, 8);
     expect(report.results.map((r) => r.method)).toEqual(['one-for-all (alpha/r)', 'one-for-all', 'one-for-all (alpha/r)', 'one-for-all', 'linear']);
     const [a, b, c, d, linear] = report.results;
