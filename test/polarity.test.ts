@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pretrainToDirectory, type PretrainToDirectoryOptions } from '../src/node/pretrain-files.js';
 import { loadPolarityLexicon, parseVaderLexicon } from '../src/node/polarity-lexicon.js';
 import { parseMetrics, type EvalRecord } from '../src/train/metrics.js';
-import { parsePolarityLexicon, PolarityMatcher } from '../src/train/polarity.js';
+import { NEGATORS, parsePolarityLexicon, PolarityMatcher } from '../src/train/polarity.js';
 import { PretrainTask, PRETRAIN_DEFAULTS, specialTokensFor } from '../src/train/pretrain.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainByteLevelBPE } from '../src/tokenizer/train.js';
@@ -103,6 +103,9 @@ describe('PolarityMatcher with a negation scope', () => {
     expect(labels(negating, ' no good')).toEqual([-1, 0]);
     expect(negating.lexiconWords).toBe(3);
     expect(negating.words).toBe(2); // `no` is a negator
+    expect(negating.lexiconNegators).toBe(1);
+    expect(negating.negators).toBe(NEGATORS.length); // every negator has a form the stand-in encodes
+    expect(new PolarityMatcher(tok, lexicon).negators).toBe(0); // negation off
     expect(new PolarityMatcher(tok, lexicon, { negationScope: 2, negators: ['never'] }).label(tok.encode(' no good'))).toEqual(Int8Array.from([0, 1]));
   });
 
@@ -265,7 +268,7 @@ describe('pretrain --polarity-lexicon', () => {
     const out = tmp('polar-neg');
     const log: string[] = [];
     await pretrainToDirectory({ ...tiny(out), steps: 2, evalEvery: 2, saveEvery: 2, polarityNegation: 2, write: (s) => log.push(s) });
-    expect(log.join('')).toMatch(/polarity lexicon .*; labels flip within 2 words after a negator/);
+    expect(log.join('')).toMatch(/polarity lexicon .*; labels flip within 2 words after a negator \(\d+ negators; 0 lexicon words are negators, not targets\)/);
     const readme = readFileSync(join(out, 'README.md'), 'utf8');
     expect(readme).toContain('--polarity-negation 2');
     expect(readme).toMatch(/within 2 words after a negator .* is labelled with the opposite polarity/);

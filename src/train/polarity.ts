@@ -87,6 +87,10 @@ export class PolarityMatcher {
   readonly singleTokenWords: number;
   /** Negation scope in words (0: negation off). */
   readonly negationScope: number;
+  /** Negators matching finds (0 with negation off). */
+  readonly negators: number;
+  /** Lexicon words left out of `words` because they are negators (negation on). */
+  readonly lexiconNegators: number;
   private readonly root: TrieNode = { next: new Map() };
   private readonly startsWord: (id: number) => boolean;
   private readonly endsWord: (id: number) => boolean;
@@ -127,11 +131,14 @@ export class PolarityMatcher {
     };
     const negators = scope > 0 ? (opts.negators ?? NEGATORS).filter((w) => w.trim() !== '') : [];
     const isNegator = new Set(negators.map((w) => w.toLowerCase()));
-    this.words = this.lexiconWords = this.singleTokenWords = 0;
+    this.words = this.lexiconWords = this.singleTokenWords = this.negators = this.lexiconNegators = 0;
     for (const [word, valence] of Object.entries(lexicon)) {
       if (typeof valence !== 'number' || !Number.isFinite(valence) || valence === 0 || word.trim() === '') continue;
       this.lexiconWords++;
-      if (isNegator.has(word.toLowerCase())) continue; // a negator, not a target (negation on)
+      if (isNegator.has(word.toLowerCase())) {
+        this.lexiconNegators++; // a negator, not a target (negation on)
+        continue;
+      }
       const p: Polarity = valence > 0 ? 1 : 0;
       let lengths = 0;
       let oneToken = false;
@@ -150,12 +157,15 @@ export class PolarityMatcher {
       }
     }
     for (const word of negators) {
+      let found = false;
       forms(word, (node) => {
         // a negator is not a polarity target: it flips what follows it
         node.polarity = undefined;
         node.negator = true;
         node.word = word;
+        found = true;
       });
+      if (found) this.negators++;
     }
   }
 

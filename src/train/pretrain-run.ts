@@ -154,7 +154,8 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
     const t = task.polarity.matcher;
     write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words encoded (${t.singleTokenWords} are one token after a space), ` +
       `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}` +
-      `${config.polarityNegation > 0 ? `; labels flip within ${config.polarityNegation} words after a negator` : ''}\n`);
+      `${config.polarityNegation > 0 ? `; labels flip within ${config.polarityNegation} words after a negator (${t.negators} negators; ` +
+        `${t.lexiconNegators} lexicon word${t.lexiconNegators === 1 ? ' is a negator, not a target' : 's are negators, not targets'})` : ''}\n`);
   }
 
   let step = 0;
