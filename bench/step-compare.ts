@@ -1,8 +1,10 @@
 // Two versions of the anchor training step side by side in one process, steps interleaved so machine
 // load hits both alike: the last layer over every position (`firstTokenOnly: false`) against the
 // `<s>`-only last layer (the default), per binary and thread count. Prints the median wall time and
-// the least CPU time (process.cpuUsage, all threads) of each, and their ratios.
-//   node dist/bench/step-compare.js [--threads 1,2] [--steps 8]
+// the least CPU time (process.cpuUsage, all threads) of each, and their ratios. `--lora-dropout p`
+// runs both with LoRA (r 8 on query and value) whose dropout is p (before LoRA's dropout honoured a
+// row context, such a model always ran the full last layer).
+//   node dist/bench/step-compare.js [--threads 1,2] [--steps 8] [--lora-dropout 0.1]
 import * as W from '../src/index.js';
 import { anchorStep } from './train-step.js';
 
@@ -12,6 +14,9 @@ const arg = (name: string, dflt: string): string => {
 };
 const threads = arg('--threads', '1,2').split(',').map(Number);
 const steps = Number(arg('--steps', '8'));
+const loraDropout = arg('--lora-dropout', '');
+const adapter: Parameters<typeof W.applyAdapter>[1] | undefined =
+  loraDropout === '' ? undefined : { peft_type: 'LORA', r: 8, lora_alpha: 8, lora_dropout: Number(loraDropout), target_modules: ['query', 'value'] };
 const cpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -22,7 +27,7 @@ const base: Record<string, number> = {};
 for (const variant of ['simd', 'relaxed-simd'] as const) {
   for (const t of threads) {
     const be = await W.createWasmBackend({ variant, threads: t });
-    const runs = { full: anchorStep(be, { firstTokenOnly: false }), first: anchorStep(be) };
+    const runs = { full: anchorStep(be, { firstTokenOnly: false, adapter }), first: anchorStep(be, { adapter }) };
     const wall: Record<string, number[]> = { full: [], first: [] };
     const cpus: Record<string, number[]> = { full: [], first: [] };
     for (let i = 0; i <= steps; i++) {

@@ -48,14 +48,16 @@ async function timeSteps(step: () => Promise<void> | void, quick: boolean): Prom
 /**
  * The anchor step's model, optimizer and batch on `be`; `step()` runs one training step, `dispose()`
  * frees it all. `firstTokenOnly: false` makes the last layer compute every position (as before the
- * classifier's `<s>`-only last layer), for side-by-side comparisons.
+ * classifier's `<s>`-only last layer), for side-by-side comparisons. With `adapter`, that method is
+ * attached and only its trainable tensors are updated.
  */
-export function anchorStep(be: W.Backend, o: { firstTokenOnly?: boolean } = {}): { step: () => void; dispose: () => void } {
+export function anchorStep(be: W.Backend, o: { firstTokenOnly?: boolean; adapter?: Parameters<typeof W.applyAdapter>[1] } = {}): { step: () => void; dispose: () => void } {
   return W.withBackend(be, () => {
     const gen = new W.Generator(1);
     const model = new W.RobertaForSequenceClassification(CFG, { generator: gen });
     model.firstTokenOnly = o.firstTokenOnly ?? true;
-    const opt = new W.AdamW(model.parameters(), { lr: 1e-4 });
+    const adapted = o.adapter ? W.applyAdapter(model, o.adapter) : null;
+    const opt = new W.AdamW(adapted ? adapted.namedTrainable().map(([, p]) => p) : model.parameters(), { lr: 1e-4 });
     const { ids, labels } = batch(gen);
     const idsT = W.tensor(ids, [B, T], { dtype: 'int32' });
     const labelsT = W.tensor(labels, [B], { dtype: 'int32' });

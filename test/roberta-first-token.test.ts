@@ -3,8 +3,9 @@
  * (`firstTokenOnly`, the default): the loss, the logits and every trainable tensor's gradient must
  * equal those of the full last layer, with padding, dropout on (row 0 of the whole masks, the
  * generators left at the same position), a block-mask tensor, and every fine-tuning method
- * hooked into the last layer. A hook that is not row-local (LoRA's dropout while training) makes
- * the model run the full layer. Float64 on the reference backend (tight), float32 on WASM.
+ * hooked into the last layer, LoRA's dropout included (its mask is row 0 of the whole input's). A
+ * hook that is not row-local makes the model run the full layer. Float64 on the reference backend
+ * (tight), float32 on WASM.
  */
 import { describe, expect, it } from 'vitest';
 import * as W from '../src/index.js';
@@ -97,7 +98,7 @@ describe('RoBERTa classifier: the last layer computes only <s>', () => {
     { label: 'eval mode', dropout: 0.3, training: false },
     ...METHODS.map(({ label, config }) => ({ label: `${label}, dropout 0.2`, dropout: 0.2, training: true, method: config })),
     {
-      label: 'LoRA on every linear of the model with lora_dropout (falls back to the full layer)', dropout: 0.2, training: true,
+      label: 'LoRA on every linear of the model with lora_dropout (row 0 of the whole input\'s mask)', dropout: 0.2, training: true,
       method: { peft_type: 'LORA', r: 2, lora_alpha: 4, lora_dropout: 0.3, target_modules: ['query', 'key', 'value', 'dense'] } as AnyConfig,
     },
   ];
@@ -110,6 +111,21 @@ describe('RoBERTa classifier: the last layer computes only <s>', () => {
   it('the same on the WASM backend (float32) with dropout and GRASP', () => {
     const c = { dropout: 0.2, training: true, method: { peft_type: 'GRASP', num_groups: 4 } as AnyConfig };
     expectSameRun(run(true, c), run(false, c), 2e-5, 'wasm');
+  });
+
+  it('LoRA with lora_dropout, training, computes one row in the last layer (no fallback to every row)', () => {
+    const model = new RobertaForSequenceClassification({ ...CONFIG, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 });
+    const adapted = applyAdapter(model, { peft_type: 'LORA', r: 2, lora_alpha: 4, lora_dropout: 0.3, target_modules: ['query', 'value', 'dense'] } as AnyConfig);
+    model.train();
+    const last = model.roberta.encoder.layer[2];
+    expect(last.canComputeFirstOnly()).toBe(true);
+    const shapes: number[][] = [];
+    last.output.dense.adapters.push({ rowLocal: true, output: (_x, y) => (shapes.push([...y.shape]), y) });
+    const { ids, labels } = batch();
+    W.tidy(() => model.loss(ids, labels).backward());
+    expect(shapes).toEqual([[3, 1, 16]]);
+    last.output.dense.adapters.pop();
+    adapted.remove();
   });
 
   it('really runs the query, the output projections and the feed-forward on one row per sequence', () => {

@@ -59,10 +59,8 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
   private readonly drop: Dropout | null;
   readonly generator: Generator | undefined;
 
-  /** Row by row, except while its dropout draws a mask per element (training with lora_dropout > 0). */
-  get rowLocal(): boolean {
-    return this.drop === null || !this.layer.training;
-  }
+  /** Row by row; its dropout (lora_dropout > 0) draws the whole input's mask for one row (`firstRowOf`). */
+  readonly rowLocal = true;
 
   constructor(readonly name: string, readonly layer: AdaptableLayer, c: LoraConfig) {
     const { inF, outF } = layerGeometry(layer);
@@ -96,7 +94,7 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
     layer.adapters.push(this);
   }
 
-  output(x: Tensor, y: Tensor): Tensor {
+  output(x: Tensor, y: Tensor, firstRowOf?: number): Tensor {
     if (this.merged) return y;
     let low: Tensor; // (..., r)
     if (this.layer instanceof Embedding) {
@@ -104,7 +102,7 @@ class LoraLayer implements AttachedLayer, LayerAdapter {
     } else {
       if (this.drop) {
         this.drop.training = this.layer.training;
-        x = this.drop.forward(x);
+        x = this.drop.forward(x, firstRowOf);
       }
       low = matmul(x, this.A, { transB: true }); // (..., in) -> (..., r)
     }

@@ -38,13 +38,20 @@ export interface InitOptions {
  * same with or without adapters; the adapter owns and names its own parameters.
  */
 export interface LayerAdapter {
-  /** Transforms the layer input before the base computation (GRASP's grouped scale/shift, (IA)3 on FFN inputs). */
-  input?(x: Tensor): Tensor;
-  /** Transforms the base output; `x` is the input the base layer saw (LoRA adds B A x, (IA)3 scales). */
-  output?(x: Tensor, y: Tensor): Tensor;
   /**
-   * True when the hooks compute each row (position) from that row alone and draw no per-element
-   * randomness, so running the layer on some rows gives exactly those rows of running it on all.
+   * Transforms the layer input before the base computation (GRASP's grouped scale/shift, (IA)3 on FFN
+   * inputs). `firstRowOf`: as in {@link Linear.forward}.
+   */
+  input?(x: Tensor, firstRowOf?: number): Tensor;
+  /**
+   * Transforms the base output; `x` is the input the base layer saw (LoRA adds B A x, (IA)3 scales).
+   * `firstRowOf`: as in {@link Linear.forward}.
+   */
+  output?(x: Tensor, y: Tensor, firstRowOf?: number): Tensor;
+  /**
+   * True when the hooks compute each row (position) from that row alone, and any per-element
+   * randomness they draw honours `firstRowOf` (the whole tensor's draw, row 0 kept, as the `dropout`
+   * op's option), so running the layer on some rows gives exactly those rows of running it on all.
    * A model may then compute only the rows it needs (RoBERTa's classifier: the last layer's `<s>`
    * row); a hook without it makes the model compute every row.
    */
@@ -57,11 +64,11 @@ export function rowLocalAdapters(layer: { adapters: readonly LayerAdapter[] }): 
 }
 
 /** Runs `base` between the adapters' input and output hooks, in attachment order. */
-function withAdapters(adapters: readonly LayerAdapter[], x: Tensor, base: (x: Tensor) => Tensor): Tensor {
+function withAdapters(adapters: readonly LayerAdapter[], x: Tensor, base: (x: Tensor) => Tensor, firstRowOf?: number): Tensor {
   if (adapters.length === 0) return base(x);
-  for (const a of adapters) if (a.input) x = a.input(x);
+  for (const a of adapters) if (a.input) x = a.input(x, firstRowOf);
   let y = base(x);
-  for (const a of adapters) if (a.output) y = a.output(x, y);
+  for (const a of adapters) if (a.output) y = a.output(x, y, firstRowOf);
   return y;
 }
 
@@ -78,10 +85,16 @@ export class Linear extends Module {
     this.bias = opts.bias === false ? null : constParameter([outFeatures], 0);
   }
 
-  forward(x: Tensor): Tensor {
+  /**
+   * (..., in) -> (..., out). With `firstRowOf`, `x` is row 0 (its second-to-last dim of size 1) of an
+   * input with that many rows, which a model computing only that row did not build: the hooks draw
+   * any per-element randomness for the whole input and keep row 0 (LoRA's dropout), so the result is
+   * row 0 of the layer on the whole input.
+   */
+  forward(x: Tensor, firstRowOf?: number): Tensor {
     // In its own scope: the product before the bias (and an adapter's temporaries) is freed here
     // unless a backward rule reads it.
-    return tidy(() => withAdapters(this.adapters, x, (h) => linear(h, this.weight, this.bias))); // (..., in) -> (..., out)
+    return tidy(() => withAdapters(this.adapters, x, (h) => linear(h, this.weight, this.bias), firstRowOf));
   }
 }
 

@@ -46,7 +46,7 @@ export class SelfAttention extends Module {
     const T = x.shape[1];
     const first = firstOnly && T > 1;
     const xq = first ? firstRow(x) : x; // (B, Tq, C), Tq = 1 or T
-    const q = splitHeads(this.query.forward(xq), this.nHead); // (B, nh, Tq, hs)
+    const q = splitHeads(this.query.forward(xq, first ? T : undefined), this.nHead); // (B, nh, Tq, hs)
     const k = splitHeads(this.key.forward(x), this.nHead); // (B, nh, T, hs)
     const v = splitHeads(this.value.forward(x), this.nHead);
     if (!first) return mergeHeads(attend(q, k, v, mask, this.dropout)); // (B, T, C)
@@ -70,9 +70,9 @@ export class ResidualOutput extends Module {
     this.dropout = new Dropout(o.residPdrop ?? 0, o.generator);
   }
 
-  /** With `firstRowOf`, h and residual are row 0 of tensors with that many rows (dropout takes that row of the whole mask). */
+  /** With `firstRowOf`, h and residual are row 0 of tensors with that many rows (dropout, here and in the dense layer's hooks, takes that row of the whole mask). */
   forward(h: Tensor, residual: Tensor, firstRowOf?: number): Tensor {
-    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h), firstRowOf), residual));
+    return this.LayerNorm.forward(add(this.dropout.forward(this.dense.forward(h, firstRowOf), firstRowOf), residual));
   }
 }
 
@@ -104,8 +104,9 @@ export class Intermediate extends Module {
     this.dense = new Linear(hidden, inner, { generator: o.generator, std: o.std });
   }
 
-  forward(x: Tensor): Tensor {
-    return ACTIVATIONS[this.o.activation ?? 'gelu'](this.dense.forward(x)); // (B, T, inner)
+  /** x (B, T, C) -> (B, T, inner); `firstRowOf` as in {@link Linear.forward}. */
+  forward(x: Tensor, firstRowOf?: number): Tensor {
+    return ACTIVATIONS[this.o.activation ?? 'gelu'](this.dense.forward(x, firstRowOf)); // (B, T, inner)
   }
 }
 
@@ -130,7 +131,7 @@ export class PostLNBlock extends Module {
     const T = x.shape[1];
     const first = firstOnly && T > 1;
     const a = this.attention.forward(x, mask, first); // (B, T or 1, C)
-    return this.output.forward(this.intermediate.forward(a), a, first ? T : undefined);
+    return this.output.forward(this.intermediate.forward(a, first ? T : undefined), a, first ? T : undefined);
   }
 
   /** Whether the hooks on the layers that would see one row (all but key and value) are row-local. */
