@@ -113,7 +113,10 @@ export class PolarityMatcher {
     this.startsWord = (id) => !WORD_CHAR.test(text(id).charAt(0));
     this.endsWord = (id) => !WORD_CHAR.test(text(id).slice(-1));
     // a contraction's tail (`'s`, `'t`, `'ll`) is part of the word before it, not a word of the scope
-    this.wordy = (id) => WORD_CHAR.test(text(id)) && !text(id).startsWith("'");
+    this.wordy = (id) => {
+      const t = text(id);
+      return WORD_CHAR.test(t) && !t.startsWith("'");
+    };
     this.endsClause = (id) => CLAUSE_END.test(text(id));
     const forms = (word: string, visit: (node: TrieNode, ids: number[], form: string) => void) => {
       const cap = word[0]!.toUpperCase() + word.slice(1);

@@ -152,10 +152,10 @@ export async function runPretrain(opts: PretrainRunOptions): Promise<PretrainSum
   write(`model: ${config.arch}, ${task.model.numParameters()} parameters; ${task.tokensPerStep} tokens per step\n`);
   if (task.polarity) {
     const t = task.polarity.matcher;
+    const skipped = t.lexiconNegators === 1 ? '1 lexicon word is a negator, not a target' : `${t.lexiconNegators} lexicon words are negators, not targets`;
+    const negation = t.negationScope > 0 ? `; labels flip within ${t.negationScope} words after a negator (${t.negators} negators; ${skipped})` : '';
     write(`polarity lexicon ${config.polarityLexicon}: ${t.words} of ${t.lexiconWords} words encoded (${t.singleTokenWords} are one token after a space), ` +
-      `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}` +
-      `${config.polarityNegation > 0 ? `; labels flip within ${config.polarityNegation} words after a negator (${t.negators} negators; ` +
-        `${t.lexiconNegators} lexicon word${t.lexiconNegators === 1 ? ' is a negator, not a target' : 's are negators, not targets'})` : ''}\n`);
+      `masked with probability ${config.polarityMask}; polarity loss weight ${config.polarityWeight}${negation}\n`);
   }
 
   let step = 0;
